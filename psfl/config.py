@@ -1,0 +1,373 @@
+"""Typed, validated configuration.
+
+Configuration is TOML. Each section maps onto a frozen dataclass whose fields are declared with
+:func:`option`, which records the allowed range or choices and a one-line help text. Loading
+rejects unknown keys, wrong types and out-of-range values with a :class:`ConfigError` that names
+the key (``phy.snr_db_min``) and states what is allowed. ``--set section.key=value`` overrides
+are parsed as TOML values (``--set phy.channel="tdl-c"`` or ``--set phy.channel=tdl-c``).
+
+A part of the package (``psfl.phy``, ``psfl.semantic``, …) declares its own section dataclass with
+:func:`option` and registers it with :func:`register_section`; :class:`Config` then carries it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DataConfig",
+    "RunConfig",
+    "load_config",
+    "option",
+    "register_section",
+    "section_from_dict",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration value is unknown, of the wrong type or out of range."""
+
+
+def option(
+    default: Any,
+    *,
+    help: str,  # noqa: A002 - mirrors argparse
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    choices: Iterable[Any] | None = None,
+    check: Callable[[Any], str | None] | None = None,
+) -> Any:
+    """Declare a configuration field.
+
+    Parameters
+    ----------
+    default
+        Default value (immutable; tuples for sequences).
+    help
+        One line for ``psfl … --help`` and error messages.
+    lo, hi
+        Inclusive numeric bounds (``lo`` exclusive when ``lo_open``).
+    choices
+        Allowed values.
+    check
+        Extra validator returning an error text or ``None``.
+    """
+    meta = {
+        "help": help,
+        "lo": lo,
+        "hi": hi,
+        "lo_open": lo_open,
+        "choices": tuple(choices) if choices is not None else None,
+        "check": check,
+    }
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is tuple:
+        args = typing.get_args(tp)
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if tp is type(None):
+        return "none"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Return ``value`` converted to ``tp`` or raise :class:`ConfigError`."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        (elem,) = typing.get_args(tp)[:1] or (Any,)
+        return tuple(_coerce(v, elem, f"{key}[{i}]") for i, v in enumerate(value))
+    if tp is Any:
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = float(value)
+            if not math.isfinite(value):
+                raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+            return value
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{key}: expected a string, got {value!r}")
+    raise ConfigError(f"{key}: unsupported type {tp!r}")  # pragma: no cover - programming error
+
+
+def _check_field(f: dataclasses.Field, value: Any, key: str) -> None:
+    meta = f.metadata
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ConfigError(f"{key}: {value!r} is not allowed; choose one of {allowed}")
+    values = value if isinstance(value, tuple) else (value,)
+    lo, hi = meta.get("lo"), meta.get("hi")
+    for v in values:
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            continue
+        too_low = lo is not None and (v <= lo if meta.get("lo_open") else v < lo)
+        too_high = hi is not None and v > hi
+        if too_low or too_high:
+            left = "(" if meta.get("lo_open") else "["
+            rng = f"{left}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+            raise ConfigError(f"{key}: {v!r} is out of range; allowed {rng}")
+    check = meta.get("check")
+    if check is not None:
+        msg = check(value)
+        if msg:
+            raise ConfigError(f"{key}: {msg}")
+
+
+def section_from_dict(cls: type, data: Mapping[str, Any] | None, name: str) -> Any:
+    """Build the dataclass ``cls`` from ``data``, validating every key.
+
+    Unknown keys list the valid ones; types are checked against the annotations (ints are
+    accepted where floats are expected); ranges and choices come from :func:`option`.
+    """
+    data = dict(data or {})
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        valid = ", ".join(sorted(fields))
+        raise ConfigError(f"{name}.{unknown[0]}: unknown key; valid keys in [{name}] are: {valid}")
+    kwargs = {}
+    for fname, f in fields.items():
+        key = f"{name}.{fname}"
+        if fname in data:
+            value = _coerce(data[fname], hints[fname], key)
+        else:
+            value = f.default
+        _check_field(f, value, key)
+        kwargs[fname] = value
+    obj = cls(**kwargs)
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        try:
+            validate()
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise ConfigError(f"[{name}]: {exc}") from exc
+    return obj
+
+
+def section_help(cls: type) -> list[tuple[str, Any, str]]:
+    """(key, default, help) for every field of a section dataclass."""
+    return [(f.name, f.default, f.metadata.get("help", "")) for f in dataclasses.fields(cls)]
+
+
+# --------------------------------------------------------------------------------------------
+# Sections owned by the top level (run bookkeeping and data). Parts register theirs.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    seed: int = option(0, help="Seed for numpy, TensorFlow and data order; one seed, one run.", lo=0)
+    out: str = option("", help="Output directory; empty means runs/<command>-<timestamp>/.")
+
+
+def _check_path_needed(cfg: DataConfig) -> None:
+    if cfg.source in ("cifar10", "folder") and not cfg.path:
+        raise ConfigError(
+            f"data.path: source {cfg.source!r} needs a path; set --set data.path=/path/to/data"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    source: str = option(
+        "skimage",
+        help="Image source: embedded skimage photos, a local CIFAR-10 copy, or a folder of images.",
+        choices=("skimage", "cifar10", "folder"),
+    )
+    path: str = option("", help="Path of the CIFAR-10 python batches or the image folder.")
+    patch_size: int = option(32, help="Side of the square RGB patches in pixels.", lo=8, hi=512)
+    stride: int = option(
+        0, help="Stride between patches cut from large images; 0 means patch_size.", lo=0
+    )
+    folder_mode: str = option(
+        "tiles",
+        help="For folders: cut every image into tiles, or take one centre crop per image.",
+        choices=("tiles", "center"),
+    )
+    test_fraction: float = option(
+        0.2, help="Fraction of source regions held back for testing.", lo=0.0, hi=0.9, lo_open=True
+    )
+    max_train: int = option(0, help="Cap on training images; 0 means all.", lo=0)
+    max_test: int = option(0, help="Cap on test images; 0 means all.", lo=0)
+    batch_size: int = option(32, help="Batch size of the tf.data pipelines.", lo=1, hi=4096)
+    num_mus: int = option(5, help="Number of mobile users the training set is split across.", lo=1)
+    partition: str = option(
+        "dirichlet",
+        help="How training images are split across MUs.",
+        choices=("iid", "dirichlet"),
+    )
+    alpha: float = option(
+        0.5,
+        help="Dirichlet concentration over sources/classes; small = skewed MUs.",
+        lo=0.0,
+        lo_open=True,
+    )
+
+    def validate(self) -> None:
+        _check_path_needed(self)
+
+
+#: Registry of section name → dataclass. Parts add theirs with :func:`register_section`.
+SECTIONS: dict[str, type] = {"run": RunConfig, "data": DataConfig}
+
+
+def register_section(name: str, cls: type) -> type:
+    """Register ``cls`` as the dataclass for ``[name]``; returns ``cls`` (usable as decorator arg)."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    SECTIONS[name] = cls
+    return cls
+
+
+def _import_parts() -> None:
+    """Import parts so they register their sections (lazy: keeps ``psfl --help`` fast)."""
+    import importlib
+
+    for mod in ("psfl.phy.config", "psfl.semantic.config", "psfl.federation.config",
+                "psfl.hil.config"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+class Config:
+    """All sections of a run. Attribute access by section name: ``cfg.phy.channel``."""
+
+    def __init__(self, sections: Mapping[str, Any]):
+        self._sections = dict(sections)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_sections"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for name, obj in self._sections.items():
+            out[name] = {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(obj).items()
+            }
+        return out
+
+    def replace(self, section: str, **changes: Any) -> Config:
+        """A copy with ``changes`` applied to one section (validated again)."""
+        data = self.to_dict()
+        data[section].update(changes)
+        return Config.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        _import_parts()
+        unknown = sorted(set(data) - set(SECTIONS))
+        if unknown:
+            valid = ", ".join(sorted(SECTIONS))
+            raise ConfigError(f"[{unknown[0]}]: unknown section; valid sections are: {valid}")
+        for name, sec in data.items():
+            if not isinstance(sec, Mapping):
+                raise ConfigError(f"[{name}]: expected a table of key = value pairs")
+        return cls({n: section_from_dict(c, data.get(n), n) for n, c in SECTIONS.items()})
+
+    def to_toml(self) -> str:
+        lines: list[str] = []
+        for name, sec in self.to_dict().items():
+            lines.append(f"[{name}]")
+            for k, v in sec.items():
+                lines.append(f"{k} = {_toml_value(v)}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if v is None:
+        return '""'
+    return repr(v)
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """Parse ``section.key=value``; the value is read as TOML, falling back to a bare string."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected section.key=value, e.g. --set phy.channel=awgn")
+    dotted, raw = text.split("=", 1)
+    parts = dotted.strip().split(".")
+    if len(parts) != 2 or not all(parts):
+        raise ConfigError(f"--set {text!r}: expected section.key=value, e.g. --set phy.channel=awgn")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return parts[0], parts[1], value
+
+
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
+    """Read a TOML file (or defaults when ``path`` is None) and apply ``--set`` overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {str(p)!r} not found; pass an existing TOML file "
+                              "(see configs/ for examples)")
+        try:
+            data = tomllib.loads(p.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from exc
+    for text in overrides:
+        section, key, value = parse_override(text)
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"[{section}]: expected a table of key = value pairs")
+        data[section][key] = value
+    return Config.from_dict(data)

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from psfl.errors import PsflError
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(PsflError, ValueError):
     """A configuration value is unknown, of the wrong type or out of range."""
 
 

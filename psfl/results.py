@@ -1,0 +1,148 @@
+"""Where a command writes what it produced.
+
+Every command writes into one run directory (``--out``, default ``runs/<command>-<timestamp>/``):
+``config.toml`` (the configuration used), ``summary.json``, CSV series, PNG plots and ``log.txt``.
+Files are written atomically (temporary file + rename), so a crash or a bad input later in the run
+never leaves a half-written file or destroys one that was already complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RunDir", "default_out_dir", "progress"]
+
+
+def default_out_dir(command: str, root: str | Path = "runs") -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(root) / f"{command}-{stamp}"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy/TF scalars and arrays; NaN/Inf become null so the JSON stays standard."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "tolist"):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+class RunDir:
+    """A run's output directory.
+
+    Parameters
+    ----------
+    path
+        Directory to create (parents included). Existing files in it are kept.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OSError(f"cannot create output directory {str(self.path)!r}: {exc.strerror}; "
+                          "choose another --out") from exc
+        self._log = open(self.path / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def log(self, message: str, *, echo: bool = False) -> None:
+        stamp = _dt.datetime.now().isoformat(timespec="seconds")
+        self._log.write(f"{stamp} {message}\n")
+        self._log.flush()
+        if echo:
+            print(message, file=sys.stderr)
+
+    def write_text(self, name: str, text: str) -> Path:
+        path = self.file(name)
+        _atomic_write(path, text.encode("utf-8"))
+        return path
+
+    def write_config(self, config: Any) -> Path:
+        """Write ``config.toml`` from a :class:`psfl.config.Config`."""
+        return self.write_text("config.toml", config.to_toml())
+
+    def write_json(self, name: str, data: Mapping[str, Any]) -> Path:
+        text = json.dumps(_jsonable(data), indent=2, sort_keys=False)
+        return self.write_text(name, text + "\n")
+
+    def write_summary(self, data: Mapping[str, Any]) -> Path:
+        return self.write_json("summary.json", data)
+
+    def write_csv(self, name: str, rows: Sequence[Mapping[str, Any]],
+                  fieldnames: Sequence[str] | None = None) -> Path:
+        """Write ``rows`` (dicts) as CSV; columns are the union of keys in first-seen order."""
+        if fieldnames is None:
+            seen: dict[str, None] = {}
+            for row in rows:
+                for key in row:
+                    seen.setdefault(key, None)
+            fieldnames = list(seen)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(fieldnames))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _jsonable(v) for k, v in row.items()})
+        return self.write_text(name, buf.getvalue())
+
+    def save_figure(self, fig: Any, name: str, dpi: int = 120) -> Path:
+        """Save a matplotlib figure as PNG and close it."""
+        import matplotlib.pyplot as plt
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        path = self.file(name)
+        _atomic_write(path, buf.getvalue())
+        return path
+
+    def close(self) -> None:
+        if not self._log.closed:
+            self._log.close()
+
+    def __enter__(self) -> RunDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", total: int | None = None,
+             unit: str = "it", leave: bool = True, disable: bool | None = None) -> Any:
+    """A tqdm progress bar on stderr; silent when stderr is not a terminal unless forced.
+
+    ``PSFL_PROGRESS=1`` forces bars on (e.g. in CI logs), ``PSFL_PROGRESS=0`` turns them off.
+    """
+    from tqdm.auto import tqdm
+
+    if disable is None:
+        env = os.environ.get("PSFL_PROGRESS")
+        disable = (env == "0") if env is not None else not sys.stderr.isatty()
+    return tqdm(iterable, desc=desc, total=total, unit=unit, leave=leave, disable=disable,
+                dynamic_ncols=True)

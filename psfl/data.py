@@ -16,7 +16,9 @@ Embedded default
     hubble_deep_field, immunohistochemistry, retina and the left view of stereo_motorcycle (the
     right view is a near copy of the left and would leak). Flat patches (per-patch standard
     deviation below ``FLAT_STD`` = 0.02, e.g. the black corners of retina) are dropped because they
-    carry no texture and would inflate PSNR.
+    carry no texture and would inflate PSNR. Photos whose long side exceeds ``MAX_SIDE`` = 640 px
+    are downscaled (anti-aliased) to it, so that the two largest (retina, hubble) do not dominate
+    the set and patches hold more structure.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ SKIMAGE_SOURCES: tuple[str, ...] = (
 )
 REGION_PATCHES = 4
 FLAT_STD = 0.02
+MAX_SIDE = 640
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
@@ -184,13 +187,19 @@ def load_skimage(patch_size: int = 32, stride: int = 0, test_fraction: float = 0
         labels index :data:`SKIMAGE_SOURCES`.
     """
     import skimage.data
+    from skimage.transform import rescale
 
     photos = []
     for name in SKIMAGE_SOURCES:
         img = getattr(skimage.data, name)()
         if isinstance(img, tuple):  # stereo pair: keep the left view only
             img = img[0]
-        photos.append((name, _to_float(img)))
+        img = _to_float(img)
+        scale = MAX_SIDE / max(img.shape[:2])
+        if scale < 1:
+            img = rescale(img, scale, anti_aliasing=True, channel_axis=-1,
+                          preserve_range=True).astype(np.float32)
+        photos.append((name, img))
     small = [n for n, im in photos if min(im.shape[:2]) < patch_size]
     if small:
         raise DataError(f"patch_size {patch_size} is larger than the embedded photo {small[0]!r}; "

@@ -1,1 +1,36 @@
-"""psfl.phy"""
+"""Physical layer: Sionna uplink MU→BS over an OFDM resource grid.
+
+* :class:`UplinkLink` — ``y, no_eff = link(x, snr_db)`` for complex symbols ``x`` [batch, k].
+* :class:`PhyConfig` — the ``[phy]`` configuration section; :data:`CHANNELS` — valid channel
+  names.
+* :mod:`psfl.phy.budget` — thermal noise, 3GPP path loss, link-budget SNR.
+* :mod:`psfl.phy.energy` — Shannon rate, airtime, transmit / model-transfer / compute energy.
+
+This package imports nothing from psfl.semantic, psfl.federation or psfl.hil.
+"""
+
+from .budget import (
+    los_probability,
+    path_loss_db,
+    snr_db_from_budget,
+    snr_db_from_config,
+    thermal_noise_dbm,
+)
+from .config import CHANNELS, CSI_MODES, EQUALIZERS, PATHLOSS_CHANNELS, PhyConfig
+from .grid import SlotGrid
+from .link import UplinkLink
+
+__all__ = [
+    "CHANNELS",
+    "CSI_MODES",
+    "EQUALIZERS",
+    "PATHLOSS_CHANNELS",
+    "PhyConfig",
+    "SlotGrid",
+    "UplinkLink",
+    "los_probability",
+    "path_loss_db",
+    "snr_db_from_budget",
+    "snr_db_from_config",
+    "thermal_noise_dbm",
+]

@@ -1,0 +1,158 @@
+"""Configuration of the physical layer: the ``[phy]`` section.
+
+The defaults give a small, fast link: 72 occupied subcarriers (6 resource blocks) at 30 kHz
+spacing on a 128-point FFT, one 14-symbol slot with pilots on OFDM symbols 2 and 11, AWGN,
+perfect CSI. The benchmark uses the 20 MHz numerology instead (612 subcarriers, FFT 1024,
+CP 72, TDL-C, LS estimation).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from psfl.config import ConfigError, _check_field, option, register_section
+
+__all__ = ["CHANNELS", "CSI_MODES", "EQUALIZERS", "PATHLOSS_CHANNELS", "PhyConfig"]
+
+#: Valid channel names, in the order they are documented.
+CHANNELS: tuple[str, ...] = (
+    "awgn",
+    "rayleigh",
+    "tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e",
+    "cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e",
+    "umi", "uma", "rma",
+)
+
+#: Channels whose gain includes path loss and shadowing from the link budget.
+PATHLOSS_CHANNELS: tuple[str, ...] = ("umi", "uma", "rma")
+
+#: Channel state information at the receiver.
+CSI_MODES: tuple[str, ...] = ("perfect", "ls")
+
+#: Receive combining / equalization for the single uplink stream.
+EQUALIZERS: tuple[str, ...] = ("lmmse", "mrc", "zf")
+
+
+def _check_channel(value: str) -> str | None:
+    if value not in CHANNELS:
+        return f"unknown channel {value!r}; valid channels are: {', '.join(CHANNELS)}"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class PhyConfig:
+    """Numerology, channel, CSI and link budget of the MU→BS uplink.
+
+    Every field is validated on construction (range, choices and cross-field rules), so a
+    bad value raises :class:`~psfl.config.ConfigError` (a ``ValueError``) naming the field
+    and what is allowed.
+    """
+
+    channel: str = option(
+        "awgn",
+        help="Channel model: " + ", ".join(CHANNELS) + ".",
+        check=_check_channel,
+    )
+    csi: str = option(
+        "perfect",
+        help="Receiver CSI: perfect, or LS estimation at the pilots with interpolation.",
+        choices=CSI_MODES,
+    )
+    equalizer: str = option(
+        "lmmse",
+        help="Combining/equalization: lmmse (= MMSE combining), mrc (matched filter), zf.",
+        choices=EQUALIZERS,
+    )
+    snr_db_min: float = option(0.0, help="Lower end of the training/evaluation SNR range [dB].",
+                               lo=-30.0, hi=60.0)
+    snr_db_max: float = option(20.0, help="Upper end of the training/evaluation SNR range [dB].",
+                               lo=-30.0, hi=60.0)
+    carrier_hz: float = option(3.5e9, help="Carrier frequency [Hz].", lo=0.5e9, hi=100e9)
+    scs_hz: float = option(30e3, help="Subcarrier spacing [Hz].",
+                           choices=(15e3, 30e3, 60e3, 120e3, 240e3))
+    num_subcarriers: int = option(
+        72, help="Occupied (simulated) subcarriers; 12 per resource block.", lo=1, hi=3300
+    )
+    fft_size: int = option(128, help="FFT size; sets symbol duration with the CP.", lo=1,
+                           hi=8192)
+    cp_length: int = option(9, help="Cyclic prefix length in samples at fft_size * scs_hz.",
+                            lo=0)
+    num_ofdm_symbols: int = option(14, help="OFDM symbols per slot.", lo=1, hi=28)
+    pilot_pattern: str = option(
+        "kronecker",
+        help="kronecker: pilots on every subcarrier of the pilot OFDM symbols; empty: no "
+        "pilots (perfect CSI only).",
+        choices=("kronecker", "empty"),
+    )
+    pilot_ofdm_symbol_indices: tuple[int, ...] = option(
+        (2, 11), help="OFDM symbols (0-based) carrying pilots.", lo=0
+    )
+    ls_freq_window: int = option(
+        3, help="LS estimation: pilots averaged over this many adjacent subcarriers (odd).",
+        lo=1, hi=63,
+    )
+    num_rx_ant: int = option(1, help="BS receive antennas (the MU has one).", lo=1, hi=64)
+    speed_mps: float = option(0.0, help="MU speed [m/s]; sets the Doppler spread.", lo=0.0,
+                              hi=150.0)
+    delay_spread_s: float = option(100e-9, help="RMS delay spread of TDL/CDL [s].", lo=0.0,
+                                   hi=5e-6)
+    distance_m: float = option(100.0, help="MU-BS ground distance [m] (umi/uma/rma).",
+                               lo=0.0, lo_open=True, hi=100e3)
+    bs_height_m: float = option(0.0, help="BS height [m]; 0 means the 3GPP default "
+                                "(umi 10, uma 25, rma 35).", lo=0.0, hi=200.0)
+    ut_height_m: float = option(1.5, help="MU height [m].", lo=1.0, hi=22.5)
+    tx_power_dbm: float = option(23.0, help="MU transmit power [dBm].", lo=-40.0, hi=50.0)
+    noise_figure_db: float = option(7.0, help="BS receiver noise figure [dB].", lo=0.0,
+                                    hi=30.0)
+    tx_antenna_gain_dbi: float = option(0.0, help="MU antenna gain [dBi].", lo=-20.0,
+                                        hi=30.0)
+    rx_antenna_gain_dbi: float = option(0.0, help="BS antenna gain [dBi].", lo=-20.0,
+                                        hi=40.0)
+    bandwidth_hz: float = option(
+        0.0, help="Noise bandwidth [Hz] for the link budget; 0 means num_subcarriers*scs_hz.",
+        lo=0.0,
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_field(f, getattr(self, f.name), f"phy.{f.name}")
+        self.validate()
+
+    @property
+    def noise_bandwidth_hz(self) -> float:
+        """Bandwidth used by the link budget [Hz]."""
+        return self.bandwidth_hz or self.num_subcarriers * self.scs_hz
+
+    def validate(self) -> None:
+        """Cross-field checks; raises :class:`~psfl.config.ConfigError`."""
+        if self.snr_db_min > self.snr_db_max:
+            raise ConfigError(
+                f"phy.snr_db_min ({self.snr_db_min}) > phy.snr_db_max ({self.snr_db_max}); "
+                "set snr_db_min <= snr_db_max"
+            )
+        if self.num_subcarriers > self.fft_size:
+            raise ConfigError(
+                f"phy.num_subcarriers ({self.num_subcarriers}) exceeds phy.fft_size "
+                f"({self.fft_size}); use a larger fft_size"
+            )
+        if self.cp_length >= self.fft_size:
+            raise ConfigError("phy.cp_length must be smaller than phy.fft_size")
+        if self.ls_freq_window % 2 == 0:
+            raise ConfigError(f"phy.ls_freq_window ({self.ls_freq_window}) must be odd")
+        idx = self.pilot_ofdm_symbol_indices
+        if self.pilot_pattern == "kronecker":
+            if not idx:
+                raise ConfigError("phy.pilot_ofdm_symbol_indices is empty; give at least one "
+                                  "OFDM symbol index or set pilot_pattern='empty'")
+            if len(set(idx)) != len(idx) or max(idx) >= self.num_ofdm_symbols:
+                raise ConfigError(
+                    f"phy.pilot_ofdm_symbol_indices {list(idx)} must be distinct and < "
+                    f"num_ofdm_symbols ({self.num_ofdm_symbols})"
+                )
+            if len(idx) >= self.num_ofdm_symbols:
+                raise ConfigError("phy.pilot_ofdm_symbol_indices leaves no OFDM symbol for data")
+        if self.csi == "ls" and self.pilot_pattern != "kronecker":
+            raise ConfigError("phy.csi='ls' needs pilots; set phy.pilot_pattern='kronecker'")
+
+
+register_section("phy", PhyConfig)

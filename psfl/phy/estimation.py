@@ -1,0 +1,150 @@
+r"""Channel estimation (LS at the pilots with interpolation) and single-stream combining.
+
+LS estimate at a pilot RE: :math:`\hat h = y\,p^*` (unit-modulus pilots), error variance
+:math:`N_0`. The pilot estimates are averaged over ``ls_freq_window`` adjacent subcarriers
+(error variance :math:`N_0/w`, with a small bias where the channel changes within the window,
+i.e. for delay spreads approaching :math:`1/(w\,\Delta f)`), then interpolated linearly in time
+between pilot OFDM symbols and held constant before the first and after the last. The
+reported error variance at every RE is :math:`N_0\sum_p W_{tp}^2 / w_f` with :math:`W` the
+time-interpolation weights and :math:`w_f` the number of subcarriers actually averaged.
+
+Combining for one transmit stream over :math:`R` receive antennas, with per-antenna
+impairment :math:`s_r = N_0 + \sigma^2_{e,r}` (noise plus channel-estimation error):
+
+.. math::
+    a = \sum_r \frac{|\hat h_r|^2}{s_r},\qquad
+    \hat x = \frac{1}{a}\sum_r \frac{\hat h_r^* y_r}{s_r},\qquad
+    N_{0,\mathrm{eff}} = \frac{1}{a}.
+
+This is exactly Sionna's :func:`~sionna.phy.mimo.lmmse_equalizer` (LMMSE filter, then the
+bias removed, ``no_eff = 1/diag(GH) - 1``) specialised to one stream, in closed form instead
+of a matrix inversion per RE. ``mrc`` weights the antennas by :math:`\hat h_r^*` alone
+(ignoring the estimation error in the weights) and reports
+:math:`N_{0,\mathrm{eff}} = \sum_r |\hat h_r|^2 s_r / (\sum_r|\hat h_r|^2)^2`; with perfect
+CSI both coincide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["LSEstimator", "combine", "time_interpolation_weights"]
+
+
+def time_interpolation_weights(num_ofdm_symbols: int, pilot_symbols: tuple[int, ...]) -> np.ndarray:
+    """[num_ofdm_symbols, num_pilot_symbols] weights of linear interpolation between pilot
+    symbols, constant extrapolation outside them."""
+    p = np.asarray(sorted(pilot_symbols), dtype=np.float64)
+    w = np.zeros((num_ofdm_symbols, p.size))
+    for t in range(num_ofdm_symbols):
+        if t <= p[0]:
+            w[t, 0] = 1.0
+        elif t >= p[-1]:
+            w[t, -1] = 1.0
+        else:
+            j = int(np.searchsorted(p, t, side="right")) - 1
+            frac = (t - p[j]) / (p[j + 1] - p[j])
+            w[t, j], w[t, j + 1] = 1.0 - frac, frac
+    return w
+
+
+class LSEstimator:
+    r"""Least-squares estimator at pilot OFDM symbols with frequency averaging and linear
+    time interpolation (see module docstring for the error model).
+
+    Parameters
+    ----------
+    pilots : [num_pilot_symbols, num_subcarriers], tf.complex64
+        Unit-modulus pilot values.
+    pilot_symbols : tuple of int
+        OFDM symbols carrying the pilots (same order as ``pilots``' rows).
+    num_ofdm_symbols : int
+        OFDM symbols per slot.
+    freq_window : int
+        Odd number of adjacent subcarriers averaged.
+
+    Input
+    -----
+    y : [batch, num_rx_ant, num_ofdm_symbols, num_subcarriers], tf.complex64
+        Received grid.
+    no : [batch], tf.float32
+        Noise variance per RE.
+
+    Output
+    ------
+    h_hat : [batch, num_rx_ant, num_ofdm_symbols, num_subcarriers], tf.complex64
+        Channel estimate on every RE.
+    err_var : [batch, 1, num_ofdm_symbols, num_subcarriers], tf.float32
+        Estimation error variance per RE.
+    """
+
+    def __init__(self, pilots: tf.Tensor, pilot_symbols: tuple[int, ...],
+                 num_ofdm_symbols: int, freq_window: int):
+        order = np.argsort(pilot_symbols)
+        self._rows = tf.constant(np.asarray(pilot_symbols)[order].astype(np.int32))
+        self._conj_pilots = tf.math.conj(tf.gather(pilots, order))
+        w = time_interpolation_weights(num_ofdm_symbols, tuple(pilot_symbols))
+        self._w = tf.constant(w.astype(np.complex64))
+        self._half = freq_window // 2
+        nsc = int(pilots.shape[-1])
+        f = np.arange(nsc)
+        count = np.minimum(f + self._half, nsc - 1) - np.maximum(f - self._half, 0) + 1
+        self._count = tf.constant(count.astype(np.float32))
+        self._err_shape = tf.constant(
+            ((w**2).sum(1)[:, None] / count[None, :]).astype(np.float32))  # [T, F]
+
+    def __call__(self, y: tf.Tensor, no: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        h_ls = tf.gather(y, self._rows, axis=2) * self._conj_pilots  # [b, r, P, F]
+        if self._half:
+            # A sum of shifted slices: the window is short, and complex cumsum has no XLA kernel.
+            hw, nsc = self._half, h_ls.shape[-1]
+            padded = tf.pad(h_ls, [[0, 0], [0, 0], [0, 0], [hw, hw]])
+            h_ls = tf.add_n([padded[..., j:j + nsc] for j in range(2 * hw + 1)]) / tf.complex(
+                self._count, tf.zeros_like(self._count))
+        h_hat = tf.linalg.matmul(self._w, h_ls)  # [T, P] @ [b, r, P, F]
+        err_var = no[:, None, None, None] * self._err_shape
+        return h_hat, err_var
+
+
+def combine(y: tf.Tensor, h_hat: tf.Tensor, no: tf.Tensor, err_var: tf.Tensor | float = 0.0,
+            method: str = "lmmse") -> tuple[tf.Tensor, tf.Tensor]:
+    r"""Equalize and combine one stream over the receive antennas (formulas in the module
+    docstring).
+
+    Input
+    -----
+    y : [batch, num_rx_ant, T, F], tf.complex64
+        Received grid.
+    h_hat : broadcastable to ``y``, tf.complex64
+        Channel (estimate).
+    no : [batch], tf.float32
+        Noise variance per RE.
+    err_var : broadcastable to ``y``, tf.float32, or 0.0
+        Channel-estimation error variance per RE.
+    method : "lmmse" | "mrc"
+
+    Output
+    ------
+    x_hat : [batch, T, F], tf.complex64
+        Unbiased symbol estimates.
+    no_eff : [batch, T, F], tf.float32
+        Post-equalization noise variance.
+    """
+    s = no[:, None, None, None] + err_var
+    g = tf.math.real(h_hat) ** 2 + tf.math.imag(h_hat) ** 2
+    # A tiny floor keeps 1/a finite on an exactly-zero channel (deep fade, zero padding).
+    tiny = 1e-30
+    if method == "lmmse":
+        a = tf.reduce_sum(g / s, axis=1)
+        num = tf.reduce_sum(tf.math.conj(h_hat) * y / tf.complex(s, tf.zeros_like(s)), axis=1)
+        a = tf.maximum(a, tiny)
+        no_eff = 1.0 / a
+    elif method == "mrc":
+        a = tf.maximum(tf.reduce_sum(g, axis=1), tiny)
+        num = tf.reduce_sum(tf.math.conj(h_hat) * y, axis=1)
+        no_eff = tf.reduce_sum(g * s, axis=1) / a**2
+    else:
+        raise ValueError(f"unknown equalizer {method!r}; choose 'lmmse' or 'mrc'")
+    x_hat = num / tf.complex(a, tf.zeros_like(a))
+    return x_hat, no_eff

@@ -1,0 +1,169 @@
+r"""The MU→BS uplink: map symbols on an OFDM grid, channel, noise, CSI, combining, unmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from sionna.phy import Block, config
+
+from .channels import ChannelSampler
+from .config import PATHLOSS_CHANNELS, PhyConfig
+from .estimation import LSEstimator, combine
+from .grid import SlotGrid
+
+__all__ = ["UplinkLink"]
+
+
+class UplinkLink(Block):
+    r"""Uplink of one single-antenna MU per batch row to a BS with ``num_rx_ant`` antennas.
+
+    The ``k`` symbols of each row are placed on the data REs of
+    ``num_slots(k)`` OFDM slots (row-major within a slot, the last slot zero-padded; see
+    :class:`~psfl.phy.grid.SlotGrid`), sent through the channel
+    ``cfg.channel`` (one independent realization per slot, see
+    :mod:`psfl.phy.channels`), received with complex Gaussian noise of variance
+    :math:`N_0 = 10^{-\mathrm{snr\_db}/10}` per RE and antenna, estimated (perfect CSI or LS,
+    :mod:`psfl.phy.estimation`), combined (LMMSE or MRC) and returned in the original order.
+
+    **Meaning of ``snr_db``.** For every channel except ``umi``/``uma``/``rma`` it is the
+    average SNR per RE per receive antenna, :math:`E|h|^2 E_s/N_0` with :math:`E|h|^2 = 1`
+    and :math:`E_s = 1`. For ``umi``/``uma``/``rma`` the SNR comes from the link budget of
+    ``cfg`` (transmit power, antenna gains, noise figure, bandwidth) and the 3GPP path loss,
+    shadowing and LoS state drawn at ``cfg.distance_m``; ``snr_db`` is then an **offset** in dB
+    added to that budget (pass 0 for the budget alone; e.g. -3 models a 3 dB power back-off).
+    :func:`~psfl.phy.budget.snr_db_from_config` gives the median budget SNR.
+
+    The link does not normalize ``x``: a mean :math:`|x|^2` other than 1 changes the SNR.
+    It is differentiable with respect to ``x`` and traces once per ``k`` (the batch size may
+    vary); it runs eagerly, in graph mode and under XLA (``tf.function(jit_compile=True)``).
+    Value checks on ``snr_db`` (finite) are only possible eagerly.
+
+    Parameters
+    ----------
+    cfg : PhyConfig
+        Numerology, channel, CSI, combining and link budget.
+
+    Input
+    -----
+    x : [batch, k], tf.complex64
+        Channel symbols, any ``k >= 1`` (static), mean power 1 assumed.
+    snr_db : scalar or [batch], tf.float32
+        SNR per RE per receive antenna [dB] (an offset for umi/uma/rma, see above).
+
+    Output
+    ------
+    y : [batch, k], tf.complex64
+        Equalized, antenna-combined symbols in the original order (unbiased estimates of x).
+    no_eff : [batch, k], tf.float32
+        Post-equalization noise variance per symbol.
+    """
+
+    def __init__(self, cfg: PhyConfig | None = None, **kwargs: Any):
+        super().__init__(precision="single", **kwargs)
+        if cfg is None:
+            cfg = PhyConfig()
+        if not isinstance(cfg, PhyConfig):
+            raise TypeError(f"cfg must be a psfl.phy.PhyConfig, got {type(cfg).__name__}")
+        self.cfg = cfg
+        self.grid = SlotGrid(cfg)
+        self.channel = ChannelSampler(cfg, self.grid.ofdm_symbol_duration_s)
+        self.estimator = (
+            LSEstimator(self.grid.pilots, self.grid.pilot_symbol_indices,
+                        cfg.num_ofdm_symbols, cfg.ls_freq_window)
+            if cfg.csi == "ls" else None
+        )
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    @property
+    def resource_grid(self):
+        """The equivalent :class:`sionna.phy.ofdm.ResourceGrid` (e.g. for ``.show()``)."""
+        return self.grid.resource_grid
+
+    @property
+    def num_data_per_slot(self) -> int:
+        """Data REs per slot."""
+        return self.grid.num_data_per_slot
+
+    def num_slots(self, k: int) -> int:
+        """OFDM slots used for ``k`` symbols: :math:`\\lceil k / n_\\mathrm{data} \\rceil`."""
+        return self.grid.num_slots(k)
+
+    def channel_uses(self, k: int) -> int:
+        """Data REs occupied by ``k`` symbols including the padding of the last slot."""
+        return self.num_slots(k) * self.grid.num_data_per_slot
+
+    def airtime_s(self, k: int) -> float:
+        """Air time of ``k`` symbols [s]: ``num_slots(k)`` × slot duration."""
+        return self.num_slots(k) * self.grid.slot_duration_s
+
+    # -- input checks -----------------------------------------------------------------------
+    def __call__(self, x, snr_db, *args, **kwargs):
+        # Checked here, before Sionna's Block casts inputs to the block precision (which would
+        # silently turn float or complex128 input into complex64).
+        if not isinstance(x, tf.Tensor | tf.Variable | np.ndarray):
+            x = tf.convert_to_tensor(x)
+        if x.dtype != tf.complex64:
+            raise TypeError(
+                f"x must be tf.complex64, got {x.dtype!r}; build it with "
+                "tf.complex(real, imag) or tf.cast(x, tf.complex64)")
+        if x.shape.rank != 2 if isinstance(x, tf.Tensor | tf.Variable) else np.ndim(x) != 2:
+            raise ValueError(f"x must have shape [batch, k] (rank 2), got shape {x.shape}; "
+                             "reshape it, e.g. tf.reshape(x, [batch, -1])")
+        if x.shape[-1] is None or x.shape[-1] < 1:
+            raise ValueError(f"x must have a static number of symbols k >= 1, got shape "
+                             f"{x.shape}")
+        if isinstance(snr_db, tf.Tensor | tf.Variable) and (
+                snr_db.dtype.is_complex or snr_db.dtype.is_integer or snr_db.dtype == tf.bool):
+            raise TypeError(f"snr_db must be a float tensor, got {snr_db.dtype!r}; "
+                            "use tf.constant(value, tf.float32)")
+        if tf.executing_eagerly() or not isinstance(snr_db, tf.Tensor):
+            try:
+                arr = np.asarray(snr_db, dtype=np.float32)
+            except (TypeError, ValueError):
+                raise TypeError(f"snr_db must be a float or [batch] floats, got "
+                                f"{snr_db!r}") from None
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"snr_db must be finite, got {arr}; pass SNR values in dB "
+                                 "such as 10.0")
+            if arr.ndim > 1:
+                raise ValueError(f"snr_db must be a scalar or shape [batch], got shape "
+                                 f"{arr.shape}")
+        elif snr_db.shape.rank is not None and snr_db.shape.rank > 1:
+            raise ValueError(f"snr_db must be a scalar or shape [batch], got shape "
+                             f"{snr_db.shape}")
+        return super().__call__(x, tf.cast(snr_db, tf.float32), *args, **kwargs)
+
+    # -- the link -----------------------------------------------------------------------------
+    def call(self, x, snr_db):
+        cfg = self.cfg
+        k = int(x.shape[-1])
+        ns = self.num_slots(k)
+        batch = tf.shape(x)[0]
+        n = batch * ns
+
+        snr = tf.broadcast_to(snr_db, [batch])
+        no = tf.repeat(tf.pow(10.0, -snr / 10.0), ns)  # [n], slot-major per row
+
+        xg = self.grid.map(x, ns)  # [n, T, F]
+        h = self.channel(n)  # [n or 1, R, T or 1, F or 1]
+        shape = [n, cfg.num_rx_ant, cfg.num_ofdm_symbols, cfg.num_subcarriers]
+        y = h * xg[:, None]
+        std = tf.sqrt(no / 2.0)[:, None, None, None]
+        noise = tf.complex(config.tf_rng.normal(shape) * std, config.tf_rng.normal(shape) * std)
+        y = y + noise
+
+        if self.estimator is None:
+            h_hat, err_var = h, 0.0
+        else:
+            h_hat, err_var = self.estimator(y, no)
+        x_hat, no_eff = combine(y, h_hat, no, err_var, cfg.equalizer)
+        no_eff = tf.broadcast_to(no_eff, [n, cfg.num_ofdm_symbols, cfg.num_subcarriers])
+        x_hat = tf.broadcast_to(x_hat, [n, cfg.num_ofdm_symbols, cfg.num_subcarriers])
+        return self.grid.unmap(x_hat, k), self.grid.unmap(no_eff, k)
+
+    @property
+    def uses_link_budget(self) -> bool:
+        """True for umi/uma/rma, where ``snr_db`` is an offset to the link-budget SNR."""
+        return self.cfg.channel in PATHLOSS_CHANNELS

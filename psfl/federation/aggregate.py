@@ -1,0 +1,104 @@
+"""How the BS combines the students: weighted FedAvg, robust rules, and update screening.
+
+A model is a list of NumPy arrays (the order of ``keras.Model.get_weights()``). A *mask* list of
+the same shapes (1 kept, 0 pruned) says which entries an MU actually trained (AGP): an entry is
+averaged only over the MUs that hold it, and an entry no MU holds keeps the BS's dense value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["aggregate", "check_update", "krum_select", "weighted_average"]
+
+Weights = list[np.ndarray]
+
+
+def check_update(update: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> str | None:
+    """Why an MU's update must be rejected (wrong count, shape or non-finite), or ``None``."""
+    if len(update) != len(reference):
+        return f"{len(update)} tensors, expected {len(reference)}"
+    for i, (u, r) in enumerate(zip(update, reference, strict=True)):
+        u = np.asarray(u)
+        if u.shape != np.shape(r):
+            return f"tensor {i} has shape {u.shape}, expected {np.shape(r)}"
+        if not np.issubdtype(u.dtype, np.number):
+            return f"tensor {i} has dtype {u.dtype}"
+        if not np.all(np.isfinite(u)):
+            return f"tensor {i} holds NaN or Inf"
+    return None
+
+
+def weighted_average(updates: Sequence[Weights], num_samples: Sequence[float],
+                     masks: Sequence[Weights] | None = None,
+                     fallback: Weights | None = None) -> Weights:
+    """FedAvg: ``w = Σ n_i·m_i·w_i / Σ n_i·m_i`` entry-wise (``m_i = 1`` without masks).
+
+    Entries with ``Σ n_i·m_i = 0`` (pruned at every MU) take ``fallback`` (the BS's dense copy).
+    """
+    if not updates:
+        raise ValueError("no updates to aggregate")
+    n = np.asarray(num_samples, np.float64)
+    if len(n) != len(updates) or np.any(n < 0) or n.sum() <= 0:
+        raise ValueError("num_samples must hold one non-negative weight per update, not all 0")
+    out = []
+    for t in range(len(updates[0])):
+        num = np.zeros(np.shape(updates[0][t]), np.float64)
+        den = np.zeros_like(num)
+        for i, u in enumerate(updates):
+            m = 1.0 if masks is None else np.asarray(masks[i][t], np.float64)
+            num += n[i] * m * np.asarray(u[t], np.float64)
+            den += n[i] * m
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = num / den
+        if fallback is not None:
+            avg = np.where(den > 0, avg, fallback[t])
+        out.append(np.nan_to_num(avg).astype(np.asarray(updates[0][t]).dtype))
+    return out
+
+
+def _flat(w: Weights) -> np.ndarray:
+    return np.concatenate([np.ravel(x) for x in w])
+
+
+def krum_select(updates: Sequence[Weights], byzantine: int) -> int:
+    """Index of the Krum choice (Blanchard et al., 2017): the update whose ``n − f − 2`` nearest
+    neighbours are closest in squared Euclidean distance."""
+    n = len(updates)
+    flat = np.stack([_flat(u) for u in updates])
+    d = ((flat[:, None, :] - flat[None, :, :]) ** 2).sum(-1)
+    m = max(1, n - byzantine - 2)
+    scores = [np.sort(np.delete(d[i], i))[:m].sum() for i in range(n)]
+    return int(np.argmin(scores))
+
+
+def aggregate(updates: Sequence[Weights], num_samples: Sequence[float], rule: str = "weighted",
+              masks: Sequence[Weights] | None = None, fallback: Weights | None = None,
+              trim_fraction: float = 0.2, byzantine: int = 1) -> Weights:
+    """Combine updates by ``rule``: ``weighted`` (FedAvg), ``median`` and ``trimmed-mean``
+    (coordinate-wise, Yin et al., 2018) or ``krum``. Robust rules ignore masks: under AGP, pruned
+    entries are first filled from ``fallback`` so that zeros do not drag the statistics."""
+    if rule == "weighted":
+        return weighted_average(updates, num_samples, masks, fallback)
+    filled = list(updates)
+    if masks is not None and fallback is not None:
+        filled = [[np.where(np.asarray(m[t]) > 0, u[t], fallback[t]) for t in range(len(u))]
+                  for u, m in zip(updates, masks, strict=True)]
+    if rule == "krum":
+        return [np.array(x) for x in filled[krum_select(filled, byzantine)]]
+    out = []
+    for t in range(len(filled[0])):
+        stack = np.stack([np.asarray(u[t]) for u in filled])
+        if rule == "median":
+            agg = np.median(stack, axis=0)
+        elif rule == "trimmed-mean":
+            k = int(np.floor(trim_fraction * len(filled)))
+            s = np.sort(stack, axis=0)
+            agg = s[k:len(filled) - k].mean(axis=0)
+        else:
+            raise ValueError(f"unknown aggregator {rule!r}; use weighted, median, trimmed-mean or "
+                             "krum")
+        out.append(agg.astype(stack.dtype))
+    return out

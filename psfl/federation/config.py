@@ -1,0 +1,69 @@
+"""The ``[federation]`` configuration section: MU population, PSFL (PLD + AGP) and baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from psfl.config import option, register_section
+
+__all__ = ["AGGREGATORS", "STRATEGIES", "FederationConfig"]
+
+#: Training strategies (see :mod:`psfl.federation.strategies`).
+STRATEGIES: tuple[str, ...] = (
+    "psfl", "psfl-no-pld", "psfl-no-agp", "fedavg-csc", "fedprox-csc", "local-only",
+)
+AGGREGATORS: tuple[str, ...] = ("weighted", "median", "trimmed-mean", "krum")
+
+
+@dataclasses.dataclass(frozen=True)
+class FederationConfig:
+    strategy: str = option("psfl", help="Training strategy.", choices=STRATEGIES)
+    rounds: int = option(5, help="Federated rounds.", lo=1, hi=100000)
+    local_steps: int = option(20, help="Student (CSC) training steps per MU and round.", lo=0)
+    mentor_steps: int = option(20, help="Mentor (GSC) training steps per MU and round (PLD).",
+                               lo=0)
+    distill_lambda: float = option(
+        0.5, help="PLD loss weight: lambda*MSE(x, x_student) + (1-lambda)*MSE(x_mentor, "
+        "x_student).", lo=0.0, hi=1.0)
+    proximal_mu: float = option(0.01, help="FedProx proximal weight (fedprox-csc).", lo=0.0)
+    aggregator: str = option("weighted", help="How the BS combines the students.",
+                             choices=AGGREGATORS)
+    trim_fraction: float = option(0.2, help="Fraction trimmed at each end (trimmed-mean).",
+                                  lo=0.0, hi=0.49)
+    krum_byzantine: int = option(1, help="Assumed Byzantine MUs for Krum.", lo=0)
+    # --- MU population (heterogeneous resources and positions)
+    min_distance_m: float = option(20.0, help="Nearest MU-BS distance [m].", lo=1.0)
+    max_distance_m: float = option(300.0, help="Farthest MU-BS distance [m].", lo=1.0)
+    memory_mb: tuple[float, ...] = option(
+        (64.0, 256.0, 1024.0), help="Training memory budgets an MU may have [MB] (drawn per MU).",
+        check=lambda v: None if v and min(v) > 0 else "give positive memory budgets in MB")
+    compute_gflop_per_round: tuple[float, ...] = option(
+        (50.0, 200.0, 800.0), help="Compute budgets an MU may have per round [GFLOP].",
+        check=lambda v: None if v and min(v) > 0 else "give positive compute budgets in GFLOP")
+    cpu_hz: float = option(1.5e9, help="MU processor clock f [Hz] for compute energy.", lo=1e6)
+    flops_per_cycle: float = option(8.0, help="FLOPs the MU processor retires per cycle.",
+                                    lo=0.1)
+    kappa: float = option(1e-28, help="Effective switched capacitance kappa in E = kappa*c*f^2.",
+                          lo=0.0, lo_open=True)
+    # --- AGP (adaptive global pruning)
+    agp_energy_budget_j: float = option(
+        0.05, help="Downlink model-transfer energy budget per MU and round [J]; AGP prunes until "
+        "it fits.", lo=0.0, lo_open=True)
+    agp_max_ratio: float = option(0.9, help="Largest pruning ratio AGP may use.", lo=0.0, hi=0.99)
+    agp_ratio_step: float = option(0.05, help="Grid step of candidate pruning ratios.", lo=0.01,
+                                   hi=0.5)
+    bs_tx_power_dbm: float = option(43.0, help="BS transmit power for the downlink [dBm].",
+                                    lo=0.0, hi=60.0)
+    weight_bits: int = option(32, help="Bits per transmitted weight value.", choices=(8, 16, 32))
+    # --- bookkeeping
+    eval_images: int = option(128, help="Test images per MU for per-round PSNR (0: all).", lo=0)
+    backend: str = option("flower", help="flower: Flower simulation; loop: bare loop over the "
+                          "same client code (for comparison).", choices=("flower", "loop"))
+
+    def validate(self) -> None:
+        if self.min_distance_m > self.max_distance_m:
+            raise ValueError(f"min_distance_m {self.min_distance_m} exceeds max_distance_m "
+                             f"{self.max_distance_m}; swap them")
+
+
+register_section("federation", FederationConfig)

@@ -325,7 +325,7 @@ class PlutoTwin:
     ) -> None:
         self.stop()
 
-    def drop_connections(self, *, refuse: bool = False) -> None:
+    def drop_connections(self, *, refuse: bool = False, _last: _Session | None = None) -> None:
         """Fault injection: close every client connection now.
 
         Parameters
@@ -336,7 +336,9 @@ class PlutoTwin:
         self.stats["drops"] += 1
         if refuse:
             self._close_listener()
-        for s in list(self._sessions):
+        # The session that triggered the drop goes last, so that by the time its client
+        # sees EOF every other connection (e.g. the context one) is already shut.
+        for s in sorted(self._sessions, key=lambda s: s is _last):
             s.kill()
 
     def _close_listener(self) -> None:
@@ -736,7 +738,9 @@ class _Session:
         if cyclic and not dev.is_tx:
             return -errno.EINVAL
         with self.twin._lock:
-            if dev.is_tx and any(s is not self and dev.id in s.open for s in self.twin._sessions):
+            if dev.is_tx and any(
+                s is not self and dev.id in s.open for s in list(self.twin._sessions)
+            ):
                 return -errno.EBUSY  # one DMA stream per DAC
             self.open[dev.id] = _OpenBuffer(dev, samples, words, cyclic, scan)
         return 0
@@ -789,10 +793,11 @@ class _Session:
                 self.sock.sendall(head + payload[: len(payload) // 2])
             except OSError:
                 pass
-            twin.drop_connections(refuse=twin.refuse_after_drop)
+            twin.drop_connections(refuse=twin.refuse_after_drop, _last=self)
             raise _Closed
-        twin.stats["readbuf"] += 1
-        twin.stats["samples_out"] += n
+        with twin._lock:
+            twin.stats["readbuf"] += 1
+            twin.stats["samples_out"] += n
         self.send(head + payload)
         if len(payload) < nbytes:
             self.value(0)  # short read: tell the client there is no more
@@ -828,7 +833,8 @@ class _Session:
             elif c.id == "voltage1":
                 q = dac[:, k]
         twin._load_tx(i + 1j * q, ob.cyclic, self)
-        twin.stats["writebuf"] += 1
+        with twin._lock:
+            twin.stats["writebuf"] += 1
         self.value(nbytes)
 
 

@@ -1,0 +1,52 @@
+"""The ``[semantic]`` configuration section: codec, bandwidth ratio, training and evaluation.
+
+The training SNR range and the channel come from ``[phy]`` (``snr_db_min``, ``snr_db_max``,
+``channel``, ``csi``); this section holds what is specific to the codecs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from psfl.config import option, register_section
+
+__all__ = ["MODEL_NAMES", "SemanticConfig"]
+
+#: Codec presets (kept equal to ``psfl.semantic.models.MODELS``, which needs TensorFlow).
+MODEL_NAMES: tuple[str, ...] = ("csc", "gsc-s", "gsc-m", "gsc-l")
+
+
+def _check_snr_list(values: tuple[float, ...]) -> str | None:
+    if not values:
+        return "give at least one SNR in dB, e.g. [0, 5, 10, 15, 20]"
+    if any(not -30.0 <= v <= 60.0 for v in values):
+        return f"{list(values)} has values outside [-30, 60] dB"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class SemanticConfig:
+    model: str = option("gsc-s", help="Codec preset: csc (DeepJSCC CNN) or gsc-s/m/l (ViT).",
+                        choices=MODEL_NAMES)
+    k_over_n: float = option(
+        1 / 6, help="Bandwidth ratio k/n: k complex channel uses per n = H*W*3 real values.",
+        lo=0.0, lo_open=True, hi=1.0)
+    k: int = option(0, help="Complex channel symbols per image; 0 derives k from k_over_n.",
+                    lo=0)
+    steps: int = option(2000, help="Training steps (batches).", lo=0)
+    batch_size: int = option(32, help="Training batch size.", lo=1, hi=4096)
+    learning_rate: float = option(1e-3, help="Adam learning rate.", lo=0.0, lo_open=True, hi=1.0)
+    checkpoint_every: int = option(500, help="Save a checkpoint every N steps (0: only at end).",
+                                   lo=0)
+    eval_every: int = option(0, help="Test PSNR every N training steps (0: never during "
+                             "training).", lo=0)
+    eval_snr_db: tuple[float, ...] = option(
+        (0.0, 5.0, 10.0, 15.0, 20.0), help="SNRs [dB] of the evaluation sweep.",
+        check=_check_snr_list)
+    eval_images: int = option(256, help="Test images per SNR in evaluation (0: all).", lo=0)
+    xla: bool = option(True, help="Compile training and evaluation steps with XLA.")
+    baseline: bool = option(True, help="Also evaluate the digital baseline (JPEG+LDPC+QAM) "
+                            "at the same channel uses.")
+
+
+register_section("semantic", SemanticConfig)

@@ -1,0 +1,107 @@
+"""Parameters, FLOPs and activation memory per image of every codec (read by mentor selection).
+
+Counting rules (analytic, from the architecture):
+
+* ``params`` — trainable and non-trainable weights, from Keras (``model.count_params()``).
+* ``flops`` — floating-point operations of one forward pass (encoder + decoder) of one image,
+  counting a multiply-accumulate as 2 FLOPs, for dense layers, convolutions (transposed ones as
+  ``H_in·W_in·k²·C_in·C_out`` MACs) and the two attention matrix products (``QKᵀ`` and ``AV``).
+  Element-wise work (activations, norms, softmax, FiLM modulation, power normalization) is left
+  out; it is a few percent of the total. A training step costs about 3× the forward pass.
+* ``activation_memory_bytes`` — float32 bytes of the forward activations one image leaves for
+  back-propagation (layer outputs, attention matrices), an estimate of training memory per image
+  on top of the weights and the optimizer state (Adam: 3× params × 4 bytes).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from psfl.semantic.csc import CSC
+    from psfl.semantic.gsc import GSC
+
+__all__ = ["cost_row", "cost_table", "csc_cost", "gsc_cost"]
+
+_F32 = 4
+
+
+def _film_macs(hidden: int, channels: int) -> int:
+    return hidden + hidden * 2 * channels
+
+
+def _block(t: int, d: int, heads: int, mlp: int) -> tuple[int, int]:
+    """MACs and activation floats of one transformer block on ``t`` tokens of width ``d``."""
+    macs = t * 4 * d * d + 2 * t * t * d + 2 * t * d * mlp * d + _film_macs(32, d)
+    acts = (11 + 2 * mlp) * t * d + 2 * heads * t * t
+    return macs, acts
+
+
+def gsc_cost(m: GSC) -> dict[str, int]:
+    """FLOPs and activation bytes per image of a :class:`~psfl.semantic.gsc.GSC`."""
+    t, d, p, s = m.tokens, m.dim, m.patch, m.sym_per_token
+    h, w = m.image_size
+    macs = t * p * p * 3 * d + t * d * 2 * s                   # patch embed, channel encoder
+    macs += t * (3 * s * d + d * d) + t * d * p * p * 3        # channel decoder, pixel head
+    acts = 2 * t * d + t * d + 2 * m.k + 3 * m.k + 2 * t * d + 2 * 3 * h * w
+    for _ in range(m.depth + m.decoder_depth):
+        bm, ba = _block(t, d, m.heads, m.mlp_ratio)
+        macs += bm
+        acts += ba
+    return {"flops": 2 * macs, "activation_memory_bytes": _F32 * acts}
+
+
+def csc_cost(m: CSC) -> dict[str, int]:
+    """FLOPs and activation bytes per image of a :class:`~psfl.semantic.csc.CSC`."""
+    h, w = m.image_size
+    h2, w2 = h // 2, w // 2
+    hw = m.grid[0] * m.grid[1]
+    f1, f2 = m.filters
+    c = m.out_maps
+    kk = 25
+    enc = h2 * w2 * kk * 3 * f1 + hw * kk * f1 * f2 + 2 * hw * kk * f2 * f2 + hw * kk * f2 * c
+    dec = (hw * kk * (3 * c // 2) * f2 + 2 * hw * kk * f2 * f2 + hw * kk * f2 * f1
+           + h2 * w2 * kk * f1 * 3)
+    film = 4 * _film_macs(32, f2) + 2 * _film_macs(32, f1)
+    acts = (3 * (h2 * w2 * f1 + 3 * hw * f2) + hw * c       # encoder: conv, PReLU, FiLM outputs
+            + hw * 3 * c // 2 + 3 * (3 * hw * f2 + h2 * w2 * f1) + 2 * 3 * h * w)
+    return {"flops": 2 * (enc + dec + film), "activation_memory_bytes": _F32 * acts}
+
+
+def cost_row(codec: Any) -> dict[str, Any]:
+    """Cost of one built codec: ``name, family, params, flops, activation_memory_bytes, k,
+    k_over_n, image_size``."""
+    return {"name": codec.arch, "family": codec.family, "params": int(codec.count_params()),
+            **codec.cost(), "k": codec.k, "k_over_n": codec.k_over_n,
+            "image_size": list(codec.image_size)}
+
+
+def cost_table(image_size: int = 32, k: int | None = None, k_over_n: float = 1 / 6,
+               models: list[str] | None = None, codecs: list[Any] | None = None
+               ) -> list[dict[str, Any]]:
+    """Cost of every codec preset at one image size and bandwidth.
+
+    Parameters
+    ----------
+    image_size : int
+        Square image side.
+    k : int or None
+        Complex symbols per image; ``None`` derives it from ``k_over_n``.
+    k_over_n : float
+        Bandwidth ratio used when ``k`` is None.
+    models : list[str] or None
+        Preset names; ``None`` means all (:data:`psfl.semantic.models.MODELS`).
+    codecs : list of SemanticCodec or None
+        Already built codecs to report instead of building ``models`` (saves the build time).
+
+    Output
+    ------
+    list of dict — ``name, family, params, flops, activation_memory_bytes, k, k_over_n`` per
+    model, sorted by FLOPs.
+    """
+    from psfl.semantic.models import MODELS, build_codec
+
+    if codecs is None:
+        codecs = [build_codec(name, image_size=image_size, k=k, k_over_n=k_over_n)
+                  for name in models or list(MODELS)]
+    return sorted((cost_row(c) for c in codecs), key=lambda r: r["flops"])

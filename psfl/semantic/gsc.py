@@ -1,0 +1,143 @@
+"""GSC: the generative-AI-assisted semantic codec (ViT / MAE-style transformer encoder and decoder).
+
+Encoder: PatchEmbed (``patch × patch`` pixels → one token) + learned position embedding → ``depth``
+ViT blocks (multi-head self-attention + MLP), each followed by SNR FiLM → LayerNorm → dense channel
+encoder applied per token (token → ``k/T`` complex symbols) → power normalization.
+
+Decoder (MAE-style, lighter than the encoder): dense channel decoder per token (``k/T`` received
+symbols and their effective SNRs → token) + its own position embedding → ``decoder_depth`` blocks
+with SNR FiLM → LayerNorm → per-token pixel head → image.
+
+Tokens carry ``k/T`` symbols each, so ``k`` must be a multiple of the token count
+``T = (H/patch)·(W/patch)``. With the default patch (4 px for 32×32 images) and ``k/n = 1/6``,
+``T = 64`` and each token carries 8 symbols.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from psfl.semantic.codec import SemanticCodec
+from psfl.semantic.layers import (
+    PatchEmbed,
+    PositionEmbedding,
+    SNRFiLM,
+    TransformerBlock,
+    Unpatchify,
+)
+
+__all__ = ["GSC", "GSC_PRESETS", "default_patch"]
+
+#: Size presets: token width, encoder/decoder depth, heads, MLP ratio.
+GSC_PRESETS: dict[str, dict[str, int]] = {
+    "gsc-s": {"dim": 64, "depth": 2, "decoder_depth": 1, "heads": 4, "mlp_ratio": 2},
+    "gsc-m": {"dim": 96, "depth": 4, "decoder_depth": 2, "heads": 4, "mlp_ratio": 4},
+    "gsc-l": {"dim": 128, "depth": 6, "decoder_depth": 3, "heads": 8, "mlp_ratio": 4},
+}
+
+
+def default_patch(image_size: tuple[int, int]) -> int:
+    """Smallest patch side (power of two, ≥ 4) that keeps the token count at or below 64."""
+    h, w = image_size
+    p = 4
+    while (h // p) * (w // p) > 64 and p < min(h, w):
+        p *= 2
+    return p
+
+
+@keras.saving.register_keras_serializable(package="psfl")
+class GSC(SemanticCodec):
+    """ViT/MAE-style semantic codec.
+
+    Parameters
+    ----------
+    image_size : int or (int, int)
+        Image height and width (multiples of ``patch``).
+    k : int
+        Complex channel symbols per image (a multiple of the token count).
+    dim, depth, decoder_depth, heads, mlp_ratio : int
+        Transformer width, encoder and decoder blocks, attention heads, MLP expansion.
+    patch : int or None
+        Patch side; ``None`` picks :func:`default_patch`.
+    arch : str
+        Preset name recorded in checkpoints.
+
+    Input
+    -----
+    See :meth:`SemanticCodec.encode` / :meth:`SemanticCodec.decode`.
+
+    Output
+    ------
+    ``encode``: tf.complex64 [B, k]; ``decode``: tf.float32 [B, H, W, 3].
+    """
+
+    family = "gsc"
+
+    def __init__(self, image_size: int | tuple[int, int] = 32, k: int = 512, dim: int = 64,
+                 depth: int = 2, decoder_depth: int = 1, heads: int = 4, mlp_ratio: int = 2,
+                 patch: int | None = None, arch: str = "gsc", **kwargs):
+        super().__init__(image_size, k, arch=arch, **kwargs)
+        h, w = self.image_size
+        self.patch = int(patch) if patch else default_patch(self.image_size)
+        p = self.patch
+        if h % p or w % p:
+            raise ValueError(f"image size {h}x{w} is not a multiple of the GSC patch size {p}; "
+                             f"use an image size that is a multiple of {p}")
+        self.grid = (h // p, w // p)
+        self.tokens = self.grid[0] * self.grid[1]
+        if self.k % self.tokens:
+            lo = max(self.tokens, self.k // self.tokens * self.tokens)
+            raise ValueError(
+                f"k={self.k} does not fit {arch!r}: it sends k/T symbols per token and has "
+                f"T={self.tokens} tokens ({h}x{w} image, {p}x{p} patches); choose k as a multiple "
+                f"of {self.tokens} (e.g. {lo} or {lo + self.tokens}), i.e. semantic.k_over_n = "
+                f"{lo}/{self.n}")
+        if dim % heads:
+            raise ValueError(f"GSC dim={dim} is not a multiple of heads={heads}")
+        self.sym_per_token = self.k // self.tokens
+        self.dim, self.depth, self.decoder_depth = int(dim), int(depth), int(decoder_depth)
+        self.heads, self.mlp_ratio = int(heads), int(mlp_ratio)
+
+        self.embed = PatchEmbed(p, self.dim, name="patch_embed")
+        self.enc_pos = PositionEmbedding(self.tokens, self.dim, name="enc_pos")
+        self.enc_blocks = [TransformerBlock(self.dim, self.heads, self.mlp_ratio, name=f"enc_{i}")
+                           for i in range(self.depth)]
+        self.enc_film = [SNRFiLM(self.dim, name=f"enc_film_{i}") for i in range(self.depth)]
+        self.enc_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="enc_norm")
+        self.channel_encoder = keras.layers.Dense(2 * self.sym_per_token, name="channel_encoder")
+
+        self.channel_decoder = keras.Sequential([
+            keras.layers.Dense(self.dim, activation="gelu"),
+            keras.layers.Dense(self.dim),
+        ], name="channel_decoder")
+        self.dec_pos = PositionEmbedding(self.tokens, self.dim, name="dec_pos")
+        self.dec_blocks = [TransformerBlock(self.dim, self.heads, self.mlp_ratio, name=f"dec_{i}")
+                           for i in range(self.decoder_depth)]
+        self.dec_film = [SNRFiLM(self.dim, name=f"dec_film_{i}") for i in range(self.decoder_depth)]
+        self.dec_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="dec_norm")
+        self.head = Unpatchify(p, self.grid, 3, name="head")
+
+    def _encode(self, x: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
+        t = self.enc_pos(self.embed(x))
+        for block, film in zip(self.enc_blocks, self.enc_film, strict=True):
+            t = film(block(t, training=training), snr_db)
+        t = self.channel_encoder(self.enc_norm(t))
+        return tf.reshape(t, [tf.shape(x)[0], 2 * self.k])
+
+    def _decode(self, feats: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
+        t = tf.reshape(feats, [tf.shape(feats)[0], self.tokens, 3 * self.sym_per_token])
+        t = self.dec_pos(self.channel_decoder(t))
+        for block, film in zip(self.dec_blocks, self.dec_film, strict=True):
+            t = film(block(t, training=training), snr_db)
+        return self.head(self.dec_norm(t))
+
+    def cost(self) -> dict[str, int]:
+        from psfl.semantic.costs import gsc_cost
+
+        return gsc_cost(self)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dim": self.dim, "depth": self.depth,
+                "decoder_depth": self.decoder_depth, "heads": self.heads,
+                "mlp_ratio": self.mlp_ratio, "patch": self.patch}

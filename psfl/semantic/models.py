@@ -1,0 +1,103 @@
+"""Codec presets by name, construction and checked loading of checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from psfl.semantic.codec import SemanticCodec
+from psfl.semantic.csc import CSC
+from psfl.semantic.gsc import GSC, GSC_PRESETS
+from psfl.semantic.power import k_from_ratio
+
+__all__ = ["MODELS", "build_codec", "load_codec"]
+
+#: Preset name → (class, keyword arguments). GSC sizes grow s → m → l; CSC is the shared student.
+MODELS: dict[str, tuple[type[SemanticCodec], dict[str, Any]]] = {
+    "csc": (CSC, {"filters": (16, 32)}),
+    **{name: (GSC, dict(cfg)) for name, cfg in GSC_PRESETS.items()},
+}
+
+
+def build_codec(name: str, image_size: int | tuple[int, int] = 32, k: int | None = None,
+                k_over_n: float = 1 / 6, **overrides: Any) -> SemanticCodec:
+    """Build (and create the weights of) the codec preset ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODELS` (``"csc"``, ``"gsc-s"``, ``"gsc-m"``, ``"gsc-l"``).
+    image_size : int or (int, int)
+        Image height and width.
+    k : int or None
+        Complex channel symbols per image; ``None`` means ``round(k_over_n · H·W·3)``.
+    k_over_n : float
+        Bandwidth ratio (``n`` real source values, ``k`` complex channel uses).
+    overrides
+        Architecture arguments that replace the preset's (e.g. ``dim=32`` for a tiny test model).
+
+    Output
+    ------
+    :class:`SemanticCodec`, built.
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown codec {name!r}; choose one of {', '.join(MODELS)} "
+                         "(semantic.model)")
+    cls, kwargs = MODELS[name]
+    if k is None:
+        k = k_from_ratio(image_size, k_over_n)
+    model = cls(image_size=image_size, k=k, arch=name, **{**kwargs, **overrides})
+    model.build_now()
+    return model
+
+
+def load_codec(path: str | Path, *, model: str | None = None,
+               image_size: int | tuple[int, int] | None = None, k: int | None = None,
+               compile: bool = True) -> SemanticCodec:
+    """Load a codec saved with ``model.save("….keras")`` and check it is the one expected.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.keras`` file.
+    model, image_size, k
+        When given, the checkpoint must hold this preset / image size / symbol count; otherwise
+        a :class:`ValueError` says what the checkpoint holds and how to proceed.
+    compile : bool
+        Restore the optimizer state (needed to resume training).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"checkpoint {str(p)!r} not found; pass a .keras file written by "
+                         "psfl (e.g. <run>/checkpoints/codec.keras) or train one with --steps N")
+    if p.suffix != ".keras":
+        raise ValueError(f"checkpoint {str(p)!r} is not a .keras file; codecs are saved with "
+                         "model.save('….keras')")
+    try:
+        obj = keras.saving.load_model(p, compile=compile)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not a loadable codec"
+        raise ValueError(f"cannot load checkpoint {str(p)!r}: {exc}. It is not a psfl codec "
+                         "or was written by another version; retrain it") from exc
+    if not isinstance(obj, SemanticCodec):
+        raise ValueError(f"checkpoint {str(p)!r} holds a {type(obj).__name__}, not a psfl "
+                         "semantic codec; pass a checkpoint written by psfl link or train_codec")
+    wanted_size = None
+    if image_size is not None:
+        wanted_size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    mismatch = []
+    if model is not None and obj.arch != model:
+        mismatch.append(f"architecture {obj.arch!r} (expected {model!r})")
+    if wanted_size is not None and obj.image_size != wanted_size:
+        mismatch.append(f"image size {obj.image_size[0]}x{obj.image_size[1]} "
+                        f"(expected {wanted_size[0]}x{wanted_size[1]})")
+    if k is not None and obj.k != k:
+        mismatch.append(f"k={obj.k} (expected k={k})")
+    if mismatch:
+        raise ValueError(
+            f"checkpoint {str(p)!r} holds codec {obj.describe()}, which differs in "
+            + ", ".join(mismatch)
+            + f"; set semantic.model={obj.arch!r} and the matching data.patch_size/"
+              "semantic.k_over_n, or use a checkpoint of the requested codec, or start a fresh run")
+    return obj

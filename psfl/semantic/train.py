@@ -1,0 +1,270 @@
+"""End-to-end training and evaluation of a codec through the link.
+
+Training minimizes the MSE between the images and their reconstructions after
+``encode → link → decode``, where the link is :class:`psfl.phy.UplinkLink` (any channel, perfect or
+estimated CSI) or any callable ``link(x, snr_db) -> (y, no_eff)`` that is differentiable in ``x``.
+Every step draws a batch and one SNR per image uniformly from ``snr_db_range``.
+
+Reproducible and resumable: the batch and SNRs of step ``s`` depend only on ``(seed, s)``, and the
+step counter is the optimizer's ``iterations``, so a run resumed from a checkpoint continues with
+exactly the batches it would have seen. Checkpoints are Keras ``.keras`` files (weights, config and
+optimizer state) written atomically to ``checkpoint_dir/codec.keras``, with the loss history in
+``checkpoint_dir/history.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from psfl.semantic.codec import SemanticCodec, check_images
+from psfl.semantic.metrics import image_metrics, mean_metrics
+
+__all__ = ["CHECKPOINT_NAME", "TrainResult", "evaluate_codec", "train_codec", "transmit"]
+
+LinkFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
+CHECKPOINT_NAME = "codec.keras"
+HISTORY_NAME = "history.json"
+
+
+def transmit(codec: SemanticCodec, link: LinkFn, images: Any, snr_db: Any,
+             training: bool = False) -> tf.Tensor:
+    """Send images through ``codec`` and ``link``.
+
+    Input
+    -----
+    images : float32, [B, H, W, 3] in [0, 1]
+    snr_db : float32, scalar or [B] — link SNR, also the encoder's side information.
+
+    Output
+    ------
+    tf.float32, [B, H, W, 3] — reconstructions.
+    """
+    x = check_images(images, codec.image_size, codec.arch)
+    snr = tf.broadcast_to(tf.reshape(tf.cast(snr_db, tf.float32), [-1]), [tf.shape(x)[0]])
+    z = codec.encode(x, snr, training=training)
+    y, no_eff = link(z, snr)
+    return codec.decode(y, no_eff, training=training)
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What :func:`train_codec` returns.
+
+    Attributes
+    ----------
+    codec : the trained codec (loaded from the checkpoint when the run resumed).
+    history : list of dict — ``step, loss`` (mean MSE since the previous entry), ``psnr_train``
+        and, when evaluated, ``psnr_test`` at ``eval_snr_db``.
+    start_step, end_step : int — the step counter before and after this call.
+    images_per_s : float — training throughput of this call (first, tracing step excluded).
+    resumed : bool
+    """
+
+    codec: SemanticCodec
+    history: list[dict[str, float]]
+    start_step: int
+    end_step: int
+    images_per_s: float
+    resumed: bool
+
+
+def _atomic_save(codec: SemanticCodec, directory: Path, history: list[dict[str, float]]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / CHECKPOINT_NAME
+    tmp = directory / f".tmp-{CHECKPOINT_NAME}"
+    codec.save(tmp)
+    os.replace(tmp, path)
+    hist_tmp = directory / f".tmp-{HISTORY_NAME}"
+    hist_tmp.write_text(json.dumps(history, indent=1))
+    os.replace(hist_tmp, directory / HISTORY_NAME)
+    return path
+
+
+def _check_train_images(images: np.ndarray, codec: SemanticCodec, batch_size: int) -> np.ndarray:
+    images = np.asarray(images)
+    check_images(images[:1], codec.image_size, codec.arch)
+    if len(images) < 1:
+        raise ValueError("no training images; check the [data] section (source, path, max_train)")
+    return images.astype(np.float32, copy=False)
+
+
+def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *, steps: int,
+                batch_size: int = 32, learning_rate: float = 1e-3,
+                snr_db_range: tuple[float, float] = (0.0, 20.0),
+                checkpoint_dir: str | Path | None = None, checkpoint_every: int = 0,
+                resume: bool = True, jit_compile: bool = False, seed: int = 0,
+                test_images: np.ndarray | None = None, eval_every: int = 0,
+                eval_snr_db: float = 10.0, log_every: int = 50,
+                log: Callable[[str], None] | None = None, progress: bool = True) -> TrainResult:
+    """Train ``codec`` end to end through ``link`` until the step counter reaches ``steps``.
+
+    Parameters
+    ----------
+    codec : SemanticCodec
+        Fresh codec (from :func:`~psfl.semantic.models.build_codec`). When ``checkpoint_dir`` holds
+        a checkpoint and ``resume`` is true, that checkpoint (which must be the same architecture)
+        replaces it, optimizer state and step counter included.
+    link : callable
+        ``link(x, snr_db) -> (y, no_eff)``, e.g. :class:`psfl.phy.UplinkLink`.
+    train_images : np.ndarray, float32, [N, H, W, 3] in [0, 1]
+    steps : int
+        Total number of optimizer steps (counted across resumes).
+    batch_size, learning_rate : int, float
+        Batch size; Adam learning rate (ignored when resuming: the checkpoint's optimizer is used).
+    snr_db_range : (float, float)
+        SNR (dB) drawn uniformly per image per step.
+    checkpoint_dir : path or None
+        Where ``codec.keras`` and ``history.json`` go; ``None`` saves nothing.
+    checkpoint_every : int
+        Save every N steps (and always at the end); 0 saves at the end only.
+    resume : bool
+        Continue from ``checkpoint_dir/codec.keras`` if it exists.
+    jit_compile : bool
+        Compile the training step with XLA.
+    seed : int
+        Seeds the batch order and the SNR draws.
+    test_images, eval_every, eval_snr_db
+        Every ``eval_every`` steps, record the PSNR on (up to 256 of) ``test_images`` at
+        ``eval_snr_db`` in the history.
+    log_every : int
+        History entry (mean loss) every N steps.
+    log : callable or None
+        Receives one line per history entry and checkpoint.
+    progress : bool
+        Show a progress bar (:func:`psfl.results.progress`).
+    """
+    from psfl.results import progress as progress_bar
+    from psfl.semantic.models import load_codec
+
+    lo, hi = (float(v) for v in snr_db_range)
+    if lo > hi:
+        raise ValueError(f"SNR range {snr_db_range} is empty; give (min, max) with min <= max")
+    if steps < 0 or batch_size < 1:
+        raise ValueError(f"steps={steps} and batch_size={batch_size} must be >= 0 and >= 1")
+    images = _check_train_images(train_images, codec, batch_size)
+    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    history: list[dict[str, float]] = []
+    resumed = False
+    if resume and ckpt_dir is not None and (ckpt_dir / CHECKPOINT_NAME).is_file():
+        codec = load_codec(ckpt_dir / CHECKPOINT_NAME, model=codec.arch,
+                           image_size=codec.image_size, k=codec.k, compile=True)
+        if (ckpt_dir / HISTORY_NAME).is_file():
+            history = json.loads((ckpt_dir / HISTORY_NAME).read_text())
+        resumed = True
+    if getattr(codec, "optimizer", None) is None:
+        codec.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    opt = codec.optimizer
+    if not opt.built:
+        opt.build(codec.trainable_variables)
+    start = int(opt.iterations.numpy())
+    if log and resumed:
+        log(f"resumed {codec.describe()} from {ckpt_dir} at step {start}")
+
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def train_step(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            x_hat = transmit(codec, link, x, snr, training=True)
+            loss = tf.reduce_mean(tf.square(x_hat - x))
+        grads = tape.gradient(loss, codec.trainable_variables)
+        opt.apply_gradients(zip(grads, codec.trainable_variables, strict=True))
+        return loss
+
+    bar = progress_bar(total=steps, desc=f"train {codec.arch}", unit="step",
+                       disable=None if progress else True)
+    bar.update(start)
+    losses: list[float] = []
+    t_first = None
+    n = len(images)
+    try:
+        for step in range(start, steps):
+            rng = np.random.default_rng([seed, step])
+            idx = rng.integers(0, n, size=batch_size)
+            snr = rng.uniform(lo, hi, size=batch_size).astype(np.float32)
+            loss = float(train_step(tf.constant(images[idx]), tf.constant(snr)))
+            if not np.isfinite(loss):
+                raise ValueError(f"training diverged at step {step + 1} (loss {loss}); lower "
+                                 "semantic.learning_rate")
+            if t_first is None:
+                t_first = time.perf_counter()
+            losses.append(loss)
+            bar.update(1)
+            done = step + 1
+            if done % max(1, log_every) == 0 or done == steps:
+                entry = {"step": done, "loss": float(np.mean(losses)),
+                         "psnr_train": float(-10 * np.log10(max(np.mean(losses), 1e-30)))}
+                losses = []
+                if test_images is not None and eval_every and (done % eval_every == 0
+                                                               or done == steps):
+                    rows = evaluate_codec(codec, link, test_images[:256], [eval_snr_db],
+                                          jit_compile=False)
+                    entry["psnr_test"] = rows[0]["psnr"]
+                history.append(entry)
+                bar.set_postfix(loss=f"{entry['loss']:.4f}")
+                if log:
+                    log("step {step}: loss {loss:.5f}".format(**entry)
+                        + (f", test PSNR {entry['psnr_test']:.2f} dB" if "psnr_test" in entry
+                           else ""))
+            if ckpt_dir is not None and (done == steps or (checkpoint_every
+                                                           and done % checkpoint_every == 0)):
+                path = _atomic_save(codec, ckpt_dir, history)
+                if log:
+                    log(f"checkpoint at step {done}: {path}")
+    finally:
+        bar.close()
+    end = int(opt.iterations.numpy())
+    timed = end - start - 1
+    rate = (timed * batch_size / (time.perf_counter() - t_first)) if t_first and timed > 0 else 0.0
+    return TrainResult(codec, history, start, end, rate, resumed)
+
+
+def evaluate_codec(codec: SemanticCodec, link: LinkFn, images: np.ndarray,
+                   snr_db: Sequence[float], *, batch_size: int = 128, jit_compile: bool = False,
+                   return_images: bool = False) -> list[dict[str, Any]]:
+    """Mean PSNR/SSIM of ``codec`` over ``link`` at each SNR.
+
+    Input
+    -----
+    images : float32, [N, H, W, 3] in [0, 1]
+    snr_db : sequence of float — the sweep.
+
+    Output
+    ------
+    list of dict, one per SNR: ``snr_db, psnr, ssim`` (means over the images), ``psnr_std`` and,
+    for images ≥ 176 px, ``ms_ssim``; with ``return_images`` also ``images`` (reconstructions,
+    float32 [N, H, W, 3]).
+    """
+    images = np.asarray(images, dtype=np.float32) if not isinstance(images, np.ndarray) else images
+    check_images(images[:1], codec.image_size, codec.arch)
+
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def forward(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
+        return transmit(codec, link, x, snr, training=False)
+
+    rows = []
+    for s in snr_db:
+        recs, per = [], {}
+        for i in range(0, len(images), batch_size):
+            x = images[i:i + batch_size]
+            x_hat = forward(tf.constant(x), tf.fill([len(x)], tf.constant(float(s), tf.float32)))
+            m = image_metrics(x, x_hat)
+            for key, v in m.items():
+                per.setdefault(key, []).append(v)
+            if return_images:
+                recs.append(x_hat.numpy())
+        per = {key: np.concatenate(v) for key, v in per.items()}
+        row: dict[str, Any] = {"snr_db": float(s), **mean_metrics(per),
+                               "psnr_std": float(np.std(per["psnr"]))}
+        if return_images:
+            row["images"] = np.concatenate(recs)
+        rows.append(row)
+    return rows

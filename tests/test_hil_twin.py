@@ -308,9 +308,12 @@ def test_connect_to_nothing_fails_fast() -> None:
         iio.Context(uri)
     assert ei.value.errno == errno.ECONNREFUSED
     t0 = time.perf_counter()
-    with pytest.raises(Exception, match="No device found"):  # pyadi hides the errno
+    with pytest.raises(Exception, match="No device found") as ei2:
         adi.Pluto(uri)
     assert time.perf_counter() - t0 < 1.0
+    # pyadi replaces the libiio error by a bare message; the cause survives as __context__
+    cause = ei2.value.__context__
+    assert isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
 
 
 def test_drop_mid_run_raises_promptly() -> None:
@@ -464,3 +467,20 @@ def _wait(cond, timeout: float = 5.0) -> None:
         if time.monotonic() - t0 > timeout:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def test_stall_times_out_instead_of_hanging() -> None:
+    with PlutoTwin(seed=1, stall_after_reads=1, stall_s=20) as tw:
+        sdr = _radio(tw.uri, buffer=1024)
+        sdr.ctx.set_timeout(1000)  # before the RX buffer exists, so it inherits it
+        sdr.tx_cyclic_buffer = True
+        sdr.tx(_qpsk(128) * 2**14)
+        sdr.rx()
+        t0 = time.perf_counter()
+        with pytest.raises(OSError):
+            sdr.rx()  # raises after ~1 s, then pyadi destroys the buffer (~1 s more)
+        dt = time.perf_counter() - t0
+        assert 0.5 < dt < 4.0
+        assert tw.stats["stalls"] == 1
+        assert len(sdr.rx()) == 1024  # a fresh buffer connection works again
+        del sdr

@@ -55,6 +55,10 @@ Fault injection: ``drop_after_reads=N`` serves N ``READBUF`` commands, then answ
 next one with a truncated payload and closes every connection (the next ``rx()`` raises
 ``OSError`` within milliseconds); ``refuse_after_drop=True`` also stops listening, like a
 radio that went away. :meth:`PlutoTwin.drop_connections` does the same on demand.
+``stall_after_reads=N`` instead keeps the connection open and stops answering (a wedged
+radio): libiio gives up after its socket timeout (5 s by default, ``ctx.set_timeout(ms)``
+before the buffer is created to shorten it) and raises ``OSError(EPIPE)``; destroying the
+stalled buffer costs one more timeout, because libiio waits for the CLOSE answer.
 
 The module needs only numpy; it does not import psfl.phy/semantic/federation.
 """
@@ -172,6 +176,12 @@ class PlutoTwin:
         and all connections are closed (one shot). ``None``: never.
     refuse_after_drop:
         With a drop, also stop accepting connections (radio gone).
+    stall_after_reads:
+        Fault injection: after this many ``READBUF`` commands the next one is never
+        answered; that connection stays silent for ``stall_s`` seconds (or until the twin
+        stops) and is then closed (one shot). ``None``: never.
+    stall_s:
+        How long a stalled connection stays silent.
     allow_remote:
         Permit a non-loopback ``address`` (off by default: tests stay on 127.0.0.x).
 
@@ -198,6 +208,8 @@ class PlutoTwin:
         ad9364: bool = False,
         drop_after_reads: int | None = None,
         refuse_after_drop: bool = False,
+        stall_after_reads: int | None = None,
+        stall_s: float = 30.0,
         allow_remote: bool = False,
     ) -> None:
         ip = ipaddress.ip_address(address)
@@ -215,6 +227,8 @@ class PlutoTwin:
         self.random_offset = random_offset
         self.drop_after_reads = drop_after_reads
         self.refuse_after_drop = refuse_after_drop
+        self.stall_after_reads = stall_after_reads
+        self.stall_s = float(stall_s)
         self.state = PlutoState(ad9364=ad9364)
         self.devices = build_pluto_devices()
         self._by_key: dict[str, Device] = {}
@@ -241,6 +255,7 @@ class PlutoTwin:
             "writebuf": 0,
             "samples_out": 0,
             "drops": 0,
+            "stalls": 0,
         }
 
     # -- lifecycle ------------------------------------------------------------------
@@ -794,6 +809,15 @@ class _Session:
             except OSError:
                 pass
             twin.drop_connections(refuse=twin.refuse_after_drop, _last=self)
+            raise _Closed
+        stall_at = twin.stall_after_reads
+        if stall_at is not None and twin.stats["readbuf"] >= stall_at:
+            twin.stall_after_reads = None
+            twin.stats["stalls"] += 1
+            log.info("twin: stalling a buffer connection after %d reads", stall_at)
+            deadline = time.monotonic() + twin.stall_s
+            while not (twin._stop.is_set() or self._killed) and time.monotonic() < deadline:
+                twin._stop.wait(_POLL_S)
             raise _Closed
         with twin._lock:
             twin.stats["readbuf"] += 1

@@ -484,3 +484,29 @@ def test_stall_times_out_instead_of_hanging() -> None:
         assert tw.stats["stalls"] == 1
         assert len(sdr.rx()) == 1024  # a fresh buffer connection works again
         del sdr
+
+
+def test_two_clients_receive_concurrently(twin: PlutoTwin) -> None:
+    tx = _radio(twin.uri, buffer=1024)
+    tx.tx_cyclic_buffer = True
+    tx.tx(_qpsk(256) * 2**14)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            r = adi.Pluto(twin.uri)
+            r.rx_buffer_size = 2048
+            for _ in range(20):
+                assert len(r.rx()) == 2048
+            del r
+        except BaseException as e:  # surfaced in the main thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=worker) for _ in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    assert not errors and not any(t.is_alive() for t in ts)
+    assert twin.stats["samples_out"] >= 2 * 20 * 2048  # one shared sample clock
+    del tx

@@ -98,6 +98,7 @@ ADC_FULL_SCALE = 2048  # 12-bit signed: codes -2048 … 2047
 _POLL_S = 0.1  # how often blocked server threads look at the stop flag
 _SEND_TIMEOUT_S = 10.0
 _MAX_LINE = 1 << 16
+_MAX_ATTR = 1 << 20  # gain tables and FIR files are a few kB
 _VERSION = "0.24.psfltwn"
 
 _HELP = (
@@ -459,7 +460,9 @@ class PlutoTwin:
                     keep.append(b)
             self._bursts = keep
             ref_power = self._ref_power
-            rng = self._rng
+            snr_db = self.snr_db
+            # numpy Generators are not thread-safe; draw under the lock
+            w = None if snr_db is None else self._rng.standard_normal((2, n))
         st = self.state
         if st.loopback_mode == 1:
             y = x  # digital loopback inside the FPGA: no RF, no noise
@@ -473,9 +476,9 @@ class PlutoTwin:
             y = np.asarray(self.channel(x) if self.channel is not None else x, dtype=np.complex128)
             if y.shape != (n,):
                 raise ValueError(f"channel returned shape {y.shape}, expected ({n},)")
-            if self.snr_db is not None:
-                sigma = np.sqrt(ref_power / 10 ** (self.snr_db / 10) / 2)
-                y = y + sigma * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+            if snr_db is not None and w is not None:
+                sigma = np.sqrt(ref_power / 10 ** (snr_db / 10) / 2)
+                y = y + sigma * (w[0] + 1j * w[1])
             path_db = st.tx_gain_db + self.loopback_gain_db
             if st.gain_control_mode == "manual":
                 g_db = st.rx_gain_db
@@ -707,9 +710,14 @@ class _Session:
 
     def _write_attr(self, w: list[str]) -> None:
         dev, scope, attr, err, length = self._resolve(w, writing=True)
-        if length is None or length < 0 or length > _MAX_LINE:
-            self.value(-errno.EINVAL)  # cannot know how much payload follows
+        if length is None or length < 0:
+            self.value(-errno.EINVAL)
             return
+        if length > _MAX_ATTR:
+            # Skipping that much payload is not worth it; hang up so the client
+            # fails loudly instead of desynchronizing.
+            self.value(-errno.EFBIG)
+            raise _Closed
         payload = self.readexact(length)
         if err or dev is None or attr is None:
             self.value(-(err or errno.EINVAL))

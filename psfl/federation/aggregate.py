@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["aggregate", "check_update", "krum_select", "weighted_average"]
+__all__ = ["aggregate", "check_update", "weighted_average"]
 
 Weights = list[np.ndarray]
 
@@ -59,46 +59,34 @@ def weighted_average(updates: Sequence[Weights], num_samples: Sequence[float],
     return out
 
 
-def _flat(w: Weights) -> np.ndarray:
-    return np.concatenate([np.ravel(x) for x in w])
-
-
-def krum_select(updates: Sequence[Weights], byzantine: int) -> int:
-    """Index of the Krum choice (Blanchard et al., 2017): the update whose ``n − f − 2`` nearest
-    neighbours are closest in squared Euclidean distance."""
-    n = len(updates)
-    flat = np.stack([_flat(u) for u in updates])
-    d = ((flat[:, None, :] - flat[None, :, :]) ** 2).sum(-1)
-    m = max(1, n - byzantine - 2)
-    scores = [np.sort(np.delete(d[i], i))[:m].sum() for i in range(n)]
-    return int(np.argmin(scores))
-
-
 def aggregate(updates: Sequence[Weights], num_samples: Sequence[float], rule: str = "weighted",
               masks: Sequence[Weights] | None = None, fallback: Weights | None = None,
               trim_fraction: float = 0.2, byzantine: int = 1) -> Weights:
-    """Combine updates by ``rule``: ``weighted`` (FedAvg), ``median`` and ``trimmed-mean``
-    (coordinate-wise, Yin et al., 2018) or ``krum``. Robust rules ignore masks: under AGP, pruned
-    entries are first filled from ``fallback`` so that zeros do not drag the statistics."""
+    """Combine updates by ``rule``: ``weighted`` (our masked FedAvg above), or Flower's robust
+    rules ``median`` and ``trimmed-mean`` (coordinate-wise, Yin et al., 2018) and ``krum``
+    (Blanchard et al., 2017). Robust rules ignore masks: under AGP, pruned entries are first
+    filled from ``fallback`` so that the zeros do not drag the statistics."""
+    from flwr.server.strategy.aggregate import (
+        aggregate_krum,
+        aggregate_median,
+        aggregate_trimmed_avg,
+    )
+
     if rule == "weighted":
         return weighted_average(updates, num_samples, masks, fallback)
     filled = list(updates)
     if masks is not None and fallback is not None:
         filled = [[np.where(np.asarray(m[t]) > 0, u[t], fallback[t]) for t in range(len(u))]
                   for u, m in zip(updates, masks, strict=True)]
-    if rule == "krum":
-        return [np.array(x) for x in filled[krum_select(filled, byzantine)]]
-    out = []
-    for t in range(len(filled[0])):
-        stack = np.stack([np.asarray(u[t]) for u in filled])
-        if rule == "median":
-            agg = np.median(stack, axis=0)
-        elif rule == "trimmed-mean":
-            k = int(np.floor(trim_fraction * len(filled)))
-            s = np.sort(stack, axis=0)
-            agg = s[k:len(filled) - k].mean(axis=0)
-        else:
-            raise ValueError(f"unknown aggregator {rule!r}; use weighted, median, trimmed-mean or "
-                             "krum")
-        out.append(agg.astype(stack.dtype))
-    return out
+    results = [([np.asarray(x) for x in u], int(n)) for u, n in zip(filled, num_samples,
+                                                                    strict=True)]
+    if rule == "median":
+        out = aggregate_median(results)
+    elif rule == "trimmed-mean":
+        out = aggregate_trimmed_avg(results, proportiontocut=trim_fraction)
+    elif rule == "krum":
+        out = aggregate_krum(results, num_malicious=byzantine, to_keep=0)
+    else:
+        raise ValueError(f"unknown aggregator {rule!r}; use weighted, median, trimmed-mean or "
+                         "krum")
+    return [np.asarray(o, dtype=np.asarray(u).dtype) for o, u in zip(out, filled[0], strict=True)]

@@ -17,6 +17,15 @@ from .budget import (
     thermal_noise_dbm,
 )
 from .config import CHANNELS, CSI_MODES, EQUALIZERS, PATHLOSS_CHANNELS, PhyConfig
+from .energy import (
+    airtime_s,
+    compute_energy_j,
+    dbm_to_w,
+    model_transfer_energy_j,
+    shannon_rate,
+    transmit_energy_j,
+    w_to_dbm,
+)
 from .grid import SlotGrid
 from .link import UplinkLink
 
@@ -28,6 +37,13 @@ __all__ = [
     "PhyConfig",
     "SlotGrid",
     "UplinkLink",
+    "airtime_s",
+    "compute_energy_j",
+    "dbm_to_w",
+    "model_transfer_energy_j",
+    "shannon_rate",
+    "transmit_energy_j",
+    "w_to_dbm",
     "los_probability",
     "path_loss_db",
     "snr_db_from_budget",

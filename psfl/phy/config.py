@@ -9,6 +9,7 @@ CP 72, TDL-C, LS estimation).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from psfl.config import ConfigError, _check_field, option, register_section
 
@@ -115,7 +116,10 @@ class PhyConfig:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            _check_field(f, getattr(self, f.name), f"phy.{f.name}")
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"phy.{f.name}: expected a finite number, got {value!r}")
+            _check_field(f, value, f"phy.{f.name}")
         self.validate()
 
     @property

@@ -137,11 +137,37 @@ class UplinkLink(Block):
 
     # -- the link -----------------------------------------------------------------------------
     def call(self, x, snr_db):
+        y, no_eff, _ = self._run(x, snr_db, with_gain=False)
+        return y, no_eff
+
+    def simulate(self, x: tf.Tensor, snr_db: Any) -> dict[str, tf.Tensor]:
+        r"""Run the link and also return the true channel gain seen by every symbol, for
+        analysis (e.g. post-equalization SNR normalized by the channel, fading statistics).
+
+        Input
+        -----
+        x : [batch, k], tf.complex64
+        snr_db : scalar or [batch], tf.float32
+
+        Output
+        ------
+        out : dict
+            ``"y"`` and ``"no_eff"`` as from ``__call__``; ``"gain"`` [batch, k] tf.float32:
+            :math:`\sum_r |h_r|^2` at each symbol's RE (true channel, including the budget
+            scaling of umi/uma/rma); ``"no"`` [batch] tf.float32, the noise variance per RE.
+        """
+        self(x[:1], snr_db if np.ndim(snr_db) == 0 else snr_db[:1])  # same input checks
+        y, no_eff, gain = self._run(x, tf.cast(snr_db, tf.float32), with_gain=True)
+        no = tf.pow(10.0, -tf.broadcast_to(tf.cast(snr_db, tf.float32), [tf.shape(x)[0]]) / 10)
+        return {"y": y, "no_eff": no_eff, "gain": gain, "no": no}
+
+    def _run(self, x, snr_db, with_gain):
         cfg = self.cfg
         k = int(x.shape[-1])
         ns = self.num_slots(k)
         batch = tf.shape(x)[0]
         n = batch * ns
+        full = [n, cfg.num_ofdm_symbols, cfg.num_subcarriers]
 
         snr = tf.broadcast_to(snr_db, [batch])
         no = tf.repeat(tf.pow(10.0, -snr / 10.0), ns)  # [n], slot-major per row
@@ -159,9 +185,13 @@ class UplinkLink(Block):
         else:
             h_hat, err_var = self.estimator(y, no)
         x_hat, no_eff = combine(y, h_hat, no, err_var, cfg.equalizer)
-        no_eff = tf.broadcast_to(no_eff, [n, cfg.num_ofdm_symbols, cfg.num_subcarriers])
-        x_hat = tf.broadcast_to(x_hat, [n, cfg.num_ofdm_symbols, cfg.num_subcarriers])
-        return self.grid.unmap(x_hat, k), self.grid.unmap(no_eff, k)
+        no_eff = tf.broadcast_to(no_eff, full)
+        x_hat = tf.broadcast_to(x_hat, full)
+        gain = None
+        if with_gain:
+            g = tf.reduce_sum(tf.math.real(h) ** 2 + tf.math.imag(h) ** 2, axis=1)
+            gain = self.grid.unmap(tf.broadcast_to(g, full), k)
+        return self.grid.unmap(x_hat, k), self.grid.unmap(no_eff, k), gain
 
     @property
     def uses_link_budget(self) -> bool:

@@ -1,0 +1,113 @@
+"""Channel models: average-power normalization, LS vs perfect CSI, honest no_eff, path loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from sionna.phy import config as sn_config
+
+from psfl.phy import PhyConfig, UplinkLink, path_loss_db, snr_db_from_config
+from psfl.phy.channels import ChannelSampler
+from psfl.phy.estimation import combine
+
+
+def mean_power(channel, draws, chunk, **kw):
+    cfg = PhyConfig(channel=channel, num_subcarriers=24, num_ofdm_symbols=2,
+                    pilot_ofdm_symbol_indices=(0,), num_rx_ant=2, **kw)
+    sampler = ChannelSampler(cfg, 1 / 30e3)
+    per_draw = [tf.reduce_mean(tf.abs(sampler(chunk)) ** 2, axis=[1, 2, 3]).numpy()
+                for _ in range(draws // chunk)]
+    per_draw = np.concatenate(per_draw)
+    return per_draw.mean(), per_draw.std() / np.sqrt(per_draw.size)
+
+
+@pytest.mark.parametrize("channel, draws", [
+    ("rayleigh", 200_000), ("tdl-a", 12_000), ("tdl-b", 12_000), ("tdl-c", 12_000),
+    ("tdl-d", 12_000), ("tdl-e", 12_000), ("cdl-a", 10_000), ("cdl-d", 4_000),
+])
+def test_channel_normalized_on_average(channel, draws):
+    sn_config.seed = 11
+    m, se = mean_power(channel, draws, min(draws, 4000), delay_spread_s=300e-9)
+    assert se < 0.008, f"not enough draws to resolve 2 % (standard error {se:.3f})"
+    assert abs(m - 1.0) < 0.02, f"{channel}: E|h|^2 = {m:.4f}"
+
+
+def test_rayleigh_draws_are_not_individually_normalized():
+    """Per-slot power must fade (exponential, variance 1), not be forced to 1."""
+    sn_config.seed = 2
+    cfg = PhyConfig(channel="rayleigh")
+    p = np.abs(ChannelSampler(cfg, 1 / 30e3)(50_000).numpy().ravel()) ** 2
+    assert abs(p.var() - 1.0) < 0.05
+    assert abs(np.mean(p < 0.1) - (1 - np.exp(-0.1))) < 0.01
+
+
+def post_eq_snr_db(link, snr_db, batch=64, seed=5):
+    """Post-equalization SNR referred to the receiver input, 1 / E[g |x_hat - x|^2] with g the
+    combined channel gain (E[g] = 1 per antenna): snr_db for perfect CSI, lower with
+    estimation error, and bounded where the raw MSE is dominated by deep fades. The same seed
+    gives both CSI modes the same channel and noise draws."""
+    sn_config.seed = seed
+    k = 4 * link.num_data_per_slot
+    x = tf.complex(tf.random.normal([batch, k]), tf.random.normal([batch, k])) / np.sqrt(2)
+    out = link.simulate(x, snr_db)
+    e2 = np.abs(out["y"].numpy() - x.numpy()) ** 2
+    g = out["gain"].numpy()
+    calib = np.mean(e2 / out["no_eff"].numpy())
+    return -10 * np.log10(np.mean(g * e2)), calib
+
+
+def test_ls_close_to_perfect_csi_tdl_a_low_speed():
+    kw = dict(channel="tdl-a", speed_mps=1.0, delay_spread_s=100e-9)
+    perfect, c_p = post_eq_snr_db(UplinkLink(PhyConfig(csi="perfect", **kw)), 20.0)
+    ls, c_ls = post_eq_snr_db(UplinkLink(PhyConfig(csi="ls", **kw)), 20.0)
+    assert abs(perfect - 20.0) < 0.2
+    assert 0.0 < perfect - ls < 2.0, f"perfect {perfect:.2f} dB, LS {ls:.2f} dB"
+    # The reported post-equalization noise variance is honest: E[|e|^2 / no_eff] ~ 1.
+    assert abs(c_p - 1) < 0.05 and abs(c_ls - 1) < 0.2
+
+
+def test_ls_without_frequency_averaging_loses_more():
+    kw = dict(channel="tdl-a", speed_mps=1.0, csi="ls")
+    w3, _ = post_eq_snr_db(UplinkLink(PhyConfig(ls_freq_window=3, **kw)), 20.0)
+    w1, _ = post_eq_snr_db(UplinkLink(PhyConfig(ls_freq_window=1, **kw)), 20.0)
+    assert w3 > w1 + 0.5
+
+
+def test_receive_diversity_mrc_equals_lmmse_with_perfect_csi():
+    sn_config.seed = 3
+    h = tf.complex(tf.random.normal([5, 4, 2, 3]), tf.random.normal([5, 4, 2, 3]))
+    y = tf.complex(tf.random.normal([5, 4, 2, 3]), tf.random.normal([5, 4, 2, 3]))
+    no = tf.fill([5], 0.3)
+    a, na = combine(y, h, no, 0.0, "lmmse")
+    b, nb = combine(y, h, no, 0.0, "mrc")
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(na.numpy(), nb.numpy(), rtol=1e-4)
+    g = np.sum(np.abs(h.numpy()) ** 2, axis=1)
+    np.testing.assert_allclose(na.numpy(), 0.3 / g, rtol=1e-4)
+
+
+def test_two_antennas_gain_3db_on_awgn():
+    one, _ = post_eq_snr_db(UplinkLink(PhyConfig(channel="awgn")), 10.0, batch=8)
+    sn_config.seed = 4
+    link2 = UplinkLink(PhyConfig(channel="awgn", num_rx_ant=2))
+    x = tf.ones([8, 4000], tf.complex64)
+    y, no = link2(x, 10.0)
+    assert abs(10 * np.log10(1 / np.mean(np.abs(y.numpy() - 1) ** 2)) - 13.01) < 0.3
+    np.testing.assert_allclose(no.numpy(), 0.05, rtol=1e-5)
+
+
+def test_umi_gain_follows_38901_path_loss_and_budget():
+    """At 15 m UMi is always LoS: mean per-slot gain in dB = budget reference - PL_LoS
+    (shadowing is zero-mean in dB)."""
+    sn_config.seed = 9
+    cfg = PhyConfig(channel="umi", distance_m=15.0, num_ofdm_symbols=1, pilot_pattern="empty",
+                    num_subcarriers=24)
+    link = UplinkLink(cfg)
+    out = link.simulate(tf.ones([800, 24], tf.complex64), 0.0)
+    gain_db = 10 * np.log10(out["gain"].numpy().mean(axis=1))
+    expected = snr_db_from_config(cfg, path_loss=False) - path_loss_db("umi", 15.0, 3.5e9,
+                                                                        los=True)
+    assert abs(gain_db.mean() - expected) < 1.0, (gain_db.mean(), expected)
+    assert 2.5 < gain_db.std() < 6.0  # 4 dB LoS shadowing plus small-scale fading
+    assert abs(expected - snr_db_from_config(cfg, los=True)) < 1e-9

@@ -915,11 +915,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # handler first: a supervisor may send SIGTERM as soon as it reads the URI
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(
         f"Pluto twin serving on {twin.uri}  (adi.Pluto({twin.uri!r}); Ctrl-C to stop)", flush=True
     )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         deadline = None if a.duration is None else time.monotonic() + a.duration
         while not done.is_set():

@@ -150,4 +150,13 @@ class ChannelSampler(Block):
         # antennas of a single-panel array, so the first pair stands for all.
         if len(tau.shape) == 6:
             tau = tau[:, :, 0, :, 0]
-        return frequency_response(a, tau, self._freqs) * self._scale
+        if name in PATHLOSS_CHANNELS:
+            return frequency_response(a, tau, self._freqs) * self._scale
+        # TDL/CDL delays are fixed by the model (the same for every draw), so the phase ramps
+        # are computed once and all slots go through one 2-D matrix product.
+        phase = -2.0 * np.pi * tau[0, 0, 0, :, None] * self._freqs  # [paths, f]
+        e = tf.exp(tf.complex(tf.zeros_like(phase), phase))
+        a = tf.transpose(a[:, 0, :, 0, 0], [0, 1, 3, 2])  # [n, rx_ant, t, paths]
+        num_paths = a.shape[-1]
+        h = tf.linalg.matmul(tf.reshape(a, [-1, num_paths]), e)
+        return tf.reshape(h, [-1, nr, nsym, cfg.num_subcarriers])

@@ -5,6 +5,7 @@
   names.
 * :mod:`psfl.phy.budget` — thermal noise, 3GPP path loss, link-budget SNR.
 * :mod:`psfl.phy.energy` — Shannon rate, airtime, transmit / model-transfer / compute energy.
+* :mod:`psfl.phy.digital` — digital baseline (JPEG/WebP + 5G LDPC + QAM + CRC) over the same link.
 
 This package imports nothing from psfl.semantic, psfl.federation or psfl.hil.
 """
@@ -17,6 +18,7 @@ from .budget import (
     thermal_noise_dbm,
 )
 from .config import CHANNELS, CSI_MODES, EQUALIZERS, PATHLOSS_CHANNELS, PhyConfig
+from .digital import CODECS, DigitalBaseline
 from .energy import (
     airtime_s,
     compute_energy_j,
@@ -31,6 +33,8 @@ from .link import UplinkLink
 
 __all__ = [
     "CHANNELS",
+    "CODECS",
+    "DigitalBaseline",
     "CSI_MODES",
     "EQUALIZERS",
     "PATHLOSS_CHANNELS",

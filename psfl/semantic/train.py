@@ -170,7 +170,7 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
     if log and resumed:
         log(f"resumed {codec.describe()} from {ckpt_dir} at step {start}")
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
     def train_step(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
             x_hat = transmit(codec, link, x, snr, training=True)
@@ -246,7 +246,7 @@ def evaluate_codec(codec: SemanticCodec, link: LinkFn, images: np.ndarray,
     images = np.asarray(images, dtype=np.float32) if not isinstance(images, np.ndarray) else images
     check_images(images[:1], codec.image_size, codec.arch)
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
     def forward(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
         return transmit(codec, link, x, snr, training=False)
 

@@ -1,0 +1,81 @@
+"""``psfl link``: train-then-sweep with the digital baseline, checkpoint reuse, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import psfl.cli as cli
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _register():
+    """Register the command for this module only (psfl.cli lists it once it is wired)."""
+    had = "link" in cli.COMMANDS
+    cli.COMMANDS["link"] = "psfl.commands.link"
+    yield
+    if not had:
+        del cli.COMMANDS["link"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("link")
+    folder = root / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(folder / "a.png")
+    out = root / "run"
+    argv = ["link", "--out", str(out), "--model", "csc", "--steps", "2", "--snr", "0,20",
+            "--images", str(folder), "--set", "semantic.eval_images=6",
+            "--set", "semantic.batch_size=8", "--set", "semantic.xla=false"]
+    assert cli.main(argv) == 0
+    return out, folder
+
+
+def test_train_then_sweep_writes_results(trained_run):
+    out, _ = trained_run
+    for name in ("summary.json", "link.csv", "training.csv", "psnr_vs_snr.png", "samples.png",
+                 "checkpoints/codec.keras", "config.toml"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == "csc" and summary["k"] == 512 and summary["trained_steps"] == 2
+    assert summary["cost"]["flops"] > 0 and summary["baseline"].startswith("jpeg")
+    rows = list(csv.DictReader((out / "link.csv").open()))
+    assert [(r["dataset"], float(r["snr_db"])) for r in rows] == [
+        ("test", 0.0), ("test", 20.0), ("folder", 0.0), ("folder", 20.0)]
+    for r in rows:
+        for key in ("codec_psnr", "codec_ssim", "digital_psnr", "digital_ssim"):
+            assert np.isfinite(float(r[key])), (key, r)
+    assert rows[2]["images"] == "4"  # 64×64 photo → four 32×32 tiles
+
+
+def test_sweep_from_checkpoint(trained_run, tmp_path):
+    out, _ = trained_run
+    ckpt = out / "checkpoints" / "codec.keras"
+    argv = ["link", "--out", str(tmp_path), "--checkpoint", str(ckpt), "--snr", "10",
+            "--no-baseline", "--channel", "tdl-c", "--csi", "ls",
+            "--set", "semantic.eval_images=4", "--set", "semantic.xla=false"]
+    assert cli.main(argv) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["trained_steps"] == 0 and summary["channel"] == "tdl-c"
+    assert summary["baseline"] == "skipped" and len(summary["results"]) == 1
+
+
+def test_bad_input(trained_run, tmp_path, capsys):
+    out, _ = trained_run
+    ckpt = out / "checkpoints" / "codec.keras"
+    rc = cli.main(["link", "--out", str(tmp_path / "a"), "--checkpoint", str(ckpt),
+                   "--model", "gsc-s"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "holds codec 'csc'" in err and "expected 'gsc-s'" in err
+    rc = cli.main(["link", "--out", str(tmp_path / "b"), "--snr", "0,ten"])
+    assert rc == 2 and "--snr '0,ten'" in capsys.readouterr().err
+    rc = cli.main(["link", "--out", str(tmp_path / "c"), "--checkpoint", str(tmp_path / "x.keras")])
+    assert rc == 2 and "not found" in capsys.readouterr().err
+    rc = cli.main(["link", "--out", str(tmp_path / "d"), "--channel", "tdl-z"])
+    assert rc == 2 and "unknown channel" in capsys.readouterr().err

@@ -45,9 +45,17 @@ class FederationConfig:
                                     lo=0.1)
     kappa: float = option(1e-28, help="Effective switched capacitance kappa in E = kappa*c*f^2.",
                           lo=0.0, lo_open=True)
+    scenario: str = option("umi", help="Large-scale model of every MU's channel, re-drawn each "
+                           "round (path loss, LoS, shadowing).", choices=("umi", "uma", "rma"))
+    small_scale: str = option(
+        "rayleigh", help="Small-scale channel of the MU's link in training and evaluation "
+        "(a psfl.phy channel name without path loss).",
+        choices=("awgn", "rayleigh", "tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e"))
+    round_timeout_s: float = option(1800.0, help="How long the BS waits for the MUs' replies "
+                                    "in a round [s].", lo=1.0)
     # --- AGP (adaptive global pruning)
     agp_energy_budget_j: float = option(
-        0.05, help="Downlink model-transfer energy budget per MU and round [J]; AGP prunes until "
+        4.0, help="Downlink model-transfer energy budget per MU and round [J]; AGP prunes until "
         "it fits.", lo=0.0, lo_open=True)
     agp_max_ratio: float = option(0.9, help="Largest pruning ratio AGP may use.", lo=0.0, hi=0.99)
     agp_ratio_step: float = option(0.05, help="Grid step of candidate pruning ratios.", lo=0.01,

@@ -1,0 +1,552 @@
+"""The two roles of PSFL without any framework: the BS (:class:`BaseStation`) and an MU
+(:class:`MobileUserClient`). Flower's ServerApp/ClientApp (:mod:`.apps`) and the bare loop
+(:func:`run_loop`) only move their payloads around.
+
+A payload is ``(arrays, config)``: a list of NumPy arrays (or ``None``) and a flat dict of
+scalars, which maps one-to-one onto Flower's ``ArrayRecord`` and ``ConfigRecord``.
+
+Per round ``r``:
+
+1. BS: draw every MU's channel (:func:`.channels.draw_round_channels`); under AGP choose each
+   MU's pruning ratio from its downlink SNR and cut the MU's copy from the dense global student.
+2. MU: evaluate the received global student on its own and on the global test split; under PLD
+   train its persistent mentor (the largest GSC its resources allow) and distil it into the
+   student, else train the student alone (MSE, or FedProx); evaluate the personalized student.
+3. BS: screen the updates (NaN/Inf/shape → rejected and logged), aggregate (FedAvg weighted by
+   data size, masked under AGP, or a robust rule), account bits, airtime and energy per MU, and
+   checkpoint the round atomically.
+
+Energy accounting (per MU and round): downlink ``E = P_BS·b_down/R_down``, uplink
+``E = P_MU·b_up/R_up`` with Shannon rates ``R = B·log2(1+SNR)`` (:mod:`psfl.phy.energy`);
+computation ``E = κ·(FLOPs/φ)·f²`` with ``φ`` FLOPs per cycle, FLOPs counted from the cost table
+(training step = 3× forward). ``b_down`` counts AGP's sparse index encoding
+(:func:`.agp.model_bits`); the uplink update is sparse on the support the BS chose, so
+``b_up`` counts values only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from psfl.config import Config
+from psfl.federation.aggregate import aggregate, check_update
+from psfl.federation.agp import apply_masks, choose_ratio, magnitude_masks, model_bits, prunable
+from psfl.federation.channels import RoundChannel, draw_round_channels
+from psfl.federation.mentor import select_mentor
+from psfl.federation.population import MobileUser, make_population
+from psfl.phy import compute_energy_j, dbm_to_w, model_transfer_energy_j, shannon_rate
+
+__all__ = ["BaseStation", "MobileUserClient", "run_loop", "strategy_flags"]
+
+Payload = tuple[list[np.ndarray] | None, dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class StrategyFlags:
+    pld: bool
+    agp: bool
+    objective: str
+    aggregate: bool
+
+
+def strategy_flags(name: str) -> StrategyFlags:
+    """What each strategy does (see :data:`psfl.federation.config.STRATEGIES`)."""
+    table = {
+        "psfl": StrategyFlags(pld=True, agp=True, objective="pld", aggregate=True),
+        "psfl-no-pld": StrategyFlags(pld=False, agp=True, objective="mse", aggregate=True),
+        "psfl-no-agp": StrategyFlags(pld=True, agp=False, objective="pld", aggregate=True),
+        "fedavg-csc": StrategyFlags(pld=False, agp=False, objective="mse", aggregate=True),
+        "fedprox-csc": StrategyFlags(pld=False, agp=False, objective="prox", aggregate=True),
+        "local-only": StrategyFlags(pld=False, agp=False, objective="mse", aggregate=False),
+    }
+    if name not in table:
+        raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(table)}")
+    return table[name]
+
+
+def _student(config: Config):
+    from psfl.semantic import build_codec
+
+    sem = config.semantic
+    return build_codec("csc", config.data.patch_size, k=sem.k or None, k_over_n=sem.k_over_n)
+
+
+def _atomic_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def _atomic_npz(path: Path, arrays: list[np.ndarray]) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    np.savez(tmp, *arrays)
+    os.replace(tmp, path)
+
+
+def _load_npz(path: Path) -> list[np.ndarray]:
+    with np.load(path) as z:
+        return [z[f"arr_{i}"] for i in range(len(z.files))]
+
+
+# ----------------------------------------------------------------------------------------- MU
+
+
+class _SharedModels:
+    """Models, link and compiled functions shared by every MU simulated in one process.
+
+    Tracing a codec with the Sionna link costs 10–20 s on a small CPU; a step costs tens of
+    milliseconds. An MU's state is only its weights (the student's come from the BS each round,
+    the mentor's and a local-only student's from the MU's state directory), so MUs in one process
+    can share one student, one mentor per preset and their compiled functions, loading their own
+    weights before use. Adam's moments are reset every round for the same reason.
+    """
+
+    _instances: dict[str, _SharedModels] = {}
+
+    def __init__(self, config: Config):
+        from psfl.federation.local import Evaluator
+        from psfl.phy import UplinkLink
+
+        self.config = config
+        self.link = UplinkLink(dataclasses.replace(config.phy,
+                                                   channel=config.federation.small_scale))
+        self.student = _student(config)
+        self.evaluator = Evaluator(self.student, self.link)
+        self._mentors: dict[str, Any] = {}
+        self._trainers: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def get(cls, config: Config) -> _SharedModels:
+        key = config.to_toml()
+        if key not in cls._instances:
+            cls._instances[key] = cls(config)
+        return cls._instances[key]
+
+    def mentor(self, name: str):
+        if name not in self._mentors:
+            from psfl.semantic import build_codec
+
+            self._mentors[name] = build_codec(name, self.config.data.patch_size,
+                                              k=self.student.k)
+        return self._mentors[name]
+
+    def trainer(self, which: str, mentor_name: str = ""):
+        """``which`` = "mentor" or "student"; the student's objective comes from the strategy."""
+        key = (which, mentor_name)
+        if key not in self._trainers:
+            from psfl.federation.local import LocalTrainer
+
+            fed, lr = self.config.federation, self.config.semantic.learning_rate
+            flags = strategy_flags(fed.strategy)
+            if which == "mentor":
+                t = LocalTrainer(self.mentor(mentor_name), self.link, learning_rate=lr)
+            else:
+                t = LocalTrainer(self.student, self.link, learning_rate=lr,
+                                 objective=flags.objective,
+                                 mentor=self.mentor(mentor_name) if flags.pld else None,
+                                 distill_lambda=fed.distill_lambda, proximal_mu=fed.proximal_mu)
+            self._trainers[key] = t
+        return self._trainers[key]
+
+
+
+class MobileUserClient:
+    """One MU: its data, channel link, persistent mentor, and the local step of each round.
+
+    Parameters
+    ----------
+    config
+        The run configuration (every MU derives its share of the data and its resources from it
+        and its index, as a real MU would hold them).
+    mu
+        MU index (Flower's ``partition-id``).
+    state_dir
+        Where the MU keeps what persists across rounds and crashes (mentor, local-only student).
+    """
+
+    def __init__(self, config: Config, mu: int, state_dir: str | Path):
+        from psfl.data import load_images, partition
+
+        self.config, self.mu = config, mu
+        fed, data = config.federation, config.data
+        if not 0 <= mu < data.num_mus:
+            raise ValueError(f"MU index {mu} outside 0…{data.num_mus - 1} (data.num_mus)")
+        self.flags = strategy_flags(fed.strategy)
+        self.state = Path(state_dir) / f"mu{mu}"
+        self.state.mkdir(parents=True, exist_ok=True)
+        seed = config.run.seed
+        train, test = load_images(data, seed=seed)
+        parts = partition(train.labels, data.num_mus, data.partition, data.alpha, seed=seed)
+        self.images = train.images[parts[mu]]
+        self.global_test = test.cap(fed.eval_images, seed + 2).images
+        self.own_test = self._own_test(train.labels[parts[mu]], test, fed.eval_images, seed + mu)
+        self.user: MobileUser = make_population(
+            [len(p) for p in parts], min_distance_m=fed.min_distance_m,
+            max_distance_m=fed.max_distance_m, memory_mb=fed.memory_mb,
+            compute_gflop=fed.compute_gflop_per_round, seed=seed)[mu]
+        self.shared = _SharedModels.get(config)
+        self.student = self.shared.student
+        self.mentor_choice: dict[str, Any] | None = None
+
+    @staticmethod
+    def _own_test(train_labels: np.ndarray, test, n: int, seed: int) -> np.ndarray:
+        """Test images drawn with the MU's own label mix (its 'own test split')."""
+        hist = np.bincount(train_labels, minlength=len(test.label_names)).astype(float)
+        p = hist[test.labels]
+        p = p / p.sum() if p.sum() > 0 else None
+        size = min(n or len(test), len(test))
+        idx = np.random.default_rng(seed).choice(len(test), size=size, replace=False, p=p)
+        return test.images[np.sort(idx)]
+
+    # -- persistent mentor --------------------------------------------------------------------
+    def mentor(self):
+        """This MU's mentor: the shared model of its chosen preset, holding this MU's weights."""
+        if self.mentor_choice is None:
+            from psfl.semantic import cost_table
+
+            cfg = self.config
+            rows = [r for r in cost_table(cfg.data.patch_size, k=self.student.k)
+                    if r["family"] == "gsc"]
+            self.mentor_choice = select_mentor(rows, self.user, cfg.semantic.batch_size,
+                                               cfg.federation.mentor_steps)
+        model = self.shared.mentor(self.mentor_choice["name"])
+        path = self.state / "mentor.weights.h5"
+        if path.is_file():
+            model.load_weights(path)
+        else:  # a fresh mentor per MU, seeded by the MU, not the previous MU's weights
+            import keras
+
+            from psfl.semantic import build_codec
+
+            keras.utils.set_random_seed(self.config.run.seed * 7919 + self.mu)
+            model.set_weights(build_codec(self.mentor_choice["name"],
+                                          self.config.data.patch_size,
+                                          k=self.student.k).get_weights())
+        return model
+
+    def _save(self, model, name: str, rnd: int) -> None:
+        tmp = self.state / f"tmp-{name}.weights.h5"
+        model.save_weights(tmp)
+        os.replace(tmp, self.state / f"{name}.weights.h5")
+        _atomic_json(self.state / f"{name}.json", {"round": rnd})
+
+    # -- one round ----------------------------------------------------------------------------
+    def register(self) -> dict[str, Any]:
+        """What the MU tells the BS when it joins: index, position and data size."""
+        return {"mu": self.mu, "distance_m": self.user.distance_m,
+                "num_samples": len(self.images)}
+
+    def _load_global(self, arrays: list[np.ndarray] | None) -> None:
+        if self.flags.aggregate:
+            if arrays is None:
+                raise ValueError("the BS sent no model")
+            self.student.set_weights(arrays)
+        elif (self.state / "student.weights.h5").is_file():
+            self.student.load_weights(self.state / "student.weights.h5")
+
+    def evaluate(self, arrays: list[np.ndarray] | None, cfg: dict[str, Any]) -> dict[str, float]:
+        """Quality of the received model at this MU's SNR, own and global test split."""
+        self._load_global(arrays)
+        snr = float(cfg["snr_db"])
+        own = self.shared.evaluator(self.own_test, snr)
+        glob = self.shared.evaluator(self.global_test, snr)
+        return {"own_psnr": own["psnr"], "own_ssim": own["ssim"],
+                "global_psnr": glob["psnr"], "global_ssim": glob["ssim"]}
+
+    def train(self, arrays: list[np.ndarray] | None, cfg: dict[str, Any]) -> Payload:
+        """The local step of one round (module docstring, step 2)."""
+        conf, fed, sem = self.config, self.config.federation, self.config.semantic
+        rnd, snr = int(cfg["round"]), float(cfg["snr_db"])
+        seed = conf.run.seed * 100_003 + self.mu * 1009 + rnd
+        metrics: dict[str, Any] = {f"received_{k}": v for k, v in self.evaluate(arrays, cfg)
+                                   .items()}
+        masks = None
+        if cfg.get("pruned"):
+            weights = self.student.get_weights()
+            masks = [(w != 0).astype(np.float32) if f else np.ones_like(w, np.float32)
+                     for w, f in zip(weights, prunable(weights), strict=True)]
+        mentor = self.mentor() if self.flags.pld else None
+        name = self.mentor_choice["name"] if mentor is not None else ""
+        student_trainer = self.shared.trainer("student", name)
+        flops = 0.0
+        if mentor is not None:
+            mentor_trainer = self.shared.trainer("mentor", name)
+            mentor_trainer.reset_optimizer()
+            m = mentor_trainer.fit(self.images, steps=fed.mentor_steps,
+                                   batch_size=sem.batch_size, snr_db=snr, seed=seed)
+            self._save(mentor, "mentor", rnd)
+            flops += 3.0 * mentor.cost()["flops"] * m["images"]
+            metrics.update(mentor=self.mentor_choice["name"],
+                           mentor_fits=int(self.mentor_choice["fits"]),
+                           mentor_loss_first=m["loss_first"], mentor_loss_last=m["loss_last"])
+        student_trainer.reset_optimizer()
+        s = student_trainer.fit(self.images, steps=fed.local_steps, batch_size=sem.batch_size,
+                                snr_db=snr, seed=seed + 1, masks=masks)
+        flops += 3.0 * self.student.cost()["flops"] * s["images"]
+        if mentor is not None:
+            flops += mentor.cost()["flops"] * s["images"]  # the teacher's forward pass
+        cycles = flops / fed.flops_per_cycle
+        personal = self.shared.evaluator(self.own_test, snr)
+        metrics.update(loss_first=s["loss_first"], loss_last=s["loss_last"],
+                       personal_psnr=personal["psnr"], personal_ssim=personal["ssim"],
+                       train_flops=flops,
+                       compute_energy_j=float(compute_energy_j(cycles, fed.cpu_hz, fed.kappa)),
+                       num_samples=len(self.images), mu=self.mu)
+        if not self.flags.aggregate:
+            self._save(self.student, "student", rnd)
+            return None, metrics
+        return self.student.get_weights(), metrics
+
+
+# ----------------------------------------------------------------------------------------- BS
+
+
+class BaseStation:
+    """The BS: channel draws, AGP, aggregation, accounting and round checkpoints.
+
+    Parameters
+    ----------
+    config
+        The run configuration.
+    out_dir
+        Run directory; checkpoints go to ``out_dir/checkpoint``.
+    log
+        Receives one line per notable event (rejected update, failed MU, round summary).
+    """
+
+    def __init__(self, config: Config, out_dir: str | Path,
+                 log: Callable[[str], None] = print):
+        self.config, self.log = config, log
+        self.fed = config.federation
+        self.flags = strategy_flags(self.fed.strategy)
+        self.ckpt = Path(out_dir) / "checkpoint"
+        self.ckpt.mkdir(parents=True, exist_ok=True)
+        self.dense = _student(config).get_weights()
+        self.population: list[MobileUser] = []
+        self.mu_rows: list[dict[str, Any]] = []
+        self.round_rows: list[dict[str, Any]] = []
+        self.completed = 0
+        self.final_rows: list[dict[str, Any]] = []
+        self._plan: dict[int, dict[str, Any]] = {}
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write the finished round atomically (weights first, then the state that names it)."""
+        _atomic_npz(self.ckpt / "global.npz", self.dense)
+        _atomic_json(self.ckpt / "state.json", {
+            "completed_rounds": self.completed, "strategy": self.fed.strategy,
+            "population": [dataclasses.asdict(p) for p in self.population],
+            "mu_rows": self.mu_rows, "round_rows": self.round_rows,
+            "final_rows": self.final_rows})
+
+    def restore(self) -> int:
+        """Load the last finished round; returns the number of rounds already done (0 if none)."""
+        state_file = self.ckpt / "state.json"
+        if not state_file.is_file():
+            return 0
+        state = json.loads(state_file.read_text())
+        if state["strategy"] != self.fed.strategy:
+            raise ValueError(f"checkpoint in {str(self.ckpt)!r} is for strategy "
+                             f"{state['strategy']!r}, not {self.fed.strategy!r}; resume with "
+                             "the run's own config.toml")
+        dense = _load_npz(self.ckpt / "global.npz")
+        if check_update(dense, self.dense) is not None:
+            raise ValueError(f"checkpoint in {str(self.ckpt)!r} does not match the student model "
+                             "of this configuration; resume with the run's own config.toml")
+        self.dense = dense
+        self.population = [MobileUser(**p) for p in state["population"]]
+        self.mu_rows, self.round_rows = state["mu_rows"], state["round_rows"]
+        self.final_rows = state.get("final_rows", [])
+        self.completed = int(state["completed_rounds"])
+        return self.completed
+
+    # -- round logic --------------------------------------------------------------------------
+    def register(self, infos: list[dict[str, Any]]) -> None:
+        """Build the population from the MUs' registration replies (sorted by MU index)."""
+        infos = sorted(infos, key=lambda d: int(d["mu"]))
+        self.population = [MobileUser(mu=int(d["mu"]), distance_m=float(d["distance_m"]),
+                                      memory_bytes=0.0, compute_flops=0.0,
+                                      num_samples=int(d["num_samples"])) for d in infos]
+
+    def _energy_fn(self, power_dbm: float, snr_db: float) -> Callable[[float], float]:
+        p_w, bw = float(dbm_to_w(power_dbm)), self.config.phy.noise_bandwidth_hz
+        return lambda bits: float(model_transfer_energy_j(bits, p_w, bw, snr_db))
+
+    def plan_round(self, rnd: int) -> dict[int, Payload]:
+        """Channels, AGP ratios and the payload for every MU of round ``rnd`` (1-based)."""
+        fed = self.fed
+        rng = np.random.default_rng([self.config.run.seed, rnd])
+        channels = draw_round_channels(self.population, self.config.phy, fed.scenario,
+                                       fed.bs_tx_power_dbm, rng)
+        payloads: dict[int, Payload] = {}
+        self._plan = {}
+        for mu, ch in zip(self.population, channels, strict=True):
+            masks, ratio = None, 0.0
+            if self.flags.agp:
+                choice = choose_ratio(self.dense, self._energy_fn(fed.bs_tx_power_dbm,
+                                                                  ch.downlink_snr_db),
+                                      fed.agp_energy_budget_j, fed.agp_max_ratio,
+                                      fed.agp_ratio_step, fed.weight_bits)
+                ratio = choice["ratio"]
+                masks = magnitude_masks(self.dense, ratio) if ratio > 0 else None
+            arrays = None
+            if self.flags.aggregate:
+                arrays = apply_masks(self.dense, masks) if masks is not None else list(self.dense)
+            self._plan[mu.mu] = {"channel": ch, "masks": masks, "ratio": ratio}
+            payloads[mu.mu] = (arrays, {"round": rnd, "snr_db": ch.snr_db,
+                                        "pruned": masks is not None, "prune_ratio": ratio})
+        return payloads
+
+    def finish_round(self, rnd: int, replies: dict[int, Payload | BaseException | str]) -> dict:
+        """Screen, aggregate, account and checkpoint round ``rnd``; returns the round's row."""
+        fed = self.fed
+        accepted, sizes, masks_used, rows = [], [], [], []
+        for mu in self.population:
+            plan = self._plan[mu.mu]
+            ch: RoundChannel = plan["channel"]
+            reply = replies.get(mu.mu, "no reply before the round timeout")
+            row: dict[str, Any] = {"round": rnd, "mu": mu.mu, "distance_m": mu.distance_m,
+                                   "snr_db": ch.snr_db, "downlink_snr_db": ch.downlink_snr_db,
+                                   "los": int(ch.los), "prune_ratio": plan["ratio"]}
+            status = "ok"
+            if isinstance(reply, BaseException | str):
+                status = f"failed: {reply}"
+                metrics: dict[str, Any] = {}
+            else:
+                arrays, metrics = reply
+                if self.flags.aggregate:
+                    why = check_update(arrays, self.dense) if arrays is not None else "no model"
+                    if why is not None:
+                        status = f"rejected: {why}"
+                    else:
+                        accepted.append([np.asarray(a, np.float32) for a in arrays])
+                        sizes.append(float(metrics.get("num_samples", mu.num_samples)))
+                        masks_used.append(plan["masks"])
+            if status != "ok":
+                self.log(f"round {rnd}: MU {mu.mu} {status}")
+            row.update({k: v for k, v in metrics.items() if k != "mu"})
+            row["status"] = status
+            row.update(self._account(plan, ch, received=status == "ok" or
+                                     status.startswith("rejected")))
+            rows.append(row)
+        if self.flags.aggregate and accepted:
+            if any(m is not None for m in masks_used):
+                ones = [np.ones_like(w, np.float32) for w in self.dense]
+                masks_used = [m if m is not None else ones for m in masks_used]
+            else:
+                masks_used = None
+            self.dense = aggregate(accepted, sizes, fed.aggregator, masks=masks_used,
+                                   fallback=self.dense, trim_fraction=fed.trim_fraction,
+                                   byzantine=fed.krum_byzantine)
+        elif self.flags.aggregate:
+            self.log(f"round {rnd}: no valid update; the global model is unchanged")
+        summary = self._round_summary(rnd, rows, len(accepted))
+        self.mu_rows.extend(rows)
+        self.round_rows.append(summary)
+        self.completed = rnd
+        self.save()
+        return summary
+
+    def _account(self, plan: dict[str, Any], ch: RoundChannel, received: bool) -> dict[str, float]:
+        fed, bw = self.fed, self.config.phy.noise_bandwidth_hz
+        if not self.flags.aggregate:
+            return {"bits_down": 0.0, "bits_up": 0.0, "airtime_down_s": 0.0, "airtime_up_s": 0.0,
+                    "energy_down_j": 0.0, "energy_up_j": 0.0}
+        masks = plan["masks"]
+        bits_down = float(model_bits(self.dense, masks, fed.weight_bits))
+        kept = (sum(int(np.count_nonzero(m)) for m in masks) if masks is not None
+                else sum(int(np.size(w)) for w in self.dense))
+        bits_up = float(kept * fed.weight_bits) if received else 0.0
+        r_down = float(shannon_rate(bw, ch.downlink_snr_db))
+        r_up = float(shannon_rate(bw, ch.snr_db))
+        return {"bits_down": bits_down, "bits_up": bits_up,
+                "airtime_down_s": bits_down / r_down, "airtime_up_s": bits_up / r_up,
+                "energy_down_j": self._energy_fn(fed.bs_tx_power_dbm, ch.downlink_snr_db)(
+                    bits_down),
+                "energy_up_j": self._energy_fn(self.config.phy.tx_power_dbm, ch.snr_db)(bits_up)}
+
+    @staticmethod
+    def _round_summary(rnd: int, rows: list[dict[str, Any]], n_ok: int) -> dict[str, Any]:
+        def mean(key: str) -> float:
+            vals = [r[key] for r in rows if isinstance(r.get(key), int | float)]
+            return float(np.mean(vals)) if vals else float("nan")
+
+        def total(key: str) -> float:
+            return float(sum(r.get(key, 0.0) or 0.0 for r in rows))
+
+        return {"round": rnd, "accepted": n_ok,
+                "rejected": sum(r["status"].startswith("rejected") for r in rows),
+                "failed": sum(r["status"].startswith("failed") for r in rows),
+                "received_global_psnr": mean("received_global_psnr"),
+                "received_own_psnr": mean("received_own_psnr"),
+                "personal_psnr": mean("personal_psnr"), "mean_prune_ratio": mean("prune_ratio"),
+                "bits_down": total("bits_down"), "bits_up": total("bits_up"),
+                "comm_energy_j": total("energy_down_j") + total("energy_up_j"),
+                "mu_comm_energy_j": total("energy_up_j"),
+                "compute_energy_j": total("compute_energy_j")}
+
+    def final_payloads(self) -> dict[int, Payload]:
+        """Payloads for the closing evaluation of the final global model at each MU."""
+        rng = np.random.default_rng([self.config.run.seed, self.fed.rounds + 1])
+        channels = draw_round_channels(self.population, self.config.phy, self.fed.scenario,
+                                       self.fed.bs_tx_power_dbm, rng)
+        arrays = list(self.dense) if self.flags.aggregate else None
+        self._final_snr = {mu.mu: ch.snr_db for mu, ch in zip(self.population, channels,
+                                                              strict=True)}
+        return {mu.mu: (arrays, {"round": self.fed.rounds + 1, "snr_db": ch.snr_db})
+                for mu, ch in zip(self.population, channels, strict=True)}
+
+    def finish_final(self, replies: dict[int, dict[str, float] | BaseException | str]) -> None:
+        """Record the closing evaluation (one row per MU) and save it."""
+        self.final_rows = []
+        for mu in self.population:
+            reply = replies.get(mu.mu, "no reply")
+            row: dict[str, Any] = {"mu": mu.mu, "snr_db": self._final_snr[mu.mu]}
+            if isinstance(reply, dict):
+                row.update(reply)
+            else:
+                row["status"] = f"failed: {reply}"
+                self.log(f"final evaluation: MU {mu.mu} failed: {reply}")
+            self.final_rows.append(row)
+        self.save()
+
+
+def run_loop(config: Config, out_dir: str | Path, state_dir: str | Path | None = None,
+             log: Callable[[str], None] = print, progress: Any = None) -> BaseStation:
+    """Run the federation as a bare loop over the same MU and BS code (no Flower).
+
+    Resumes from ``out_dir/checkpoint`` when it holds finished rounds. ``progress`` (optional)
+    is called with the round's summary after each round.
+    """
+    state_dir = Path(state_dir or Path(out_dir) / "mu_state")
+    bs = BaseStation(config, out_dir, log)
+    done = bs.restore()
+    clients = {mu: MobileUserClient(config, mu, state_dir) for mu in range(config.data.num_mus)}
+    if not done:
+        bs.register([c.register() for c in clients.values()])
+    for rnd in range(done + 1, config.federation.rounds + 1):
+        replies: dict[int, Any] = {}
+        for mu, (arrays, cfg) in bs.plan_round(rnd).items():
+            try:
+                replies[mu] = clients[mu].train(arrays, cfg)
+            except Exception as exc:  # noqa: BLE001 - one MU's failure must not stop the round
+                replies[mu] = f"{type(exc).__name__}: {exc}"
+        summary = bs.finish_round(rnd, replies)
+        if progress is not None:
+            progress(summary)
+    if not bs.final_rows:
+        finals: dict[int, Any] = {}
+        for mu, (arrays, cfg) in bs.final_payloads().items():
+            try:
+                finals[mu] = clients[mu].evaluate(arrays, cfg)
+            except Exception as exc:  # noqa: BLE001
+                finals[mu] = f"{type(exc).__name__}: {exc}"
+        bs.finish_final(finals)
+    return bs

@@ -15,10 +15,13 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 #: Registered subcommands: name → module. Only commands that work end to end are listed.
 COMMANDS: dict[str, str] = {
     "demo": "psfl.commands.demo",
+    "train": "psfl.commands.train",
+    "link": "psfl.commands.link",
 }
 
 
@@ -81,6 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"psfl {args.command}"
     run_dir = None
     try:
+        resume = getattr(args, "resume", None)
+        if resume:
+            saved = Path(resume) / "config.toml"
+            if not saved.is_file():
+                raise FileNotFoundError(f"--resume {resume}: no config.toml there; pass the "
+                                        "output directory of an earlier run")
+            args.config = args.config or str(saved)
+            args.out = str(resume)
         overrides = list(args.overrides)
         if args.seed is not None:
             overrides.append(f"run.seed={args.seed}")

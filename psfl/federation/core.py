@@ -201,7 +201,7 @@ class MobileUserClient:
         hist = np.bincount(train_labels, minlength=len(test.label_names)).astype(float)
         p = hist[test.labels]
         p = p / p.sum() if p.sum() > 0 else None
-        size = min(n or len(test), len(test))
+        size = min(n or len(test), len(test) if p is None else int(np.count_nonzero(p)))
         idx = np.random.default_rng(seed).choice(len(test), size=size, replace=False, p=p)
         return test.images[np.sort(idx)]
 

@@ -82,7 +82,7 @@ class LocalTrainer:
         self._anchors = ([tf.Variable(v, trainable=False) for v in variables]
                          if objective == "prox" else None)
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(input_signature=_signature(codec))
         def step(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
             teacher = transmit(mentor, link, x, snr) if objective == "pld" else None
             with tf.GradientTape() as tape:
@@ -109,9 +109,11 @@ class LocalTrainer:
             m.assign(by_var.get(id(v), tf.ones_like(v)))
 
     def reset_optimizer(self) -> None:
-        """Forget Adam's moments (a new round starts from new global weights)."""
+        """Forget Adam's moments and step count (a new round starts from new global weights);
+        the learning rate, also an optimizer variable, is kept."""
         for v in self.opt.variables:
-            v.assign(tf.zeros_like(v))
+            if v is not self.opt.learning_rate and "learning_rate" not in v.path:
+                v.assign(tf.zeros_like(v))
 
     def fit(self, images: np.ndarray, *, steps: int, batch_size: int, snr_db: float, seed: int,
             masks: Sequence[np.ndarray] | None = None,
@@ -141,6 +143,12 @@ class LocalTrainer:
                 "images": steps * min(batch_size, len(images))}
 
 
+def _signature(codec: SemanticCodec) -> list[tf.TensorSpec]:
+    """Any batch size, the codec's image size: one trace per codec."""
+    h, w = codec.image_size
+    return [tf.TensorSpec([None, h, w, 3], tf.float32), tf.TensorSpec([None], tf.float32)]
+
+
 def _masks_by_variable(model: keras.Model, masks: Sequence[np.ndarray] | None
                        ) -> dict[int, tf.Tensor]:
     """Map ``id(variable)`` → mask for the masks given in ``get_weights()`` order."""
@@ -167,7 +175,7 @@ class Evaluator:
     def __init__(self, codec: SemanticCodec, link: LinkFn, batch_size: int = 128):
         self.batch_size = batch_size
         self._forward = tf.function(lambda x, snr: transmit(codec, link, x, snr),
-                                    reduce_retracing=True)
+                                    input_signature=_signature(codec))
 
     def __call__(self, images: np.ndarray, snr_db: float) -> dict[str, float]:
         psnr, ssim = [], []

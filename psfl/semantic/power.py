@@ -57,7 +57,10 @@ def real_to_complex(x: tf.Tensor) -> tf.Tensor:
     ------
     tf.complex64, [B, k]
     """
-    x = tf.reshape(x, [tf.shape(x)[0], -1, 2])
+    two_k = x.shape[-1]
+    # Keep k static when the batch size is not (tf.function with a [None, …] signature): the
+    # link needs a static number of symbols.
+    x = tf.reshape(x, [-1, two_k // 2, 2] if two_k is not None else [tf.shape(x)[0], -1, 2])
     return tf.complex(x[..., 0], x[..., 1])
 
 

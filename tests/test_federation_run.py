@@ -1,0 +1,134 @@
+"""Federated runs end to end (bare loop and Flower simulation): learning, AGP, accounting,
+crash safety and faulty MUs. Tiny settings: 2 MUs, few rounds, few steps."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from psfl.config import load_config
+from psfl.federation.agp import model_bits
+from psfl.federation.core import BaseStation, MobileUserClient, run_loop
+from psfl.phy import dbm_to_w, model_transfer_energy_j
+from psfl.results import RunDir
+
+BASE = ["data.max_train=240", "data.max_test=48", "data.num_mus=2", "federation.eval_images=32",
+        "semantic.batch_size=16", "semantic.learning_rate=0.002", "federation.local_steps=30",
+        "federation.mentor_steps=10", "federation.rounds=3", "federation.backend=loop"]
+
+
+def cfg(*extra):
+    return load_config(None, BASE + list(extra))
+
+
+def test_fedavg_learns_and_accounts(tmp_path):
+    config = cfg("federation.strategy=fedavg-csc")
+    bs = run_loop(config, tmp_path, log=lambda m: None)
+    rows = bs.round_rows
+    assert [r["round"] for r in rows] == [1, 2, 3]
+    # the global model evaluated as received: round 1 is the initial model
+    final = np.mean([r["global_psnr"] for r in bs.final_rows])
+    assert final > rows[0]["received_global_psnr"] + 1.5
+    assert all(r["status"] == "ok" for r in bs.mu_rows)
+    dense_bits = model_bits(bs.dense)
+    bw = config.phy.noise_bandwidth_hz
+    for r in bs.mu_rows:
+        assert r["prune_ratio"] == 0.0
+        assert r["bits_down"] == dense_bits and r["bits_up"] == dense_bits
+        expect = model_transfer_energy_j(dense_bits, dbm_to_w(config.federation.bs_tx_power_dbm),
+                                         bw, r["downlink_snr_db"])
+        assert math.isclose(r["energy_down_j"], expect, rel_tol=1e-9)
+        assert math.isclose(r["airtime_up_s"], dense_bits / (bw * math.log2(1 + 10 ** (
+            r["snr_db"] / 10))), rel_tol=1e-9)
+        assert r["compute_energy_j"] > 0 and r["loss_last"] < r["loss_first"] + 0.05
+    # the report
+    from psfl.federation.report import write_report
+
+    summary = write_report(bs, RunDir(tmp_path / "report"))
+    for name in ("rounds.csv", "mu_rounds.csv", "final.csv", "psnr_vs_round.png",
+                 "energy_vs_round.png", "quality_vs_energy.png", "prune_vs_snr.png"):
+        assert (tmp_path / "report" / name).is_file(), name
+    assert summary["rounds"] == 3 and summary["final_global_psnr"] == pytest.approx(final)
+
+
+def test_psfl_prunes_by_channel_and_resumes_after_a_crash(tmp_path, monkeypatch):
+    # a budget that fits the dense model only on good channels
+    config = cfg("federation.strategy=psfl", "federation.agp_energy_budget_j=3.0")
+    real_train = MobileUserClient.train
+
+    def crash_in_round_3(self, arrays, c):
+        if c["round"] == 3 and self.mu == 1:
+            raise KeyboardInterrupt  # the process dies mid-round
+        return real_train(self, arrays, c)
+
+    monkeypatch.setattr(MobileUserClient, "train", crash_in_round_3)
+    with pytest.raises(KeyboardInterrupt):
+        run_loop(config, tmp_path, log=lambda m: None)
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["completed_rounds"] == 2
+    before = state["mu_rows"]
+    mentor_round = json.loads((tmp_path / "mu_state" / "mu0" / "mentor.json").read_text())
+    assert mentor_round["round"] == 3  # MU 0 had finished its part of round 3
+
+    monkeypatch.setattr(MobileUserClient, "train", real_train)
+    bs = run_loop(config, tmp_path, log=lambda m: None)
+    assert bs.completed == 3 and [r["round"] for r in bs.round_rows] == [1, 2, 3]
+    assert bs.mu_rows[:len(before)] == before  # finished rounds are kept as they were
+    assert len(bs.mu_rows) == 6 and len(bs.final_rows) == 2
+
+    # AGP: worse downlink → higher ratio, fewer bits, within budget when the ratio is below max
+    rows = bs.mu_rows
+    dense_bits = model_bits(bs.dense)
+    assert any(r["prune_ratio"] > 0 for r in rows)
+    for r in rows:
+        if r["prune_ratio"] > 0:
+            assert r["bits_down"] < dense_bits and r["bits_up"] < dense_bits
+        if r["prune_ratio"] < config.federation.agp_max_ratio:
+            assert r["energy_down_j"] <= 3.0
+    by_snr = sorted(rows, key=lambda r: r["downlink_snr_db"])
+    assert by_snr[0]["prune_ratio"] >= by_snr[-1]["prune_ratio"]
+    # PLD: each MU trained a mentor chosen from its resources
+    assert all(r["mentor"] in ("gsc-s", "gsc-m", "gsc-l") for r in rows)
+    assert all(np.isfinite(r["mentor_loss_last"]) for r in rows)
+
+
+def test_faulty_mus_do_not_stop_the_round(tmp_path, monkeypatch):
+    config = cfg("federation.strategy=fedavg-csc", "federation.rounds=2")
+    real_train = MobileUserClient.train
+
+    def faulty(self, arrays, c):
+        out, metrics = real_train(self, arrays, c)
+        if self.mu == 0 and c["round"] == 1:
+            out = [np.full_like(a, np.nan) for a in out]
+        if self.mu == 0 and c["round"] == 2:
+            out = out[:-1]  # a tensor missing
+        if self.mu == 1 and c["round"] == 2:
+            raise RuntimeError("MU 1 ran out of memory")
+        return out, metrics
+
+    monkeypatch.setattr(MobileUserClient, "train", faulty)
+    messages = []
+    bs = BaseStation(config, tmp_path, messages.append)
+    bs.register([MobileUserClient(config, mu, tmp_path / "s").register() for mu in range(2)])
+    monkeypatch.setattr("psfl.federation.core.BaseStation", lambda *a, **k: bs)
+    bs2 = run_loop(config, tmp_path, log=messages.append)
+    assert bs2 is bs and bs.completed == 2
+    status = {(r["round"], r["mu"]): r["status"] for r in bs.mu_rows}
+    assert status[(1, 0)].startswith("rejected") and "NaN" in status[(1, 0)]
+    assert status[(1, 1)] == "ok"
+    assert status[(2, 0)].startswith("rejected") and "tensors" in status[(2, 0)]
+    assert status[(2, 1)].startswith("failed") and "out of memory" in status[(2, 1)]
+    assert any("MU 0 rejected" in m for m in messages)
+    assert any("no valid update" in m for m in messages)
+    assert all(np.all(np.isfinite(w)) for w in bs.dense)
+    assert bs.round_rows[0]["accepted"] == 1 and bs.round_rows[1]["accepted"] == 0
+
+
+def test_resume_refuses_another_strategy(tmp_path):
+    config = cfg("federation.strategy=fedavg-csc", "federation.rounds=1",
+                 "federation.local_steps=1")
+    run_loop(config, tmp_path, log=lambda m: None)
+    other = cfg("federation.strategy=local-only", "federation.rounds=1")
+    with pytest.raises(ValueError, match="strategy 'fedavg-csc'"):
+        BaseStation(other, tmp_path).restore()

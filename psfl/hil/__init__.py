@@ -1,1 +1,42 @@
-"""psfl.hil"""
+"""Hardware in the loop: psfl's frames through a software-defined radio.
+
+* :class:`~psfl.hil.waveform.FrameFormat` — OFDM transmitter (Schmidl–Cox preamble, header,
+  psfl.phy's slots), DAC scaling.
+* :class:`~psfl.hil.receiver.Receiver` — detection, timing, CFO, channel estimation,
+  equalization, noise/SNR/EVM per frame (:mod:`psfl.hil.sync` holds the estimators).
+* :mod:`psfl.hil.radios` — :class:`PlutoRadio` (pyadi-iio), :class:`TwinRadio` (Pluto twin on
+  loopback), :class:`EmulatedRadio` (numpy front end), :class:`RadioError`.
+* :class:`~psfl.hil.link.HilLink` — symbols → radio → symbols, batch by batch.
+* :class:`~psfl.hil.config.HilConfig` — the ``[hil]`` section; :class:`~psfl.hil.twin.PlutoTwin`.
+
+Names are imported lazily: ``import psfl.hil`` loads neither TensorFlow nor pyadi-iio.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "FrameFormat": "psfl.hil.waveform",
+    "Receiver": "psfl.hil.receiver",
+    "FrameResult": "psfl.hil.receiver",
+    "HilLink": "psfl.hil.link",
+    "HilResult": "psfl.hil.link",
+    "HilConfig": "psfl.hil.config",
+    "EmulatedRadio": "psfl.hil.radios",
+    "PlutoRadio": "psfl.hil.radios",
+    "TwinRadio": "psfl.hil.radios",
+    "RadioError": "psfl.hil.radios",
+    "check_pluto_settings": "psfl.hil.radios",
+    "open_radio": "psfl.hil.radios",
+    "PlutoTwin": "psfl.hil.twin",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'psfl.hil' has no attribute {name!r}")

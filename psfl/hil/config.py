@@ -1,0 +1,103 @@
+"""The ``[hil]`` configuration section: radio, RF settings, waveform, impairments, codec.
+
+The OFDM numerology (FFT size, CP, occupied subcarriers, pilots) comes from ``[phy]``; the
+sample rate defaults to ``phy.fft_size * phy.scs_hz`` (3.84 MHz for the default numerology),
+so one HIL frame carries exactly the slots :class:`psfl.phy.UplinkLink` simulates. This module
+imports no TensorFlow and no pyadi-iio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from psfl.config import ConfigError, option, register_section
+
+__all__ = ["GAIN_MODES", "RADIOS", "HilConfig"]
+
+#: Radio back ends of ``psfl hil --radio``.
+RADIOS: tuple[str, ...] = ("pluto", "twin", "emulated")
+
+#: AD9361 RX gain-control modes (pyadi ``gain_control_mode_chan0``).
+GAIN_MODES: tuple[str, ...] = ("manual", "slow_attack", "fast_attack", "hybrid")
+
+
+@dataclasses.dataclass(frozen=True)
+class HilConfig:
+    """Hardware-in-the-loop settings. Every field is range-checked on construction; the
+    Pluto's own limits (LO, sample rate, gains) are checked again by
+    :func:`psfl.hil.radios.check_pluto_settings` against the selected chip range."""
+
+    radio: str = option("twin", help="Radio: pluto (ADALM-Pluto via pyadi-iio), twin (Pluto "
+                        "twin on loopback, real libiio path) or emulated (numpy front end).",
+                        choices=RADIOS)
+    uri: str = option("ip:192.168.2.1", help="libiio URI of the Pluto (ip:ADDR, usb:B.D.I); "
+                      "list devices with `iio_info -s`.")
+    ad9364: bool = option(False, help="The Pluto runs the AD9364 firmware setting (LO 70 MHz"
+                          "-6 GHz) instead of the stock AD9363 range (325 MHz-3.8 GHz).")
+    lo_hz: float = option(2.44e9, help="RX and TX LO frequency [Hz]; pick a band you may "
+                          "transmit in.", lo=0.0, lo_open=True)
+    tx_lo_offset_hz: float = option(0.0, help="TX LO minus RX LO [Hz] (an intentional CFO for "
+                                    "testing the receiver).", lo=-30e6, hi=30e6)
+    sample_rate_hz: float = option(0.0, help="Baseband sample rate [Hz]; 0 means phy.fft_size"
+                                   " * phy.scs_hz.", lo=0.0)
+    rf_bandwidth_hz: float = option(0.0, help="Analog RF filter bandwidth [Hz]; 0 means the "
+                                    "sample rate.", lo=0.0)
+    tx_attenuation_db: float = option(10.0, help="TX attenuation [dB] (pyadi tx_hardwaregain ="
+                                      " -value).", lo=0.0, hi=89.75)
+    gain_mode: str = option("manual", help="RX gain control: " + ", ".join(GAIN_MODES) + ".",
+                            choices=GAIN_MODES)
+    rx_gain_db: float = option(40.0, help="RX gain [dB] in manual mode.", lo=0.0, hi=73.0)
+    rx_buffer_size: int = option(0, help="RX buffer size [samples]; 0 sizes it to hold one "
+                                 "cyclic TX period plus one frame.", lo=0, hi=1 << 24)
+    backoff_db: float = option(10.0, help="RMS of the TX waveform below the 2^14 DAC scale "
+                               "pyadi expects [dB] (OFDM peaks need headroom).", lo=0.0,
+                               hi=40.0)
+    guard_samples: int = option(0, help="Zeros between frames; 0 means phy.fft_size.", lo=0,
+                                hi=1 << 16)
+    frames_per_buffer: int = option(8, help="Frames (images) per cyclic TX buffer.", lo=1,
+                                    hi=1024)
+    max_captures: int = option(3, help="RX captures per TX buffer before missing frames are "
+                               "given up.", lo=1, hi=100)
+    max_cfo_subcarriers: float = option(6.0, help="CFO search range of the receiver [subcarrier"
+                                        " spacings].", lo=0.0, hi=20.0)
+    detection_threshold: float = option(0.3, help="Schmidl-Cox timing-metric threshold "
+                                        "(0..1).", lo=0.0, lo_open=True, hi=1.0)
+    num_frames: int = option(16, help="Frames (= images) to send.", lo=1, hi=65535)
+    snr_db: float = option(25.0, help="twin/emulated: AWGN SNR relative to the mean TX "
+                           "waveform power [dB].", lo=-30.0, hi=80.0)
+    cfo_subcarriers: float = option(0.0, help="twin/emulated: carrier offset [subcarrier "
+                                    "spacings] (twin: applied as TX-RX LO difference).",
+                                    lo=-20.0, hi=20.0)
+    timing_offset: bool = option(True, help="twin/emulated: random start offset of the RX "
+                                 "stream (and a fractional delay for emulated).")
+    phase_noise_hz: float = option(2.0, help="emulated: Wiener phase-noise 3-dB linewidth "
+                                   "[Hz].", lo=0.0, hi=1e5)
+    iq_amplitude_db: float = option(0.2, help="emulated: IQ gain imbalance [dB].", lo=-3.0,
+                                    hi=3.0)
+    iq_phase_deg: float = option(1.0, help="emulated: IQ phase imbalance [deg].", lo=-20.0,
+                                 hi=20.0)
+    dc_offset: float = option(0.01, help="emulated: DC offset [fraction of ADC full scale].",
+                              lo=0.0, hi=0.5)
+    multipath: str = option("none", help="emulated and twin: multipath tap set: none, or "
+                            "exp (exponential power-delay profile, see psfl.hil.radios).",
+                            choices=("none", "exp"))
+    delay_spread_s: float = option(300e-9, help="RMS delay spread of the 'exp' multipath "
+                                   "[s].", lo=0.0, hi=5e-6)
+    checkpoint: str = option("", help="Trained codec (.keras); empty trains a small one.")
+    model: str = option("csc", help="Codec preset when training here.",
+                        choices=("csc", "gsc-s", "gsc-m", "gsc-l"))
+    train_steps: int = option(200, help="Training budget [steps] when no checkpoint is given.",
+                              lo=0)
+    train_snr_db: tuple[float, ...] = option((10.0, 30.0), help="SNR range [dB] of training.")
+
+    def __post_init__(self) -> None:
+        from psfl.config import _check_field
+
+        for f in dataclasses.fields(self):
+            _check_field(f, getattr(self, f.name), f"hil.{f.name}")
+        if len(self.train_snr_db) != 2 or self.train_snr_db[0] > self.train_snr_db[1]:
+            raise ConfigError(f"hil.train_snr_db {list(self.train_snr_db)} must be [low, high] "
+                              "with low <= high, e.g. [10, 30]")
+
+
+register_section("hil", HilConfig)

@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "demo": "psfl.commands.demo",
     "train": "psfl.commands.train",
     "link": "psfl.commands.link",
+    "hil": "psfl.commands.hil",
+    "energy": "psfl.commands.energy",
 }
 
 

@@ -18,21 +18,31 @@ def test_help_lists_registered_commands(capsys):
         assert name in out
 
 
-def test_demo_quick_writes_results(tmp_path, capsys):
-    out = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
     assert main(["demo", "--quick", "--out", str(out)]) == 0
-    for name in ("config.toml", "summary.json", "partition.csv", "data.png", "log.txt"):
+    return out
+
+
+def test_demo_quick_writes_results(demo_dir):
+    out = demo_dir
+    for name in ("config.toml", "summary.json", "partition.csv", "data.png", "log.txt",
+                 "rounds.csv", "mu_rounds.csv", "final.csv", "psnr_vs_round.png",
+                 "link.csv", "link_psnr_vs_snr.png", "energy_vs_distance.csv",
+                 "energy_vs_distance.png", "compute_vs_comm.png", "checkpoint/global.npz"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["command"] == "demo"
-    assert summary["data"]["train_images"] == 400
+    assert summary["data"]["train_images"] == 160
+    assert summary["federation"]["rounds"] == 1 and summary["federation"]["strategy"] == "psfl"
+    assert [r["snr_db"] for r in summary["link"]] == [0.0, 10.0]
     assert (out / "data.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert 'source = "skimage"' in (out / "config.toml").read_text()
 
 
-def test_bad_input_is_one_line_and_keeps_earlier_results(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--quick", "--out", str(out)]) == 0
+def test_bad_input_is_one_line_and_keeps_earlier_results(demo_dir, tmp_path, capsys):
+    out = demo_dir
     before = (out / "summary.json").read_text()
     capsys.readouterr()
     code = main(["demo", "--quick", "--out", str(out), "--set", "data.source=folder",
@@ -53,7 +63,31 @@ def test_console_script_reports_config_errors():
 
 
 def test_same_seed_same_partition(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    assert main(["demo", "--quick", "--out", str(a), "--seed", "4"]) == 0
-    assert main(["demo", "--quick", "--out", str(b), "--seed", "4"]) == 0
-    assert (a / "partition.csv").read_text() == (b / "partition.csv").read_text()
+    from psfl.commands.demo import stage_data
+    from psfl.config import load_config
+    from psfl.results import RunDir
+
+    cfg = load_config(None, ["data.max_train=300", "run.seed=4"])
+    a, b, c = (RunDir(tmp_path / n) for n in "abc")
+    stage_data(cfg, a)
+    stage_data(cfg, b)
+    stage_data(cfg.replace("run", seed=5), c)
+    assert (a.path / "partition.csv").read_text() == (b.path / "partition.csv").read_text()
+    assert (a.path / "partition.csv").read_text() != (c.path / "partition.csv").read_text()
+
+
+def test_resume_needs_an_earlier_run(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "no config.toml there" in capsys.readouterr().err
+
+
+def test_energy_command(tmp_path):
+    out = tmp_path / "energy"
+    assert main(["energy", "--out", str(out), "--distances", "20:400:6"]) == 0
+    rows = (out / "energy_vs_distance.csv").read_text().splitlines()
+    assert len(rows) == 7
+    summary = json.loads((out / "summary.json").read_text())
+    assert [c["mentor"] for c in summary["compute_vs_comm"]] == ["none", "gsc-s", "gsc-m",
+                                                                  "gsc-l"]
+    energies = [c["compute_energy_j"] for c in summary["compute_vs_comm"]]
+    assert energies == sorted(energies)  # bigger mentors cost more computation

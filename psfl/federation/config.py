@@ -55,7 +55,7 @@ class FederationConfig:
                                     "in a round [s].", lo=1.0)
     # --- AGP (adaptive global pruning)
     agp_energy_budget_j: float = option(
-        4.0, help="Downlink model-transfer energy budget per MU and round [J]; AGP prunes until "
+        2.5, help="Downlink model-transfer energy budget per MU and round [J]; AGP prunes until "
         "it fits.", lo=0.0, lo_open=True)
     agp_max_ratio: float = option(0.9, help="Largest pruning ratio AGP may use.", lo=0.0, hi=0.99)
     agp_ratio_step: float = option(0.05, help="Grid step of candidate pruning ratios.", lo=0.01,

@@ -1,0 +1,92 @@
+"""``psfl energy`` — communication and computation energy sweeps, with and without AGP."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from psfl.config import Config
+from psfl.results import RunDir
+
+HELP = ("Energy sweeps: model-transfer energy against MU-BS distance with and without AGP, "
+        "pruning ratio against SNR, computation against communication per round.")
+
+
+def _distances(text: str) -> list[float]:
+    try:
+        lo, hi, n = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--distances {text!r}: expected START:STOP:COUNT in metres, e.g. 10:500:25") from None
+    if not (0 < lo < hi) or n < 2 or n != int(n):
+        raise argparse.ArgumentTypeError(
+            f"--distances {text!r}: need 0 < START < STOP and an integer COUNT >= 2")
+    return list(np.geomspace(lo, hi, int(n)))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--distances", type=_distances, default=_distances("10:600:30"),
+                        metavar="START:STOP:COUNT",
+                        help="MU-BS distances [m], log-spaced (default 10:600:30)")
+
+
+def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from psfl.federation.energy import compute_vs_comm, distance_sweep
+
+    rows = distance_sweep(config, args.distances)
+    run_dir.write_csv("energy_vs_distance.csv", rows)
+    comp = compute_vs_comm(config)
+    run_dir.write_csv("compute_vs_comm.csv", comp)
+
+    d = [r["distance_m"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.loglog(d, [r["energy_down_dense_j"] for r in rows], "C0--", label="downlink, dense")
+    ax.loglog(d, [r["energy_down_agp_j"] for r in rows], "C0-", label="downlink, AGP")
+    ax.loglog(d, [r["energy_up_dense_j"] for r in rows], "C1--", label="uplink, dense")
+    ax.loglog(d, [r["energy_up_agp_j"] for r in rows], "C1-", label="uplink, AGP")
+    ax.axhline(config.federation.agp_energy_budget_j, color="grey", lw=0.8,
+               label="AGP downlink budget")
+    ax.set_xlabel("MU-BS distance [m]")
+    ax.set_ylabel("model-transfer energy per round [J]")
+    ax.set_title(f"{config.federation.scenario.upper()} median link budget")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    run_dir.save_figure(fig, "energy_vs_distance.png")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([r["downlink_snr_db"] for r in rows], [r["prune_ratio"] for r in rows], marker="o")
+    ax.set_xlabel("downlink SNR [dB]")
+    ax.set_ylabel("AGP pruning ratio")
+    ax.set_title("AGP: worse channel, more pruning")
+    ax.grid(alpha=0.3)
+    run_dir.save_figure(fig, "energy_prune_vs_snr.png")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    names = [c["mentor"] for c in comp]
+    x = np.arange(len(names))
+    ax.bar(x - 0.27, [c["compute_energy_j"] for c in comp], 0.27, label="computation")
+    ax.bar(x, [c["comm_energy_dense_j"] for c in comp], 0.27, label="communication, dense")
+    ax.bar(x + 0.27, [c["comm_energy_agp_j"] for c in comp], 0.27, label="communication, AGP")
+    ax.set_xticks(x, [f"mentor: {n}" for n in names])
+    ax.set_ylabel("energy per MU and round [J]")
+    ax.set_yscale("log")
+    ax.set_title(f"at {comp[0]['distance_m']:.0f} m")
+    ax.legend(fontsize=8)
+    run_dir.save_figure(fig, "compute_vs_comm.png")
+
+    saved = [1 - r["energy_down_agp_j"] / r["energy_down_dense_j"] for r in rows]
+    summary = {"distances_m": [min(d), max(d)],
+               "max_prune_ratio": max(r["prune_ratio"] for r in rows),
+               "mean_downlink_energy_saved": float(np.mean(saved)),
+               "compute_vs_comm": comp}
+    print(f"AGP saves {100 * summary['mean_downlink_energy_saved']:.1f} % of the downlink "
+          f"model-transfer energy on average over {min(d):.0f}-{max(d):.0f} m "
+          f"(budget {config.federation.agp_energy_budget_j:g} J)")
+    return summary

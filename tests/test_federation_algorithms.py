@@ -202,3 +202,26 @@ def test_federation_config_validation():
         load_config(None, ["federation.strategy=fedsgd"])
     with pytest.raises(ConfigError, match="min_distance_m"):
         load_config(None, ["federation.min_distance_m=500"])
+
+
+def test_energy_sweep_agp_against_distance():
+    from psfl.federation.energy import distance_sweep
+    from psfl.phy import dbm_to_w, model_transfer_energy_j
+
+    config = load_config(None, ["federation.agp_energy_budget_j=2.5"])
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(64, 256)).astype(np.float32) for _ in range(11)]  # ~CSC size
+    rows = distance_sweep(config, [10, 50, 150, 400, 800], weights)
+    ratios = [r["prune_ratio"] for r in rows]
+    assert ratios == sorted(ratios) and ratios[0] == 0.0 and ratios[-1] > 0.3
+    bw = config.phy.noise_bandwidth_hz
+    for r in rows:
+        dense = model_transfer_energy_j(r["bits_dense"], dbm_to_w(43.0), bw, r["downlink_snr_db"])
+        assert math.isclose(r["energy_down_dense_j"], dense, rel_tol=1e-9)
+        assert r["energy_down_agp_j"] <= r["energy_down_dense_j"]
+        assert r["energy_up_agp_j"] <= r["energy_up_dense_j"]
+        if r["prune_ratio"] < config.federation.agp_max_ratio:
+            assert r["energy_down_agp_j"] <= 2.5
+    assert rows[0]["uplink_snr_db"] > rows[-1]["uplink_snr_db"]
+    with pytest.raises(ValueError):
+        distance_sweep(config, [0.0], weights)

@@ -95,9 +95,6 @@ def _load_npz(path: Path) -> list[np.ndarray]:
         return [z[f"arr_{i}"] for i in range(len(z.files))]
 
 
-# ----------------------------------------------------------------------------------------- MU
-
-
 class _SharedModels:
     """Models, link and compiled functions shared by every MU simulated in one process.
 
@@ -120,11 +117,31 @@ class _SharedModels:
         self.student = _student(config)
         self.evaluator = Evaluator(self.student, self.link)
         self._mentors: dict[str, Any] = {}
-        self._trainers: dict[tuple[str, str], Any] = {}
+        self._initial: dict[str, list[np.ndarray]] = {}
+        self._trainers: dict[tuple[str, str, str], Any] = {}
+        self._costs: list[dict[str, Any]] | None = None
+
+    def mentor_costs(self) -> list[dict[str, Any]]:
+        """Cost-table rows of the GSC presets (computed once: it builds every model)."""
+        if self._costs is None:
+            from psfl.semantic import cost_table
+
+            self._costs = [r for r in cost_table(self.config.data.patch_size, k=self.student.k)
+                           if r["family"] == "gsc"]
+        return self._costs
+
+    @staticmethod
+    def _key(config: Config) -> str:
+        """What the models, the link and the compiled steps depend on (not the strategy, the
+        schedule or AGP, so runs that differ only there share one trace)."""
+        fed = config.federation
+        return "\n".join([
+            str(config.phy), str(config.semantic), str(config.data.patch_size),
+            fed.small_scale, str(fed.distill_lambda), str(fed.proximal_mu)])
 
     @classmethod
     def get(cls, config: Config) -> _SharedModels:
-        key = config.to_toml()
+        key = cls._key(config)
         if key not in cls._instances:
             cls._instances[key] = cls(config)
         return cls._instances[key]
@@ -135,26 +152,33 @@ class _SharedModels:
 
             self._mentors[name] = build_codec(name, self.config.data.patch_size,
                                               k=self.student.k)
+            self._initial[name] = self._mentors[name].get_weights()
         return self._mentors[name]
 
-    def trainer(self, which: str, mentor_name: str = ""):
-        """``which`` = "mentor" or "student"; the student's objective comes from the strategy."""
-        key = (which, mentor_name)
+    def initial_mentor_weights(self, name: str) -> list[np.ndarray]:
+        """The preset's freshly initialized weights (every MU's mentor starts from them)."""
+        self.mentor(name)
+        return self._initial[name]
+
+    def trainer(self, which: str, objective: str = "mse", mentor_name: str = ""):
+        """The compiled trainer of the mentor (``which="mentor"``) or of the student with the
+        given objective (``"mse"``, ``"prox"``, or ``"pld"`` with ``mentor_name``)."""
+        key = (which, objective, mentor_name)
         if key not in self._trainers:
             from psfl.federation.local import LocalTrainer
 
             fed, lr = self.config.federation, self.config.semantic.learning_rate
-            flags = strategy_flags(fed.strategy)
             if which == "mentor":
                 t = LocalTrainer(self.mentor(mentor_name), self.link, learning_rate=lr)
             else:
-                t = LocalTrainer(self.student, self.link, learning_rate=lr,
-                                 objective=flags.objective,
-                                 mentor=self.mentor(mentor_name) if flags.pld else None,
+                t = LocalTrainer(self.student, self.link, learning_rate=lr, objective=objective,
+                                 mentor=self.mentor(mentor_name) if objective == "pld" else None,
                                  distill_lambda=fed.distill_lambda, proximal_mu=fed.proximal_mu)
             self._trainers[key] = t
         return self._trainers[key]
 
+
+# ----------------------------------------------------------------------------------------- MU
 
 
 class MobileUserClient:
@@ -209,26 +233,17 @@ class MobileUserClient:
     def mentor(self):
         """This MU's mentor: the shared model of its chosen preset, holding this MU's weights."""
         if self.mentor_choice is None:
-            from psfl.semantic import cost_table
-
             cfg = self.config
-            rows = [r for r in cost_table(cfg.data.patch_size, k=self.student.k)
-                    if r["family"] == "gsc"]
-            self.mentor_choice = select_mentor(rows, self.user, cfg.semantic.batch_size,
+            self.mentor_choice = select_mentor(self.shared.mentor_costs(), self.user,
+                                               cfg.semantic.batch_size,
                                                cfg.federation.mentor_steps)
-        model = self.shared.mentor(self.mentor_choice["name"])
+        name = self.mentor_choice["name"]
+        model = self.shared.mentor(name)
         path = self.state / "mentor.weights.h5"
         if path.is_file():
             model.load_weights(path)
-        else:  # a fresh mentor per MU, seeded by the MU, not the previous MU's weights
-            import keras
-
-            from psfl.semantic import build_codec
-
-            keras.utils.set_random_seed(self.config.run.seed * 7919 + self.mu)
-            model.set_weights(build_codec(self.mentor_choice["name"],
-                                          self.config.data.patch_size,
-                                          k=self.student.k).get_weights())
+        else:  # a new mentor, not the weights another MU left in the shared model
+            model.set_weights(self.shared.initial_mentor_weights(name))
         return model
 
     def _save(self, model, name: str, rnd: int) -> None:
@@ -274,10 +289,10 @@ class MobileUserClient:
                      for w, f in zip(weights, prunable(weights), strict=True)]
         mentor = self.mentor() if self.flags.pld else None
         name = self.mentor_choice["name"] if mentor is not None else ""
-        student_trainer = self.shared.trainer("student", name)
+        student_trainer = self.shared.trainer("student", self.flags.objective, name)
         flops = 0.0
         if mentor is not None:
-            mentor_trainer = self.shared.trainer("mentor", name)
+            mentor_trainer = self.shared.trainer("mentor", mentor_name=name)
             mentor_trainer.reset_optimizer()
             m = mentor_trainer.fit(self.images, steps=fed.mentor_steps,
                                    batch_size=sem.batch_size, snr_db=snr, seed=seed)

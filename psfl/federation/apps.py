@@ -233,8 +233,19 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
     return result["bs"]
 
 
+def _flower_log(message: str) -> None:
+    """The BS's log lines through Flower's logger: under the deployment engine ``flwr-serverapp``
+    uploads that logger's records to the SuperLink (``flwr log <run-id> <connection>``), while
+    its plain stdout is not collected (and may be lost when it exits)."""
+    from logging import INFO
+
+    from flwr.common.logger import log
+
+    log(INFO, "%s", message)
+
+
 def _from_run_config_only() -> tuple[ServerApp, ClientApp]:
-    return make_server_app(), make_client_app()
+    return make_server_app(log=_flower_log), make_client_app()
 
 
 # (psfl/federation/__init__.py, run before this module, turns Flower's telemetry off.)

@@ -1,0 +1,282 @@
+"""One PSFL round through Flower's deployment engine on loopback: a SuperLink (the BS host), two
+SuperNodes (one per MU) and ``flwr run flower_app`` — the same processes and commands as on
+several machines (README, "Running the federation on several machines"), all on 127.0.0.1.
+
+Why a separate test from the simulation: the deployment engine moves the apps into other
+processes (``flwr-serverapp`` under the SuperLink, one ``flwr-clientapp`` per message under each
+SuperNode), gives them their configuration only through the run config and node config, and
+carries every payload over the Fleet API. None of that is exercised by ``run_simulation``.
+
+Every process is started by this test with bounded waits and is stopped at the end (terminate,
+then kill); a failure carries the processes' logs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from psfl.config import load_config
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # flower-superlink, flower-supernode, flwr of this venv
+HOST = "127.0.0.1"
+NUM_MUS = 2
+TINY = ["data.max_train=120", "data.max_test=32", f"data.num_mus={NUM_MUS}",
+        "federation.eval_images=16", "federation.local_steps=3", "federation.mentor_steps=2",
+        "semantic.batch_size=8", "federation.rounds=1", "federation.strategy=psfl",
+        "federation.round_timeout_s=300"]
+START_S = 60.0    # a SuperLink that does not listen by then will not
+CLI_S = 120.0     # one `flwr` command (it builds the FAB and talks to the Control API)
+RUN_S = 420.0     # the whole round: 3 ClientApp processes per MU, each importing TensorFlow
+STOP_S = 15.0     # terminate → kill
+
+
+def _free_ports(n: int) -> list[int]:
+    """``n`` distinct free TCP ports on loopback (held open together so they differ)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((HOST, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1.0)
+        return s.connect_ex((HOST, port)) == 0
+
+
+class Processes:
+    """The long-running processes of the test, their logs, and a stop that always finishes.
+
+    Flower starts ``flower-superexec`` (and under it ``flwr-serverapp``/``flwr-clientapp``) in
+    new sessions, so a process-group kill would miss them: the descendants are collected by pid
+    and stopped as well.
+    """
+
+    def __init__(self, root: Path, env: dict[str, str]):
+        self.root, self.env = root, env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.seen: dict[int, psutil.Process] = {}
+
+    def start(self, name: str, args: list[str], home: Path) -> subprocess.Popen[bytes]:
+        home.mkdir(parents=True, exist_ok=True)
+        env = dict(self.env, FLWR_HOME=str(home))  # one Flower home per "machine"
+        with open(self.root / f"{name}.log", "wb") as log:
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                    cwd=self.root, stdin=subprocess.DEVNULL)
+        self.procs[name] = proc
+        return proc
+
+    def descendants(self) -> list[psutil.Process]:
+        """Live descendants of our processes (remembered, so orphans are still stopped)."""
+        for proc in self.procs.values():
+            try:
+                for child in psutil.Process(proc.pid).children(recursive=True):
+                    self.seen.setdefault(child.pid, child)
+            except psutil.NoSuchProcess:
+                pass
+        return [p for p in self.seen.values() if _alive(p)]
+
+    def running(self, marker: str) -> bool:
+        """Whether a live descendant's command line contains ``marker``."""
+        for p in self.descendants():
+            try:
+                if any(marker in part for part in p.cmdline()):
+                    return True
+            except psutil.Error:
+                pass
+        return False
+
+    def dead(self) -> list[str]:
+        return [f"{n} (exit {p.returncode})" for n, p in self.procs.items()
+                if p.poll() is not None]
+
+    def stop(self) -> list[str]:
+        """Terminate everything, kill what is left after ``STOP_S``; returns survivors."""
+        self.descendants()
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + STOP_S
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=STOP_S)
+        # SuperExec and the app processes watch their parent's pid and leave with it; make sure
+        rest = [p for p in self.seen.values() if _alive(p)]
+        for p in rest:
+            _signal(p, psutil.Process.terminate)
+        _, alive = psutil.wait_procs(rest, timeout=STOP_S)
+        for p in alive:
+            _signal(p, psutil.Process.kill)
+        _, alive = psutil.wait_procs(alive, timeout=STOP_S)
+        return [f"{p.pid}" for p in alive] + [n for n, p in self.procs.items()
+                                              if p.poll() is None]
+
+    def logs(self, tail: int = 6000) -> str:
+        parts = []
+        for log in sorted(self.root.glob("*.log")):
+            text = log.read_text(errors="replace")
+            parts.append(f"----- {log.name} (last {tail} chars) -----\n{text[-tail:]}")
+        return "\n".join(parts)
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _signal(p: psutil.Process, how: Any) -> None:
+    try:
+        how(p)
+    except psutil.NoSuchProcess:
+        pass
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Processes]:
+    env = dict(os.environ)
+    env.update(
+        # SuperLink/SuperNode start flower-superexec, flwr-serverapp and flwr-clientapp by name
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        FLWR_TELEMETRY_ENABLED="0", FLWR_DISABLE_UPDATE_CHECK="1",  # loopback only
+        PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", PSFL_PROGRESS="0",
+        CUDA_VISIBLE_DEVICES="")
+    procs = Processes(tmp_path, env)
+    try:
+        yield procs
+    finally:
+        survivors = procs.stop()
+        assert not survivors, f"processes still alive after kill: {survivors}\n{procs.logs()}"
+
+
+def _flwr(lab: Processes, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(lab.env, FLWR_HOME=str(lab.root / "home" / "cli"))
+    try:
+        return subprocess.run([str(BIN / "flwr"), *args], capture_output=True, text=True,
+                              env=env, cwd=lab.root, timeout=CLI_S, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"`flwr {' '.join(args)}` ran past {CLI_S:.0f} s: {e.stdout!r}\n"
+                    f"{lab.logs()}")
+
+
+def _run_log(lab: Processes, run_id: str) -> str:
+    """The processes' logs plus the run's own log stream (the ServerApp's records, e.g. its
+    traceback, are uploaded to the SuperLink rather than written to its stdout)."""
+    try:
+        shown = _flwr(lab, "log", str(run_id), "lab", "--show")
+        stream = shown.stdout[-6000:] + shown.stderr[-2000:]
+    except pytest.fail.Exception as e:  # the log itself timed out: keep what we have
+        stream = str(e)[:2000]
+    return f"{lab.logs()}\n----- flwr log {run_id} --show -----\n{stream}"
+
+
+def _state(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.mark.slow
+def test_one_psfl_round_over_superlink_and_two_supernodes(lab: Processes) -> None:
+    root = lab.root
+    config = root / "psfl.toml"
+    config.write_text(load_config(None, TINY).to_toml())
+    out, state = root / "bs", root / "mu_state"
+    link_port, *runtime_ports = _free_ports(1 + NUM_MUS)
+
+    lab.start("superlink", [str(BIN / "flower-superlink"), "--insecure", "--host", HOST,
+                            "--port", str(link_port),
+                            "--disable-runtime-dependency-installation"],
+              root / "home" / "superlink")
+    deadline = time.monotonic() + START_S
+    while not _listening(link_port):
+        if lab.dead() or time.monotonic() > deadline:
+            pytest.fail(f"SuperLink not listening on {HOST}:{link_port} "
+                        f"({lab.dead() or 'timeout'})\n{lab.logs()}")
+        time.sleep(0.5)
+    for mu, port in enumerate(runtime_ports):
+        lab.start(f"supernode{mu}",
+                  [str(BIN / "flower-supernode"), "--insecure",
+                   "--superlink", f"{HOST}:{link_port}", "--host", HOST, "--port", str(port),
+                   "--node-config", f"partition-id={mu} num-partitions={NUM_MUS}"],
+                  root / "home" / f"mu{mu}")
+
+    # `flwr run` reads the connection from $FLWR_HOME/config.toml
+    cli_home = root / "home" / "cli"
+    cli_home.mkdir(parents=True)
+    (cli_home / "config.toml").write_text(
+        f'[superlink]\ndefault = "lab"\n\n[superlink.lab]\naddress = "{HOST}:{link_port}"\n'
+        "insecure = true\n")
+    app = shutil.copytree(REPO / "flower_app", root / "flower_app")
+    run = _flwr(lab, "run", str(app), "lab", "--format", "json", "--run-config",
+                f"config='{config}' out='{out}' state='{state}'")
+    assert run.returncode == 0, f"flwr run failed: {run.stdout}{run.stderr}\n{lab.logs()}"
+    run_id = json.loads(run.stdout[run.stdout.index("{"):])["run-id"]
+
+    # wait for the BS's final evaluation; fail early if a process or the ServerApp dies
+    ckpt = out / "checkpoint" / "state.json"
+    deadline, server_seen = time.monotonic() + RUN_S, False
+    while True:
+        s = _state(ckpt)
+        if s is not None and len(s.get("final_rows", [])) == NUM_MUS:
+            break
+        if lab.dead():
+            pytest.fail(f"{lab.dead()} exited during the run\n{_run_log(lab, run_id)}")
+        serving = lab.running("flwr-serverapp")
+        server_seen |= serving
+        if server_seen and not serving and _state(ckpt) == s:
+            pytest.fail(f"the ServerApp ended without the final evaluation; state: {s}\n"
+                        f"{_run_log(lab, run_id)}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"run {run_id} unfinished after {RUN_S:.0f} s; state: {s}\n"
+                        f"{_run_log(lab, run_id)}")
+        time.sleep(2.0)
+
+    assert s["completed_rounds"] == 1, s
+    assert sorted(r["mu"] for r in s["mu_rows"]) == list(range(NUM_MUS)), s["mu_rows"]
+    assert all(r["status"] == "ok" for r in s["mu_rows"]), s["mu_rows"]
+    assert all(r["round"] == 1 and r["bits_down"] > 0 for r in s["mu_rows"]), s["mu_rows"]
+    assert sorted(r["mu"] for r in s["final_rows"]) == list(range(NUM_MUS)), s["final_rows"]
+    for row in s["final_rows"]:
+        assert math.isfinite(row["global_psnr"]) and row["global_psnr"] > 5.0, row
+        assert math.isfinite(row["own_psnr"]) and row["own_psnr"] > 5.0, row
+    # the MUs found their state directory through the run config, and trained their mentors
+    for mu in range(NUM_MUS):
+        assert (state / f"mu{mu}" / "mentor.weights.h5").is_file()
+
+    # and Flower agrees that the ServerApp finished cleanly
+    deadline = time.monotonic() + 60.0
+    while True:
+        ls = _flwr(lab, "ls", "lab", "--run-id", str(run_id), "--format", "json")
+        runs = json.loads(ls.stdout[ls.stdout.index("{"):]).get("runs", []) if "{" in ls.stdout \
+            else []
+        status = runs[0]["status"] if runs else f"unknown: {ls.stdout}{ls.stderr}"
+        if status.startswith("finished") or time.monotonic() > deadline:
+            break
+        time.sleep(3.0)
+    assert status == "finished:completed", f"{status}\n{_run_log(lab, run_id)}"

@@ -17,6 +17,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from psfl.hil.iio_guard import install as _install_iio_guard
+
+_install_iio_guard()
+
 _EXPORTS = {
     "FrameFormat": "psfl.hil.waveform",
     "Receiver": "psfl.hil.receiver",

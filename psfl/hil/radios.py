@@ -283,8 +283,13 @@ class PlutoRadio:
             return
         self._destroy("tx_destroy_buffer")
         self._destroy("rx_destroy_buffer")
+        # pylibiio frees a buffer in Buffer.__del__ and the context in Context.__del__; when both
+        # die in one garbage cycle the order is arbitrary and freeing the buffer after its context
+        # segfaults. So collect stray buffers (e.g. held by an exception's traceback) while this
+        # radio still holds the context alive, and only then let the context go.
+        gc.collect()
         self._sdr = None
-        gc.collect()  # collect context cycles now that no buffer is left in them
+        gc.collect()
 
     def describe(self) -> dict[str, Any]:
         """Settings and identity, for summary.json."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -402,6 +403,7 @@ class BaseStation:
                                        fed.bs_tx_power_dbm, rng)
         payloads: dict[int, Payload] = {}
         self._plan = {}
+        self._round_started = time.perf_counter()
         for mu, ch in zip(self.population, channels, strict=True):
             masks, ratio = None, 0.0
             if self.flags.agp:
@@ -463,6 +465,7 @@ class BaseStation:
         elif self.flags.aggregate:
             self.log(f"round {rnd}: no valid update; the global model is unchanged")
         summary = self._round_summary(rnd, rows, len(accepted))
+        summary["round_s"] = time.perf_counter() - self._round_started
         self.mu_rows.extend(rows)
         self.round_rows.append(summary)
         self.completed = rnd

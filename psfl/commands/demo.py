@@ -91,7 +91,7 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     import matplotlib.pyplot as plt
 
     from psfl.data import load_images
-    from psfl.federation.core import _load_npz, _student
+    from psfl.federation.core import build_student, load_arrays
     from psfl.phy import UplinkLink
     from psfl.phy.digital import DigitalBaseline
     from psfl.semantic import build_codec
@@ -102,8 +102,8 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     _, test = load_images(config.data, seed=config.run.seed)
     images = test.images[:fed.eval_images or len(test)]
     link = UplinkLink(dataclasses.replace(config.phy, channel=fed.small_scale))
-    student = _student(config)
-    student.set_weights(_load_npz(run.path / "checkpoint" / "global.npz"))
+    student = build_student(config)
+    student.set_weights(load_arrays(run.path / "checkpoint" / "global.npz"))
     codecs = {"global student (csc)": student}
     mentor_file = run.path / "mu_state" / f"mu{mentor_mu}" / "mentor.weights.h5"
     if mentor_file.is_file():

@@ -44,7 +44,8 @@ from psfl.federation.mentor import select_mentor
 from psfl.federation.population import MobileUser, make_population
 from psfl.phy import compute_energy_j, dbm_to_w, model_transfer_energy_j, shannon_rate
 
-__all__ = ["BaseStation", "MobileUserClient", "run_loop", "strategy_flags"]
+__all__ = ["BaseStation", "MobileUserClient", "build_student", "load_arrays", "run_loop",
+           "strategy_flags"]
 
 Payload = tuple[list[np.ndarray] | None, dict[str, Any]]
 
@@ -72,7 +73,8 @@ def strategy_flags(name: str) -> StrategyFlags:
     return table[name]
 
 
-def _student(config: Config):
+def build_student(config: Config):
+    """The shared CSC student of this configuration (image size and k from [data]/[semantic])."""
     from psfl.semantic import build_codec
 
     sem = config.semantic
@@ -91,7 +93,8 @@ def _atomic_npz(path: Path, arrays: list[np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
-def _load_npz(path: Path) -> list[np.ndarray]:
+def load_arrays(path: Path) -> list[np.ndarray]:
+    """The arrays of an ``.npz`` written by :func:`_atomic_npz`, in order."""
     with np.load(path) as z:
         return [z[f"arr_{i}"] for i in range(len(z.files))]
 
@@ -115,7 +118,7 @@ class _SharedModels:
         self.config = config
         self.link = UplinkLink(dataclasses.replace(config.phy,
                                                    channel=config.federation.small_scale))
-        self.student = _student(config)
+        self.student = build_student(config)
         self.evaluator = Evaluator(self.student, self.link)
         self._mentors: dict[str, Any] = {}
         self._initial: dict[str, list[np.ndarray]] = {}
@@ -344,7 +347,7 @@ class BaseStation:
         self.flags = strategy_flags(self.fed.strategy)
         self.ckpt = Path(out_dir) / "checkpoint"
         self.ckpt.mkdir(parents=True, exist_ok=True)
-        self.dense = _student(config).get_weights()
+        self.dense = build_student(config).get_weights()
         self.population: list[MobileUser] = []
         self.mu_rows: list[dict[str, Any]] = []
         self.round_rows: list[dict[str, Any]] = []
@@ -372,7 +375,7 @@ class BaseStation:
             raise ValueError(f"checkpoint in {str(self.ckpt)!r} is for strategy "
                              f"{state['strategy']!r}, not {self.fed.strategy!r}; resume with "
                              "the run's own config.toml")
-        dense = _load_npz(self.ckpt / "global.npz")
+        dense = load_arrays(self.ckpt / "global.npz")
         if check_update(dense, self.dense) is not None:
             raise ValueError(f"checkpoint in {str(self.ckpt)!r} does not match the student model "
                              "of this configuration; resume with the run's own config.toml")

@@ -25,9 +25,9 @@ __all__ = ["compute_vs_comm", "distance_sweep"]
 
 
 def _student_weights(config: Config) -> list[np.ndarray]:
-    from psfl.federation.core import _student
+    from psfl.federation.core import build_student
 
-    return _student(config).get_weights()
+    return build_student(config).get_weights()
 
 
 def distance_sweep(config: Config, distances_m: Sequence[float],

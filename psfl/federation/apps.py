@@ -223,10 +223,12 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
     server = make_server_app(config, out, log, on_round, result)
     client = make_client_app(config, out / "mu_state")
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    cpus = os.cpu_count() or 1
+    per_mu = max(1, cpus // config.federation.parallel_mus)
     run_simulation(server_app=server, client_app=client, num_supernodes=config.data.num_mus,
-                   backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                   backend_config={"client_resources": {"num_cpus": per_mu, "num_gpus": 0.0},
                                    "init_args": {"include_dashboard": False,
-                                                 "log_to_driver": False}})
+                                                 "log_to_driver": False, "num_cpus": cpus}})
     if "bs" not in result:
         raise RuntimeError("the Flower simulation ended without finishing the run; see the log "
                            "above")

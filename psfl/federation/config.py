@@ -51,6 +51,9 @@ class FederationConfig:
         "rayleigh", help="Small-scale channel of the MU's link in training and evaluation "
         "(a psfl.phy channel name without path loss).",
         choices=("awgn", "rayleigh", "tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e"))
+    parallel_mus: int = option(
+        1, help="MUs Flower's simulation trains at once (Ray actors, each with cpu_count/N "
+        "CPUs); 1 traces the models in one process only, the fastest on a small CPU.", lo=1)
     round_timeout_s: float = option(1800.0, help="How long the BS waits for the MUs' replies "
                                     "in a round [s].", lo=1.0)
     # --- AGP (adaptive global pruning)

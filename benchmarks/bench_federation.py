@@ -26,8 +26,8 @@ def _config(args: argparse.Namespace, strategy: str, backend: str = "loop"):
         f"federation.strategy={strategy}", f"federation.backend={backend}",
         f"federation.rounds={args.rounds}", f"data.num_mus={3 if q else 5}",
         f"data.max_train={300 if q else 0}", f"data.max_test={64 if q else 256}",
-        f"federation.local_steps={5 if q else 60}", f"federation.mentor_steps={3 if q else 30}",
-        f"federation.eval_images={16 if q else 128}", f"semantic.batch_size={8 if q else 32}",
+        f"federation.local_steps={5 if q else 24}", f"federation.mentor_steps={3 if q else 8}",
+        f"federation.eval_images={16 if q else 128}", f"semantic.batch_size={8 if q else 16}",
         "semantic.learning_rate=0.002"])
 
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--skip-flower", action="store_true")
     args = p.parse_args(argv)
-    args.rounds = args.rounds or (2 if args.quick else 6)
+    args.rounds = args.rounds or (2 if args.quick else 3)
 
     from psfl.federation.core import run_loop
     from psfl.results import RunDir, default_out_dir

@@ -132,3 +132,25 @@ def test_resume_refuses_another_strategy(tmp_path):
     other = cfg("federation.strategy=local-only", "federation.rounds=1")
     with pytest.raises(ValueError, match="strategy 'fedavg-csc'"):
         BaseStation(other, tmp_path).restore()
+
+
+def test_flower_simulation_matches_the_loop(tmp_path):
+    """The same configuration through Flower's simulation (ServerApp/ClientApp messages) and the
+    bare loop: same population, channels and pruning, both learn."""
+    from psfl.federation.apps import run_flower_simulation
+
+    config = cfg("federation.strategy=psfl-no-pld", "federation.rounds=1",
+                 "federation.local_steps=8", "federation.agp_energy_budget_j=2.0")
+    from psfl.seeding import set_seed
+
+    set_seed(0)  # the BS's initial student, hence AGP's masks, must be the same in both runs
+    flower = run_flower_simulation(config, tmp_path / "flower", log=lambda m: None)
+    set_seed(0)
+    loop = run_loop(config, tmp_path / "loop", log=lambda m: None)
+    assert flower.completed == loop.completed == 1
+    assert len(flower.final_rows) == 2 and all("global_psnr" in r for r in flower.final_rows)
+    for f, g in zip(flower.mu_rows, loop.mu_rows):
+        assert f["status"] == g["status"] == "ok"
+        for key in ("distance_m", "snr_db", "prune_ratio", "bits_down", "num_samples"):
+            assert f[key] == pytest.approx(g[key]), key
+    assert (tmp_path / "flower" / "checkpoint" / "state.json").is_file()

@@ -177,7 +177,8 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     fed = train.train(config, run_dir)
     summary["federation"] = fed
     mentors = fed.get("mentors", {})
-    mentor_mu = int(max(mentors, key=lambda mu: mentors[mu])) if mentors else 0
+    order = ("gsc-s", "gsc-m", "gsc-l")  # show the MU with the largest mentor
+    mentor_mu = int(max(mentors, key=lambda mu: order.index(mentors[mu]))) if mentors else 0
     summary["link"] = stage_link(config, run_dir, mentor_mu)
     summary["energy"] = energy.run(argparse.Namespace(
         distances=energy._distances("10:600:12" if args.quick else "10:600:30")),

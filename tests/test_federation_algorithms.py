@@ -63,7 +63,8 @@ def test_population_is_reproducible_and_in_range():
                         memory_mb=(64.0, 1024.0), compute_gflop=(50.0,), seed=3)
     assert a == b
     assert all(20 <= m.distance_m <= 300 for m in a)
-    assert {m.memory_bytes for m in a} <= {64 * 2**20, 1024 * 2**20}
+    assert {m.memory_bytes for m in a} == {64 * 2**20, 1024 * 2**20}  # every tier dealt
+    assert sorted(m.memory_bytes for m in a) == [64 * 2**20] * 2 + [1024 * 2**20] * 2
     assert [m.num_samples for m in a] == [10, 20, 30, 40]
 
 

@@ -35,14 +35,19 @@ def make_population(num_samples: list[int], *, min_distance_m: float, max_distan
     """Draw one MU per entry of ``num_samples``.
 
     Distances are uniform over the *area* of the annulus between ``min_distance_m`` and
-    ``max_distance_m`` (MUs dropped uniformly in a cell), memory and compute budgets are drawn
-    independently from the given tiers, so the population mixes small and large devices.
+    ``max_distance_m`` (MUs dropped uniformly in a cell). Memory and compute tiers are dealt in
+    shuffled rounds (every tier once before any repeats, independently for memory and compute),
+    so that even a handful of MUs mixes small and large devices.
     """
     rng = np.random.default_rng(seed)
     n = len(num_samples)
     r2 = rng.uniform(min_distance_m**2, max_distance_m**2, size=n)
-    mem = rng.choice(np.asarray(memory_mb, float), size=n)
-    comp = rng.choice(np.asarray(compute_gflop, float), size=n)
+
+    def deal(tiers: tuple[float, ...]) -> np.ndarray:
+        t = np.asarray(tiers, float)
+        return np.concatenate([rng.permutation(t) for _ in range(-(-n // len(t)))])[:n]
+
+    mem, comp = deal(memory_mb), deal(compute_gflop)
     return [MobileUser(mu=i, distance_m=float(np.sqrt(r2[i])), memory_bytes=float(mem[i]) * 2**20,
                        compute_flops=float(comp[i]) * 1e9, num_samples=int(num_samples[i]))
             for i in range(n)]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunDir", "default_out_dir", "progress"]
+__all__ = ["RunDir", "default_out_dir", "mosaic", "progress"]
 
 
 def default_out_dir(command: str, root: str | Path = "runs") -> Path:
@@ -146,3 +146,24 @@ def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", total: in
         disable = (env == "0") if env is not None else not sys.stderr.isatty()
     return tqdm(iterable, desc=desc, total=total, unit=unit, leave=leave, disable=disable,
                 dynamic_ncols=True)
+
+
+def mosaic(rows: Sequence[Any], pad: int = 2) -> Any:
+    """Stack rows of images into one picture on a white background, ``pad`` px apart.
+
+    Input
+    -----
+    rows : sequence of float arrays [n, H, W, 3] in [0, 1], all with the same n, H, W
+
+    Output
+    ------
+    np.ndarray, float32, [rows·(H+pad)−pad, n·(W+pad)−pad, 3]
+    """
+    import numpy as np
+
+    n, h, w, _ = np.shape(rows[0])
+    out = np.ones((len(rows) * (h + pad) - pad, n * (w + pad) - pad, 3), np.float32)
+    for r, imgs in enumerate(rows):
+        for c, img in enumerate(imgs):
+            out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = img
+    return out

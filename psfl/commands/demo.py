@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from psfl.config import Config
-from psfl.results import RunDir, progress
+from psfl.results import RunDir, mosaic, progress
 
 HELP = "Run the main job on the embedded data and write a results table, CSVs and plots."
 
@@ -56,7 +56,8 @@ def stage_data(config: Config, run: RunDir) -> dict[str, Any]:
     run.write_csv("partition.csv", rows)
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1, 1.3]})
-    grid = _mosaic(test.images[np.linspace(0, len(test) - 1, 32).astype(int)], cols=8)
+    sample = test.images[np.linspace(0, len(test) - 1, 32).astype(int)]
+    grid = mosaic([sample[i:i + 8] for i in range(0, 32, 8)])
     axes[0].imshow(grid)
     axes[0].set_title(f"{len(test)} held-back test patches (sample)")
     axes[0].axis("off")
@@ -72,16 +73,6 @@ def stage_data(config: Config, run: RunDir) -> dict[str, Any]:
     axes[1].legend(fontsize=7, ncol=2)
     run.save_figure(fig, "data.png")
     return {"train_images": len(train), "test_images": len(test), "partition": stats}
-
-
-def _mosaic(images: np.ndarray, cols: int) -> np.ndarray:
-    n, h, w, c = images.shape
-    rows = -(-n // cols)
-    out = np.ones((rows * (h + 2), cols * (w + 2), c), np.float32)
-    for i, im in enumerate(images):
-        r, q = divmod(i, cols)
-        out[r * (h + 2):r * (h + 2) + h, q * (w + 2):q * (w + 2) + w] = im
-    return out
 
 
 def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from psfl.config import Config
-from psfl.results import RunDir
+from psfl.results import RunDir, mosaic
 
 HELP = ("Send images as OFDM frames through an SDR (pluto | twin | emulated) and compare with "
         "the simulated link at the measured SNR.")
@@ -59,16 +59,6 @@ def _shortcuts(args: argparse.Namespace, config: Config) -> Config:
     if args.uri and not args.radio:
         hil["radio"] = "pluto"
     return config.replace("hil", **hil) if hil else config
-
-
-def _mosaic(rows: list[np.ndarray]) -> np.ndarray:
-    n, h, w, _ = rows[0].shape
-    pad = 2
-    out = np.ones((len(rows) * (h + pad) - pad, n * (w + pad) - pad, 3), np.float32)
-    for r, imgs in enumerate(rows):
-        for c, img in enumerate(imgs):
-            out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = img
-    return out
 
 
 def _plots(run_dir: RunDir, fmt: Any, res: Any, z: np.ndarray, images: np.ndarray,
@@ -123,7 +113,7 @@ def _plots(run_dir: RunDir, fmt: Any, res: Any, z: np.ndarray, images: np.ndarra
         grid = [images[:n], rec_radio[:n]] + ([rec_sim[:n]] if rec_sim is not None else [])
         labels = ["original", "radio"] + (["simulated"] if rec_sim is not None else [])
         fig, ax = plt.subplots(figsize=(1.2 * n + 1.5, 1.3 * len(grid)))
-        ax.imshow(np.clip(_mosaic(grid), 0, 1), interpolation="nearest")
+        ax.imshow(np.clip(mosaic(grid), 0, 1), interpolation="nearest")
         h = images.shape[1] + 2
         ax.set_yticks([i * h + h / 2 for i in range(len(labels))], labels, fontsize=8)
         ax.set_xticks([])

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from psfl.config import Config
-from psfl.results import RunDir
+from psfl.results import RunDir, mosaic
 
 HELP = ("Evaluate (or train, then evaluate) a semantic codec over a channel and SNR sweep, with "
         "the digital baseline at the same channel uses.")
@@ -80,17 +80,6 @@ def _apply_shortcuts(args: argparse.Namespace, config: Config) -> Config:
     if sem:
         config = config.replace("semantic", **sem)
     return config
-
-
-def _mosaic_rows(rows: list[np.ndarray]) -> np.ndarray:
-    """Stack rows of images ([n, H, W, 3] each) into one picture with 2 px gaps."""
-    n, h, w, _ = rows[0].shape
-    pad = 2
-    out = np.ones((len(rows) * (h + pad) - pad, n * (w + pad) - pad, 3), np.float32)
-    for r, imgs in enumerate(rows):
-        for c, img in enumerate(imgs):
-            out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = img
-    return out
 
 
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
@@ -213,7 +202,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             grid_rows.append(shown[("test", "digital", snr)])
             labels.append(f"digital {snr:g} dB")
     fig, ax = plt.subplots(figsize=(1.2 * n_show + 1.5, 1.2 * len(grid_rows)))
-    ax.imshow(np.clip(_mosaic_rows(grid_rows), 0, 1), interpolation="nearest")
+    ax.imshow(np.clip(mosaic(grid_rows), 0, 1), interpolation="nearest")
     h = codec.image_size[0] + 2
     ax.set_yticks([i * h + h / 2 for i in range(len(labels))], labels, fontsize=8)
     ax.set_xticks([])

@@ -43,6 +43,7 @@ import numpy as np
 
 from psfl.hil.sync import find_plateaus, integer_cfo, schmidl_cox
 from psfl.hil.waveform import HEADER_BITS, HEADER_INDEX_BITS, FrameFormat, crc8
+from psfl.phy.estimation import time_interpolation_weights
 
 __all__ = ["FrameResult", "Receiver"]
 
@@ -114,22 +115,6 @@ def _smooth(h: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
     return acc / count, count
 
 
-def _time_weights(num_symbols: int, pilot_symbols: tuple[int, ...]) -> np.ndarray:
-    """Linear interpolation between pilot symbols, constant outside (as psfl.phy)."""
-    p = np.asarray(sorted(pilot_symbols), dtype=np.float64)
-    w = np.zeros((num_symbols, p.size))
-    for t in range(num_symbols):
-        if t <= p[0]:
-            w[t, 0] = 1.0
-        elif t >= p[-1]:
-            w[t, -1] = 1.0
-        else:
-            j = int(np.searchsorted(p, t, side="right")) - 1
-            frac = (t - p[j]) / (p[j + 1] - p[j])
-            w[t, j], w[t, j + 1] = 1.0 - frac, frac
-    return w
-
-
 class Receiver:
     r"""Finds and demodulates every frame of a capture.
 
@@ -164,7 +149,7 @@ class Receiver:
         self.backoff = fmt.n_cp // 4 if backoff is None else int(backoff)
         g = int(np.ceil((self.max_cfo + 1.0) / 2.0))
         self._candidates = 2 * np.arange(-g, g + 1)
-        w = _time_weights(fmt.n_sym, fmt.pilot_symbols)
+        w = time_interpolation_weights(fmt.n_sym, fmt.pilot_symbols)
         self._wt = w
         self._half_win = fmt.cfg.ls_freq_window // 2
         _, count = _smooth(np.zeros((1, fmt.n_sc)), self._half_win)

@@ -154,3 +154,24 @@ def test_flower_simulation_matches_the_loop(tmp_path):
         for key in ("distance_m", "snr_db", "prune_ratio", "bits_down", "num_samples"):
             assert f[key] == pytest.approx(g[key]), key
     assert (tmp_path / "flower" / "checkpoint" / "state.json").is_file()
+
+
+def test_mu_that_times_out_is_counted_and_the_round_goes_on(tmp_path):
+    """Flower returns only the replies that arrived before `round_timeout_s`; the BS aggregates
+    those and marks the silent MU as failed."""
+    config = cfg("federation.strategy=fedavg-csc")
+    messages = []
+    bs = BaseStation(config, tmp_path, messages.append)
+    bs.register([{"mu": 0, "distance_m": 50.0, "num_samples": 10},
+                 {"mu": 1, "distance_m": 90.0, "num_samples": 30}])
+    payloads = bs.plan_round(1)
+    before = [w.copy() for w in bs.dense]
+    update = [w + 1.0 for w in payloads[0][0]]
+    summary = bs.finish_round(1, {0: (update, {"num_samples": 10})})  # MU 1 never answered
+    assert summary["accepted"] == 1 and summary["failed"] == 1
+    status = {r["mu"]: r["status"] for r in bs.mu_rows}
+    assert status[0] == "ok" and "no reply before the round timeout" in status[1]
+    assert any("MU 1 failed" in m for m in messages)
+    for new, old in zip(bs.dense, before):
+        np.testing.assert_allclose(new, old + 1.0, rtol=1e-6)  # only MU 0's update counts
+    assert json.loads((tmp_path / "checkpoint" / "state.json").read_text())["completed_rounds"] == 1

@@ -102,7 +102,9 @@ class LSEstimator:
             padded = tf.pad(h_ls, [[0, 0], [0, 0], [0, 0], [hw, hw]])
             h_ls = tf.add_n([padded[..., j:j + nsc] for j in range(2 * hw + 1)]) / tf.complex(
                 self._count, tf.zeros_like(self._count))
-        h_hat = tf.linalg.matmul(self._w, h_ls)  # [T, P] @ [b, r, P, F]
+        # A broadcast sum over the few pilot symbols rather than a matmul: XLA fuses it into
+        # the combiner, so the interpolated grid is never written to memory.
+        h_hat = tf.reduce_sum(self._w[:, :, None] * h_ls[:, :, None], axis=3)  # [b, r, T, F]
         err_var = no[:, None, None, None] * self._err_shape
         return h_hat, err_var
 
@@ -135,6 +137,12 @@ def combine(y: tf.Tensor, h_hat: tf.Tensor, no: tf.Tensor, err_var: tf.Tensor | 
     g = tf.math.real(h_hat) ** 2 + tf.math.imag(h_hat) ** 2
     # A tiny floor keeps 1/a finite on an exactly-zero channel (deep fade, zero padding).
     tiny = 1e-30
+    if y.shape[1] == 1 and method in ("lmmse", "mrc"):
+        # One antenna: both reduce to zero forcing, x = h* y / |h|^2 and N0_eff = s / |h|^2;
+        # s cancels from the estimate, which saves a complex division per RE.
+        g = tf.maximum(g[:, 0], tiny)
+        x_hat = tf.math.conj(h_hat[:, 0]) * y[:, 0] / tf.complex(g, tf.zeros_like(g))
+        return x_hat, s[:, 0] / g
     if method == "lmmse":
         a = tf.reduce_sum(g / s, axis=1)
         num = tf.reduce_sum(tf.math.conj(h_hat) * y / tf.complex(s, tf.zeros_like(s)), axis=1)

@@ -71,16 +71,21 @@ class SlotGrid:
         self.pilot_symbol_indices = tuple(cfg.pilot_ofdm_symbol_indices) if kron else ()
         self.num_pilots_per_slot = int(flat.sum())
         self.num_data_per_slot = int(flat.size - flat.sum())
-        data_pos = np.flatnonzero(~flat)
-        pilot_pos = np.flatnonzero(flat)
-        # perm[pos] indexes concat([data, pilots]): one gather builds the whole slot.
-        perm = np.empty(flat.size, np.int32)
-        perm[data_pos] = np.arange(data_pos.size)
-        perm[pilot_pos] = data_pos.size + np.arange(pilot_pos.size)
+        # Pilots fill whole OFDM symbols (Kronecker pattern, one stream), so the grid is
+        # assembled and read by OFDM-symbol rows: a row gather moves 612-element blocks where
+        # an RE gather would index every element.
+        pilot_rows = mask.all(axis=1)
+        if not np.array_equal(mask, np.repeat(pilot_rows[:, None], nsc, axis=1)):
+            raise ValueError("pilots must occupy whole OFDM symbols")
+        data_rows = np.flatnonzero(~pilot_rows)
+        rows = np.flatnonzero(pilot_rows)
+        # perm[t] indexes concat([data rows, pilot rows]) along the OFDM-symbol axis.
+        perm = np.empty(nsym, np.int32)
+        perm[data_rows] = np.arange(data_rows.size)
+        perm[rows] = data_rows.size + np.arange(rows.size)
         self._perm = tf.constant(perm)
-        self._data_pos = tf.constant(data_pos.astype(np.int32))
+        self._data_rows = tf.constant(data_rows.astype(np.int32))
         pilots = np.asarray(pp.pilots)[0, 0].astype(np.complex64)  # row-major over mask
-        self._pilot_values = tf.constant(pilots)
         npil = len(self.pilot_symbol_indices)
         self.pilots = tf.constant(pilots.reshape(npil, nsc) if npil else
                                   np.zeros((0, nsc), np.complex64))
@@ -109,13 +114,11 @@ class SlotGrid:
         k = x.shape[-1]
         pad = num_slots * self.num_data_per_slot - k
         x = tf.pad(x, [[0, 0], [0, pad]])
-        x = tf.reshape(x, [-1, self.num_data_per_slot])
+        x = tf.reshape(x, [-1, self._data_rows.shape[0], self.num_subcarriers])
         if self.num_pilots_per_slot:
-            p = tf.broadcast_to(self._pilot_values[None, :],
-                                [tf.shape(x)[0], self.num_pilots_per_slot])
-            x = tf.concat([x, p], axis=1)
-        g = tf.gather(x, self._perm, axis=1)
-        return tf.reshape(g, [-1, self.num_ofdm_symbols, self.num_subcarriers])
+            p = tf.broadcast_to(self.pilots[None], [tf.shape(x)[0], *self.pilots.shape])
+            x = tf.gather(tf.concat([x, p], axis=1), self._perm, axis=1)
+        return x
 
     def unmap(self, grid: tf.Tensor, k: int) -> tf.Tensor:
         r"""Read data symbols back in their original order (inverse of :meth:`map`).
@@ -131,7 +134,6 @@ class SlotGrid:
         ------
         x : [batch, k], same dtype as ``grid``
         """
-        flat = tf.reshape(grid, [-1, self.num_ofdm_symbols * self.num_subcarriers])
-        d = tf.gather(flat, self._data_pos, axis=1)
+        d = tf.gather(grid, self._data_rows, axis=1) if self.num_pilots_per_slot else grid
         d = tf.reshape(d, [-1, self.num_slots(k) * self.num_data_per_slot])
         return d[:, :k]

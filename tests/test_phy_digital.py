@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from sionna.phy import config as sn_config
 from skimage import data as skdata
 
 from psfl.phy.digital import (
@@ -16,6 +17,7 @@ from psfl.phy.digital import (
     DigitalBaseline,
     TransportChain,
     block_error_rate,
+    calibrate_mcs_thresholds,
     mcs_table,
     transport_format,
 )
@@ -204,6 +206,21 @@ def test_bler_waterfall_of_rate_half_qpsk() -> None:
     assert bler[3.0] < 0.02
     assert bler[-0.5] >= bler[1.0] >= bler[2.0] >= bler[3.0]
     assert bler[1.0] > 0.1 > bler[3.0]  # threshold (10 % BLER) lies between 1 and 3 dB
+
+
+def test_thresholds_calibrated_over_block_fading_follow_outage_theory() -> None:
+    """Over Rayleigh block fading a block fails when |h|^2 snr < g_awgn (steep AWGN waterfall),
+    so 10 % BLER needs 1 - exp(-g_awgn / snr) = 0.1: snr = g_awgn / 0.105, i.e. the AWGN
+    threshold + 9.8 dB."""
+    from psfl.phy import PhyConfig, UplinkLink
+
+    sn_config.seed = 5
+    link = UplinkLink(PhyConfig(channel="rayleigh", csi="perfect"))
+    awgn = calibrate_mcs_thresholds(K, num_blocks=200, resolution_db=0.25, indices=[4])[4]
+    fading = calibrate_mcs_thresholds(K, num_blocks=200, resolution_db=0.25, indices=[4],
+                                      link=link, span_db=24.0)[4]
+    expected = awgn - 10 * math.log10(-math.log(0.9))
+    assert abs(fading - expected) < 1.5, (awgn, fading, expected)
 
 
 def test_default_thresholds_respect_shannon() -> None:

@@ -66,6 +66,22 @@ def test_sweep_from_checkpoint(trained_run, tmp_path):
     assert summary["baseline"] == "skipped" and len(summary["results"]) == 1
 
 
+def test_baseline_margin_backs_off_the_mcs(trained_run, tmp_path):
+    out, _ = trained_run
+    argv = ["link", "--out", str(tmp_path), "--checkpoint", str(out / "checkpoints" / "codec.keras"),
+            "--snr", "20", "--set", "semantic.eval_images=6", "--set", "semantic.xla=false",
+            "--set", "semantic.baseline_margin_db=40"]
+    assert cli.main(argv) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["baseline_margin_db"] == 40.0
+    plain = next(r for r in csv.DictReader((out / "link.csv").open())
+                 if r["dataset"] == "test" and float(r["snr_db"]) == 20.0)
+    backed_off = next(csv.DictReader((tmp_path / "link.csv").open()))
+    # 40 dB above every threshold leaves only the lowest MCS: far fewer bits for the JPEG.
+    assert float(backed_off["digital_psnr"]) < float(plain["digital_psnr"]) - 3.0
+    assert float(backed_off["digital_success"]) == 1.0
+
+
 def test_bad_input(trained_run, tmp_path, capsys):
     out, _ = trained_run
     ckpt = out / "checkpoints" / "codec.keras"

@@ -71,5 +71,17 @@ def test_bad_training_arguments(data):
     link = UplinkLink(PhyConfig())
     with pytest.raises(ValueError, match="SNR range"):
         train_codec(codec, link, train, steps=1, snr_db_range=(10.0, 0.0))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        train_codec(codec, link, train, steps=1, lr_schedule="linear")
     with pytest.raises(ValueError, match="built for 32x32"):
         train_codec(codec, link, np.zeros((4, 16, 16, 3), np.float32), steps=1)
+
+
+def test_cosine_schedule_decays_to_five_percent(data):
+    train, _ = data
+    link = UplinkLink(PhyConfig(channel="awgn"))
+    result = train_codec(build_codec("csc"), link, train[:64], steps=4, batch_size=8,
+                         learning_rate=1e-3, lr_schedule="cosine", progress=False)
+    opt = result.codec.optimizer
+    assert int(opt.iterations.numpy()) == 4
+    assert float(opt.learning_rate) == pytest.approx(5e-5, rel=1e-3)

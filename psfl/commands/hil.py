@@ -161,6 +161,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             result = train_codec(codec, UplinkLink(sim_cfg), train.images,
                                  steps=hil.train_steps, batch_size=config.semantic.batch_size,
                                  learning_rate=config.semantic.learning_rate,
+                                 lr_schedule=config.semantic.lr_schedule,
                                  snr_db_range=tuple(hil.train_snr_db),
                                  checkpoint_dir=run_dir.file("checkpoints"),
                                  jit_compile=config.semantic.xla, seed=seed, log=run_dir.log)

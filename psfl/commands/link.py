@@ -120,7 +120,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                     f"({phy.csi} CSI), SNR {phy.snr_db_min}..{phy.snr_db_max} dB", echo=True)
         result = train_codec(
             codec, link, train.images, steps=sem.steps, batch_size=sem.batch_size,
-            learning_rate=sem.learning_rate, snr_db_range=(phy.snr_db_min, phy.snr_db_max),
+            learning_rate=sem.learning_rate, lr_schedule=sem.lr_schedule, snr_db_range=(phy.snr_db_min, phy.snr_db_max),
             checkpoint_dir=run_dir.file("checkpoints"), checkpoint_every=sem.checkpoint_every,
             jit_compile=sem.xla, seed=seed, test_images=test.images, eval_every=sem.eval_every,
             eval_snr_db=(phy.snr_db_min + phy.snr_db_max) / 2, log=run_dir.log)
@@ -144,9 +144,17 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     baseline = None
     if sem.baseline and not args.no_baseline:
-        from psfl.phy.digital import DigitalBaseline
+        from psfl.phy.digital import DigitalBaseline, link_mcs_thresholds
 
-        baseline = DigitalBaseline(codec.k)
+        thresholds = None
+        if sem.baseline_calibrate:
+            run_dir.log(f"measuring the digital baseline's MCS thresholds over {phy.channel}",
+                        echo=True)
+            thresholds = link_mcs_thresholds(link, codec.k)
+            summary["baseline_thresholds_db"] = thresholds
+        baseline = DigitalBaseline(codec.k, thresholds_db=thresholds,
+                                   margin_db=sem.baseline_margin_db)
+        summary["baseline_margin_db"] = sem.baseline_margin_db
 
     from psfl.results import progress
 

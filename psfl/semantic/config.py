@@ -36,6 +36,8 @@ class SemanticConfig:
     steps: int = option(2000, help="Training steps (batches).", lo=0)
     batch_size: int = option(32, help="Training batch size.", lo=1, hi=4096)
     learning_rate: float = option(1e-3, help="Adam learning rate.", lo=0.0, lo_open=True, hi=1.0)
+    lr_schedule: str = option("cosine", help="constant, or cosine decay to 5 % over the steps.",
+                              choices=("constant", "cosine"))
     checkpoint_every: int = option(500, help="Save a checkpoint every N steps (0: only at end).",
                                    lo=0)
     eval_every: int = option(0, help="Test PSNR every N training steps (0: never during "
@@ -47,6 +49,12 @@ class SemanticConfig:
     xla: bool = option(True, help="Compile training and evaluation steps with XLA.")
     baseline: bool = option(True, help="Also evaluate the digital baseline (JPEG+LDPC+QAM) "
                             "at the same channel uses.")
+    baseline_margin_db: float = option(
+        0.0, help="dB added to the baseline's AWGN MCS thresholds (link-adaptation back-off on "
+        "fading channels; ~10 dB for Rayleigh block fading at 10 % BLER).", lo=0.0, hi=40.0)
+    baseline_calibrate: bool = option(
+        False, help="Measure the baseline's 10 %-BLER MCS thresholds over the configured channel "
+        "before the sweep (a few minutes) instead of the AWGN table plus baseline_margin_db.")
 
 
 register_section("semantic", SemanticConfig)

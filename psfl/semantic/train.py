@@ -100,6 +100,7 @@ def _check_train_images(images: np.ndarray, codec: SemanticCodec, batch_size: in
 
 def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *, steps: int,
                 batch_size: int = 32, learning_rate: float = 1e-3,
+                lr_schedule: str = "constant",
                 snr_db_range: tuple[float, float] = (0.0, 20.0),
                 checkpoint_dir: str | Path | None = None, checkpoint_every: int = 0,
                 resume: bool = True, jit_compile: bool = False, seed: int = 0,
@@ -121,6 +122,10 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         Total number of optimizer steps (counted across resumes).
     batch_size, learning_rate : int, float
         Batch size; Adam learning rate (ignored when resuming: the checkpoint's optimizer is used).
+    lr_schedule : "constant" | "cosine"
+        ``"cosine"`` decays the learning rate from ``learning_rate`` to 5 % of it over ``steps``
+        (cosine); for a fixed budget this ends in a lower loss than a constant rate. Saved with
+        the optimizer, so a resumed run follows the same curve.
     snr_db_range : (float, float)
         SNR (dB) drawn uniformly per image per step.
     checkpoint_dir : path or None
@@ -161,8 +166,13 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         if (ckpt_dir / HISTORY_NAME).is_file():
             history = json.loads((ckpt_dir / HISTORY_NAME).read_text())
         resumed = True
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule={lr_schedule!r} is unknown; use 'constant' or 'cosine'")
     if getattr(codec, "optimizer", None) is None:
-        codec.compile(optimizer=keras.optimizers.Adam(learning_rate))
+        lr = learning_rate
+        if lr_schedule == "cosine":
+            lr = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps), alpha=0.05)
+        codec.compile(optimizer=keras.optimizers.Adam(lr))
     opt = codec.optimizer
     if not opt.built:
         opt.build(codec.trainable_variables)

@@ -147,6 +147,8 @@ def _plot(rows: list[dict[str, Any]], out: Any) -> None:
     for ax, ch in zip(axes[0], channels, strict=True):
         for scheme in dict.fromkeys(r["scheme"] for r in rows):
             sel = [r for r in rows if r["channel"] == ch and r["scheme"] == scheme]
+            if not sel:
+                continue
             ax.plot([r["snr_db"] for r in sel], [r["psnr"] for r in sel],
                     "s--" if scheme == "digital" else "o-", label=scheme)
         if ch == "awgn":

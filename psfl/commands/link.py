@@ -120,7 +120,8 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                     f"({phy.csi} CSI), SNR {phy.snr_db_min}..{phy.snr_db_max} dB", echo=True)
         result = train_codec(
             codec, link, train.images, steps=sem.steps, batch_size=sem.batch_size,
-            learning_rate=sem.learning_rate, lr_schedule=sem.lr_schedule, snr_db_range=(phy.snr_db_min, phy.snr_db_max),
+            learning_rate=sem.learning_rate, lr_schedule=sem.lr_schedule,
+            snr_db_range=(phy.snr_db_min, phy.snr_db_max),
             checkpoint_dir=run_dir.file("checkpoints"), checkpoint_every=sem.checkpoint_every,
             jit_compile=sem.xla, seed=seed, test_images=test.images, eval_every=sem.eval_every,
             eval_snr_db=(phy.snr_db_min + phy.snr_db_max) / 2, log=run_dir.log)

@@ -36,7 +36,7 @@ class SemanticConfig:
     steps: int = option(2000, help="Training steps (batches).", lo=0)
     batch_size: int = option(32, help="Training batch size.", lo=1, hi=4096)
     learning_rate: float = option(1e-3, help="Adam learning rate.", lo=0.0, lo_open=True, hi=1.0)
-    lr_schedule: str = option("cosine", help="constant, or cosine decay to 5 % over the steps.",
+    lr_schedule: str = option("constant", help="constant, or cosine decay to 5 % over the steps.",
                               choices=("constant", "cosine"))
     checkpoint_every: int = option(500, help="Save a checkpoint every N steps (0: only at end).",
                                    lo=0)

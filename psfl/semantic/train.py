@@ -124,8 +124,9 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         Batch size; Adam learning rate (ignored when resuming: the checkpoint's optimizer is used).
     lr_schedule : "constant" | "cosine"
         ``"cosine"`` decays the learning rate from ``learning_rate`` to 5 % of it over ``steps``
-        (cosine); for a fixed budget this ends in a lower loss than a constant rate. Saved with
-        the optimizer, so a resumed run follows the same curve.
+        (saved with the optimizer, so a resumed run follows the same curve). Measured for the
+        CSC over AWGN at 3 000 steps it moved test PSNR by -0.2 dB (0-5 dB) to +0.4 dB (20 dB)
+        against a constant rate: a choice, not a free gain.
     snr_db_range : (float, float)
         SNR (dB) drawn uniformly per image per step.
     checkpoint_dir : path or None
@@ -154,6 +155,8 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
     lo, hi = (float(v) for v in snr_db_range)
     if lo > hi:
         raise ValueError(f"SNR range {snr_db_range} is empty; give (min, max) with min <= max")
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule={lr_schedule!r} is unknown; use 'constant' or 'cosine'")
     if steps < 0 or batch_size < 1:
         raise ValueError(f"steps={steps} and batch_size={batch_size} must be >= 0 and >= 1")
     images = _check_train_images(train_images, codec, batch_size)
@@ -166,8 +169,6 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         if (ckpt_dir / HISTORY_NAME).is_file():
             history = json.loads((ckpt_dir / HISTORY_NAME).read_text())
         resumed = True
-    if lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"lr_schedule={lr_schedule!r} is unknown; use 'constant' or 'cosine'")
     if getattr(codec, "optimizer", None) is None:
         lr = learning_rate
         if lr_schedule == "cosine":

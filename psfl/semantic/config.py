@@ -50,11 +50,12 @@ class SemanticConfig:
     baseline: bool = option(True, help="Also evaluate the digital baseline (JPEG+LDPC+QAM) "
                             "at the same channel uses.")
     baseline_margin_db: float = option(
-        0.0, help="dB added to the baseline's AWGN MCS thresholds (link-adaptation back-off on "
-        "fading channels; ~10 dB for Rayleigh block fading at 10 % BLER).", lo=0.0, hi=40.0)
+        0.0, help="dB added to the baseline's MCS thresholds, AWGN table or calibrated "
+        "(link-adaptation back-off; ~10 dB for Rayleigh block fading with the AWGN table).",
+        lo=0.0, hi=40.0)
     baseline_calibrate: bool = option(
         False, help="Measure the baseline's 10 %-BLER MCS thresholds over the configured channel "
-        "before the sweep (a few minutes) instead of the AWGN table plus baseline_margin_db.")
+        "before the sweep (a few minutes) instead of using the AWGN table.")
 
 
 register_section("semantic", SemanticConfig)

@@ -12,7 +12,11 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+try:
+    import tensorflow as tf
+except ImportError:  # a JAX/PyTorch-only machine: the networks need Keras alone (see layers.py)
+    tf = None
 
 from psfl.semantic.power import normalize_power
 
@@ -85,11 +89,12 @@ class SemanticCodec(keras.Model):
         return self.k / self.n
 
     # -- to implement -------------------------------------------------------------------------
-    def _encode(self, x: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
-        """[B,H,W,3] in [-1,1], [B] dB → [B, 2k] float32 (unnormalized)."""
+    # Both take and return backend tensors and use keras.ops only (any Keras backend).
+    def _encode(self, x: Any, snr_db: Any, training: bool) -> Any:
+        """[B,H,W,3] in [-1,1], [B] dB → [B, 2k] float32 (unnormalized, re/im interleaved)."""
         raise NotImplementedError
 
-    def _decode(self, feats: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
+    def _decode(self, feats: Any, snr_db: Any, training: bool) -> Any:
         """[B, k, 3] (re, im, eff. SNR/20), [B] dB → [B,H,W,3] logits."""
         raise NotImplementedError
 
@@ -171,9 +176,16 @@ class SemanticCodec(keras.Model):
 
     # -- saving ---------------------------------------------------------------------------------
     def build_now(self) -> None:
-        """Create all weights by running one dummy image through the codec."""
+        """Create all weights by running one dummy image through the encoder and decoder networks.
+
+        Uses only the networks (``keras.ops``), not the TensorFlow symbol interface, so a codec
+        builds, saves and loads its weights under any Keras backend.
+        """
         h, w = self.image_size
-        self((tf.zeros([1, h, w, 3]), tf.zeros([1])))
+        snr = np.zeros([1], "float32")
+        self._encode(np.zeros([1, h, w, 3], "float32"), snr, False)
+        self._decode(np.zeros([1, self.k, 3], "float32"), snr, False)
+        self.built = True
 
     def get_build_config(self) -> dict:
         return {"built": True}

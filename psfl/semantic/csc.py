@@ -13,8 +13,10 @@ as extra decoder input maps (matters under fading with equalization).
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
-import tensorflow as tf
+from keras import ops
 
 from psfl.semantic.codec import SemanticCodec
 from psfl.semantic.layers import SNRFiLM
@@ -89,14 +91,14 @@ class CSC(SemanticCodec):
         self.dec_film = [SNRFiLM(f, name=f"dec_film_{i}") for i, f in enumerate((f2, f2, f2, f1))]
         self.dec_out = tconv(3, 5, strides=2, padding="same", name="dec_out")
 
-    def _encode(self, x: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
+    def _encode(self, x: Any, snr_db: Any, training: bool) -> Any:
         for layer, act, film in zip(self.enc_layers, self.enc_act, self.enc_film, strict=True):
             x = film(act(layer(x)), snr_db)
-        return tf.reshape(self.enc_out(x), [tf.shape(x)[0], 2 * self.k])
+        return ops.reshape(self.enc_out(x), [-1, 2 * self.k])
 
-    def _decode(self, feats: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
+    def _decode(self, feats: Any, snr_db: Any, training: bool) -> Any:
         gh, gw = self.grid
-        x = tf.reshape(feats, [tf.shape(feats)[0], gh, gw, 3 * self.out_maps // 2])
+        x = ops.reshape(feats, [-1, gh, gw, 3 * self.out_maps // 2])
         for layer, act, film in zip(self.dec_layers, self.dec_act, self.dec_film, strict=True):
             x = film(act(layer(x)), snr_db)
         return self.dec_out(x)

@@ -15,8 +15,10 @@ Tokens carry ``k/T`` symbols each, so ``k`` must be a multiple of the token coun
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
-import tensorflow as tf
+from keras import ops
 
 from psfl.semantic.codec import SemanticCodec
 from psfl.semantic.layers import (
@@ -118,15 +120,15 @@ class GSC(SemanticCodec):
         self.dec_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="dec_norm")
         self.head = Unpatchify(p, self.grid, 3, name="head")
 
-    def _encode(self, x: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
+    def _encode(self, x: Any, snr_db: Any, training: bool) -> Any:
         t = self.enc_pos(self.embed(x))
         for block, film in zip(self.enc_blocks, self.enc_film, strict=True):
             t = film(block(t, training=training), snr_db)
         t = self.channel_encoder(self.enc_norm(t))
-        return tf.reshape(t, [tf.shape(x)[0], 2 * self.k])
+        return ops.reshape(t, [-1, 2 * self.k])
 
-    def _decode(self, feats: tf.Tensor, snr_db: tf.Tensor, training: bool) -> tf.Tensor:
-        t = tf.reshape(feats, [tf.shape(feats)[0], self.tokens, 3 * self.sym_per_token])
+    def _decode(self, feats: Any, snr_db: Any, training: bool) -> Any:
+        t = ops.reshape(feats, [-1, self.tokens, 3 * self.sym_per_token])
         t = self.dec_pos(self.channel_decoder(t))
         for block, film in zip(self.dec_blocks, self.dec_film, strict=True):
             t = film(block(t, training=training), snr_db)

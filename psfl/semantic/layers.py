@@ -7,12 +7,18 @@ SNR side information
     effective SNR per symbol (an extra input feature) and per image (the FiLM condition).
     Conditioning is FiLM-style: ``x · (1 + γ(s)) + β(s)`` with ``γ, β`` from a small MLP of the
     scaled SNR ``s = SNR_dB / 20``; initialised at the identity so an untrained model ignores it.
+
+The layers and the networks built from them use only ``keras.ops``, so the same codec trains
+under any Keras backend (TensorFlow here; JAX or PyTorch on an accelerator machine without
+TensorFlow, see :mod:`psfl.semantic.surrogate`) and its weights load across backends.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
-import tensorflow as tf
+from keras import ops
 
 __all__ = [
     "SNR_DB_CLIP",
@@ -30,26 +36,26 @@ __all__ = [
 SNR_DB_CLIP = (-30.0, 60.0)
 
 
-def snr_db_per_image(snr_db: tf.Tensor | float, batch: tf.Tensor | int) -> tf.Tensor:
+def snr_db_per_image(snr_db: Any, batch: Any) -> Any:
     """Broadcast a scalar or ``[B]`` SNR to ``[B]`` float32."""
-    snr = tf.cast(tf.convert_to_tensor(snr_db), tf.float32)
-    return tf.broadcast_to(tf.reshape(snr, [-1]), [batch])
+    snr = ops.cast(ops.convert_to_tensor(snr_db), "float32")
+    return ops.broadcast_to(ops.reshape(snr, [-1]), [batch])
 
 
-def effective_snr_db(no_eff: tf.Tensor) -> tf.Tensor:
+def effective_snr_db(no_eff: Any) -> Any:
     """Effective SNR ``-10·log10(no_eff)`` in dB for unit-power symbols, clipped.
 
     Input
     -----
-    no_eff : tf.float32, any shape — post-equalization noise variance.
+    no_eff : float32, any shape — post-equalization noise variance.
 
     Output
     ------
-    tf.float32, same shape.
+    float32, same shape.
     """
-    no = tf.maximum(tf.cast(no_eff, tf.float32), 1e-12)
-    snr = -10.0 * tf.math.log(no) / tf.math.log(10.0)
-    return tf.clip_by_value(snr, *SNR_DB_CLIP)
+    no = ops.maximum(ops.cast(no_eff, "float32"), 1e-12)
+    snr = (-10.0 / 2.302585092994046) * ops.log(no)
+    return ops.clip(snr, *SNR_DB_CLIP)
 
 
 @keras.saving.register_keras_serializable(package="psfl")
@@ -65,12 +71,12 @@ class SNRFiLM(keras.layers.Layer):
 
     Input
     -----
-    x : tf.float32, [B, …, channels]
-    snr_db : tf.float32, [B] — SNR in dB per image.
+    x : float32, [B, …, channels]
+    snr_db : float32, [B] — SNR in dB per image.
 
     Output
     ------
-    tf.float32, same shape as ``x``.
+    float32, same shape as ``x``.
     """
 
     def __init__(self, channels: int, hidden: int = 32, **kwargs):
@@ -82,12 +88,11 @@ class SNRFiLM(keras.layers.Layer):
         # should matter.
         self.out = keras.layers.Dense(2 * self.channels, kernel_initializer="zeros", name="out")
 
-    def call(self, x: tf.Tensor, snr_db: tf.Tensor) -> tf.Tensor:
-        s = tf.reshape(tf.cast(snr_db, tf.float32) / 20.0, [-1, 1])
+    def call(self, x: Any, snr_db: Any) -> Any:
+        s = ops.reshape(ops.cast(snr_db, "float32") / 20.0, [-1, 1])
         gb = self.out(self.mlp(s))
-        shape = tf.concat([[tf.shape(x)[0]], tf.ones([len(x.shape) - 2], tf.int32),
-                           [2 * self.channels]], 0)
-        gamma, beta = tf.split(tf.reshape(gb, shape), 2, axis=-1)
+        gb = ops.reshape(gb, [-1] + [1] * (len(x.shape) - 2) + [2 * self.channels])
+        gamma, beta = ops.split(gb, 2, axis=-1)
         return x * (1.0 + gamma) + beta
 
     def get_config(self) -> dict:
@@ -107,11 +112,11 @@ class PatchEmbed(keras.layers.Layer):
 
     Input
     -----
-    images : tf.float32, [B, H, W, C] — H and W multiples of ``patch``.
+    images : float32, [B, H, W, C] — H and W multiples of ``patch``.
 
     Output
     ------
-    tf.float32, [B, (H/patch)·(W/patch), dim]
+    float32, [B, (H/patch)·(W/patch), dim]
     """
 
     def __init__(self, patch: int, dim: int, **kwargs):
@@ -120,9 +125,9 @@ class PatchEmbed(keras.layers.Layer):
         self.dim = int(dim)
         self.proj = keras.layers.Conv2D(self.dim, self.patch, strides=self.patch, name="proj")
 
-    def call(self, images: tf.Tensor) -> tf.Tensor:
+    def call(self, images: Any) -> Any:
         x = self.proj(images)
-        return tf.reshape(x, [tf.shape(x)[0], x.shape[1] * x.shape[2], self.dim])
+        return ops.reshape(x, [-1, x.shape[1] * x.shape[2], self.dim])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "patch": self.patch, "dim": self.dim}
@@ -139,11 +144,11 @@ class PositionEmbedding(keras.layers.Layer):
 
     Input
     -----
-    tokens : tf.float32, [B, num_tokens, dim]
+    tokens : float32, [B, num_tokens, dim]
 
     Output
     ------
-    tf.float32, [B, num_tokens, dim]
+    float32, [B, num_tokens, dim]
     """
 
     def __init__(self, num_tokens: int, dim: int, **kwargs):
@@ -158,7 +163,7 @@ class PositionEmbedding(keras.layers.Layer):
         )
         self.built = True
 
-    def call(self, tokens: tf.Tensor) -> tf.Tensor:
+    def call(self, tokens: Any) -> Any:
         return tokens + self.pos
 
     def get_config(self) -> dict:
@@ -180,11 +185,11 @@ class TransformerBlock(keras.layers.Layer):
 
     Input
     -----
-    tokens : tf.float32, [B, T, dim]
+    tokens : float32, [B, T, dim]
 
     Output
     ------
-    tf.float32, [B, T, dim]
+    float32, [B, T, dim]
     """
 
     def __init__(self, dim: int, heads: int, mlp_ratio: int = 4, **kwargs):
@@ -196,7 +201,7 @@ class TransformerBlock(keras.layers.Layer):
         self.fc1 = keras.layers.Dense(self.dim * self.mlp_ratio, activation="gelu", name="fc1")
         self.fc2 = keras.layers.Dense(self.dim, name="fc2")
 
-    def call(self, tokens: tf.Tensor, training: bool = False) -> tf.Tensor:
+    def call(self, tokens: Any, training: bool = False) -> Any:
         h = self.norm1(tokens)
         x = tokens + self.attn(h, h, training=training)
         return x + self.fc2(self.fc1(self.norm2(x)))
@@ -221,11 +226,11 @@ class Unpatchify(keras.layers.Layer):
 
     Input
     -----
-    tokens : tf.float32, [B, grid[0]·grid[1], dim]
+    tokens : float32, [B, grid[0]·grid[1], dim]
 
     Output
     ------
-    tf.float32, [B, grid[0]·patch, grid[1]·patch, channels] — pre-activation pixel values.
+    float32, [B, grid[0]·patch, grid[1]·patch, channels] — pre-activation pixel values.
     """
 
     def __init__(self, patch: int, grid: tuple[int, int], channels: int = 3, **kwargs):
@@ -233,10 +238,12 @@ class Unpatchify(keras.layers.Layer):
         self.patch, self.grid, self.channels = int(patch), tuple(int(g) for g in grid), int(channels)
         self.proj = keras.layers.Dense(self.patch * self.patch * self.channels, name="proj")
 
-    def call(self, tokens: tf.Tensor) -> tf.Tensor:
-        gh, gw = self.grid
-        x = tf.reshape(self.proj(tokens), [-1, gh, gw, self.patch * self.patch * self.channels])
-        return tf.nn.depth_to_space(x, self.patch)
+    def call(self, tokens: Any) -> Any:
+        gh, gw, p, c = *self.grid, self.patch, self.channels
+        # depth_to_space: token (i, j) holds its patch row-major as (py, px, c).
+        x = ops.reshape(self.proj(tokens), [-1, gh, gw, p, p, c])
+        x = ops.transpose(x, [0, 1, 3, 2, 4, 5])
+        return ops.reshape(x, [-1, gh * p, gw * p, c])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "patch": self.patch, "grid": list(self.grid),

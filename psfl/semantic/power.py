@@ -8,7 +8,10 @@ then applied by the link (:mod:`psfl.phy`).
 
 from __future__ import annotations
 
-import tensorflow as tf
+try:
+    import tensorflow as tf
+except ImportError:  # a JAX/PyTorch-only machine: the networks need Keras alone (see layers.py)
+    tf = None
 
 __all__ = ["k_from_ratio", "normalize_power", "real_to_complex", "complex_to_real"]
 

@@ -11,7 +11,9 @@ Three steps, each a subcommand:
     Trains one codec preset over one channel through
     :class:`psfl.semantic.surrogate.SurrogateTrainer` for a wall-time budget (Adam, the rate
     divided by 10 for the last 20 %), random flips of the patches, and writes
-    ``OUT/<model>_<channel>[_snr<lo>-<hi>].weights.h5`` and a JSON record (steps, images/s, loss curve).
+    ``OUT/<tag>.weights.h5``, ``OUT/<tag>.keras`` (a checkpoint for ``psfl link --checkpoint``)
+    and ``OUT/<tag>.json`` (steps, images/s, loss curve), ``<tag>`` being
+    ``<model>_<channel>[_snr<lo>-<hi>]``.
 ``evaluate`` (here)
     Loads every ``*.weights.h5`` of a directory into its preset, sends the 128 held-back test
     patches through the real link at 0…20 dB beside the digital baseline (as
@@ -110,6 +112,7 @@ def train(directory: Path, model: str, channel: str, seconds: float, batch: int,
                                   else f"_snr{snr_range[0]:g}-{snr_range[1]:g}")
     out.mkdir(parents=True, exist_ok=True)
     codec.save_weights(out / f"{tag}.weights.h5")
+    codec.save(out / f"{tag}.keras")  # loads under TensorFlow too: psfl link --checkpoint
     rec = {"model": model, "channel": channel, "snr_db_range": snr_range,
            "init": str(init) if init else None, "backend": keras.backend.backend(),
            "steps": steps, "batch": batch, "images": steps * batch, "lr": lr,

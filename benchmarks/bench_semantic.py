@@ -75,6 +75,11 @@ def bench_throughput(models: list[str], steps: int, batch: int) -> list[dict[str
     return rows
 
 
+def held_back_patches(test: np.ndarray, n: int) -> np.ndarray:
+    """``n`` evenly spaced images of the held-back split: the benchmarks' test set."""
+    return test[np.linspace(0, len(test) - 1, n).astype(int)]
+
+
 def bench_psnr(models: list[str], channels: list[str], steps: int, batch: int,
                snrs: list[float], eval_images: int, baseline: bool,
                out: Any, lr_schedule: str = "cosine", xla: bool = True
@@ -86,7 +91,7 @@ def bench_psnr(models: list[str], channels: list[str], steps: int, batch: int,
     from psfl.semantic.train import evaluate_codec, train_codec
 
     train, test = load_images(load_config().data)
-    test_imgs = test.images[np.linspace(0, len(test) - 1, eval_images).astype(int)]
+    test_imgs = held_back_patches(test.images, eval_images)
     rows = []
     for channel in channels:
         link = UplinkLink(PhyConfig(channel=channel, csi="perfect"))

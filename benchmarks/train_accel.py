@@ -94,8 +94,7 @@ def train(directory: Path, model: str, channel: str, seconds: float, batch: int,
     codec = build_codec(model)
     if init is not None:
         codec.load_weights(init)
-    trainer = SurrogateTrainer(codec, None if gains is None else gains.astype(np.float32),
-                               snr_db_range=snr_range, seed=seed)
+    trainer = SurrogateTrainer(codec, gains, snr_db_range=snr_range, seed=seed)
     trainer.compile(optimizer=keras.optimizers.Adam(lr), loss="mse", jit_compile="auto")
     steps_per_epoch = 250
     budget = TimeBudget(seconds)
@@ -152,7 +151,7 @@ def sweep(directory: Path, seconds: float, batch: int, lr: float, out: Path) -> 
 
 def evaluate(weights: Path, out_dir: str, eval_images: int, snrs: list[float],
              baseline: bool) -> list[dict[str, Any]]:
-    from benchmarks.bench_semantic import _plot, digital_rows
+    from benchmarks.bench_semantic import _plot, digital_rows, held_back_patches
     from psfl.config import load_config
     from psfl.data import load_images
     from psfl.phy import PhyConfig, UplinkLink
@@ -161,7 +160,7 @@ def evaluate(weights: Path, out_dir: str, eval_images: int, snrs: list[float],
     from psfl.semantic.train import evaluate_codec
 
     _, test = load_images(load_config().data)
-    test_imgs = test.images[np.linspace(0, len(test) - 1, eval_images).astype(int)]
+    test_imgs = held_back_patches(test.images, eval_images)
     out = RunDir(out_dir)
     files = sorted(weights.glob("*.weights.h5"))
     if not files:

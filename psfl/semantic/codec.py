@@ -12,13 +12,14 @@ from typing import Any
 
 import keras
 import numpy as np
+from keras import ops
 
 try:
     import tensorflow as tf
 except ImportError:  # a JAX/PyTorch-only machine: the networks need Keras alone (see layers.py)
     tf = None
 
-from psfl.semantic.power import normalize_power
+from psfl.semantic.layers import effective_snr_db, snr_db_per_image
 
 __all__ = ["SemanticCodec", "check_images"]
 
@@ -115,13 +116,11 @@ class SemanticCodec(keras.Model):
         ------
         tf.complex64, [B, k] — ``mean_i |z_i|² = 1`` for every image.
         """
-        from psfl.semantic.layers import snr_db_per_image
-        from psfl.semantic.power import real_to_complex
-
         x = check_images(images, self.image_size, self.arch)
-        snr = snr_db_per_image(snr_db, tf.shape(x)[0])
-        real = self._encode(2.0 * x - 1.0, snr, training)
-        return normalize_power(real_to_complex(real))
+        z = self.symbol_pairs(x, snr_db_per_image(snr_db, tf.shape(x)[0]), training)
+        # tf.complex rather than tf.cast: the gradient of a real→complex cast drops the imaginary
+        # part.
+        return tf.complex(z[..., 0], z[..., 1])
 
     def decode(self, y: tf.Tensor, no_eff: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Received symbols → images.
@@ -136,8 +135,6 @@ class SemanticCodec(keras.Model):
         ------
         tf.float32, [B, H, W, 3], values in [0, 1].
         """
-        from psfl.semantic.layers import effective_snr_db
-
         y = tf.convert_to_tensor(y)
         if y.dtype != tf.complex64:
             y = tf.cast(y, tf.complex64)
@@ -148,11 +145,43 @@ class SemanticCodec(keras.Model):
         no = tf.cast(no_eff, tf.float32)
         no = tf.broadcast_to(tf.reshape(no, [-1, 1]) if no.shape.rank in (0, 1) else no,
                              tf.shape(y, out_type=tf.int32))
-        snr_sym = effective_snr_db(no)
+        return self.reconstruct(tf.stack([tf.math.real(y), tf.math.imag(y)], axis=-1), no,
+                                training)
+
+    # -- the same two steps on (re, im) pairs, keras.ops only (any Keras backend) ----------------
+    def symbol_pairs(self, x: Any, snr_db: Any, training: bool = False) -> Any:
+        """Images → unit-power channel symbols as real pairs (what :meth:`encode` sends).
+
+        Input
+        -----
+        x : float32, [B, H, W, 3], values in [0, 1] (not checked; :meth:`encode` checks)
+        snr_db : float32, [B]
+
+        Output
+        ------
+        float32, [B, k, 2] — (re, im) of every symbol, ``mean_i (re² + im²) = 1`` per image.
+        """
+        z = ops.reshape(self._encode(2.0 * x - 1.0, snr_db, training), [-1, self.k, 2])
+        power = ops.mean(ops.sum(ops.square(z), axis=-1), axis=-1)
+        return z * ops.rsqrt(power + 1e-12)[:, None, None]
+
+    def reconstruct(self, y: Any, no_eff: Any, training: bool = False) -> Any:
+        """Received symbols as real pairs → images (what :meth:`decode` computes).
+
+        Input
+        -----
+        y : float32, [B, k, 2] — (re, im) of the equalized received symbols.
+        no_eff : float32, [B, k] — post-equalization noise variance per symbol.
+
+        Output
+        ------
+        float32, [B, H, W, 3], values in [0, 1].
+        """
+        snr_sym = effective_snr_db(no_eff)
         # One condition per image: the SNR that the average noise variance corresponds to.
-        snr_img = effective_snr_db(tf.reduce_mean(no, axis=-1))
-        feats = tf.stack([tf.math.real(y), tf.math.imag(y), snr_sym / 20.0], axis=-1)
-        return tf.sigmoid(self._decode(feats, snr_img, training))
+        snr_img = effective_snr_db(ops.mean(no_eff, axis=-1))
+        feats = ops.concatenate([y, snr_sym[..., None] / 20.0], axis=-1)
+        return ops.sigmoid(self._decode(feats, snr_img, training))
 
     def call(self, inputs: Any, training: bool = False) -> tf.Tensor:
         """Noiseless round trip ``decode(encode(images, snr_db), 10^(-snr_db/10))``.

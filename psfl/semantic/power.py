@@ -1,9 +1,11 @@
-"""Power normalization and the real ↔ complex mapping of channel symbols.
+"""Bandwidth ratio and power normalization of channel symbols.
 
 Convention (as in DeepJSCC): an image of ``n = H·W·3`` real values is sent as ``k`` complex
 channel symbols; the bandwidth ratio is ``k/n``. Every image's symbol vector ``z`` is scaled so
 that its mean power is exactly one, ``mean_i |z_i|² = 1``; the transmit power and the SNR are
-then applied by the link (:mod:`psfl.phy`).
+then applied by the link (:mod:`psfl.phy`). The codecs normalize their own output
+(:meth:`psfl.semantic.codec.SemanticCodec.symbol_pairs`); :func:`normalize_power` does the same
+for any complex symbols.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ try:
 except ImportError:  # a JAX/PyTorch-only machine: the networks need Keras alone (see layers.py)
     tf = None
 
-__all__ = ["k_from_ratio", "normalize_power", "real_to_complex", "complex_to_real"]
+__all__ = ["k_from_ratio", "normalize_power"]
 
 
 def k_from_ratio(image_size: int | tuple[int, int], k_over_n: float) -> int:
@@ -47,36 +49,3 @@ def normalize_power(z: tf.Tensor, eps: float = 1e-12) -> tf.Tensor:
     scale = tf.math.rsqrt(power + eps)
     # tf.complex rather than tf.cast: the gradient of a real→complex cast drops the imaginary part.
     return z * tf.complex(scale, tf.zeros_like(scale))
-
-
-def real_to_complex(x: tf.Tensor) -> tf.Tensor:
-    """Pair consecutive reals into complex symbols.
-
-    Input
-    -----
-    x : tf.float32, [B, 2k] — ``[re_0, im_0, re_1, im_1, …]``
-
-    Output
-    ------
-    tf.complex64, [B, k]
-    """
-    two_k = x.shape[-1]
-    # Keep k static when the batch size is not (tf.function with a [None, …] signature): the
-    # link needs a static number of symbols.
-    x = tf.reshape(x, [-1, two_k // 2, 2] if two_k is not None else [tf.shape(x)[0], -1, 2])
-    return tf.complex(x[..., 0], x[..., 1])
-
-
-def complex_to_real(z: tf.Tensor) -> tf.Tensor:
-    """Inverse of :func:`real_to_complex`.
-
-    Input
-    -----
-    z : tf.complex64, [B, k]
-
-    Output
-    ------
-    tf.float32, [B, 2k] — ``[re_0, im_0, re_1, im_1, …]``
-    """
-    x = tf.stack([tf.math.real(z), tf.math.imag(z)], axis=-1)
-    return tf.reshape(x, [tf.shape(z)[0], -1])

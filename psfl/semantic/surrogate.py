@@ -28,9 +28,9 @@ import numpy as np
 from keras import ops
 
 from psfl.semantic.codec import SemanticCodec
-from psfl.semantic.layers import effective_snr_db
 
 __all__ = ["SurrogateTrainer", "TimeBudget", "gain_table"]
+
 
 def gain_table(link: Any, k: int, rows: int, batch: int = 256, seed: int = 0) -> np.ndarray:
     """Sample the channel gain ``|h|²`` that each of ``k`` symbols sees on ``link``.
@@ -130,16 +130,9 @@ class SurrogateTrainer(keras.Model):
         return z + noise * ops.sqrt(no_eff / 2.0)[..., None], no_eff
 
     def call(self, images: Any, training: bool = False) -> Any:
-        codec = self.codec
-        b = ops.shape(images)[0]
-        snr = keras.random.uniform((b,), *self.snr_db_range, seed=self.seeds)
-        z = ops.reshape(codec._encode(2.0 * images - 1.0, snr, training), [-1, codec.k, 2])
-        # Unit mean power per image over the k complex symbols, as normalize_power.
-        power = ops.mean(ops.sum(ops.square(z), axis=-1), axis=-1)
-        y, no_eff = self.channel(z * ops.rsqrt(power + 1e-12)[:, None, None], snr)
-        feats = ops.concatenate([y, effective_snr_db(no_eff)[..., None] / 20.0], axis=-1)
-        snr_img = effective_snr_db(ops.mean(no_eff, axis=-1))
-        return ops.sigmoid(codec._decode(feats, snr_img, training))
+        snr = keras.random.uniform((ops.shape(images)[0],), *self.snr_db_range, seed=self.seeds)
+        y, no_eff = self.channel(self.codec.symbol_pairs(images, snr, training), snr)
+        return self.codec.reconstruct(y, no_eff, training)
 
 
 class TimeBudget(keras.callbacks.Callback):

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "link": "psfl.commands.link",
     "hil": "psfl.commands.hil",
     "energy": "psfl.commands.energy",
+    "pretrain": "psfl.commands.pretrain",
 }
 
 

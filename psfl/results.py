@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunDir", "default_out_dir", "mosaic", "progress"]
+__all__ = ["RunDir", "atomic_write_bytes", "default_out_dir", "mosaic", "progress"]
 
 
 def default_out_dir(command: str, root: str | Path = "runs") -> Path:
@@ -27,8 +27,9 @@ def default_out_dir(command: str, root: str | Path = "runs") -> Path:
     return Path(root) / f"{command}-{stamp}"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file of this process and a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -81,7 +82,7 @@ class RunDir:
 
     def write_text(self, name: str, text: str) -> Path:
         path = self.file(name)
-        _atomic_write(path, text.encode("utf-8"))
+        atomic_write_bytes(path, text.encode("utf-8"))
         return path
 
     def write_config(self, config: Any) -> Path:
@@ -119,7 +120,7 @@ class RunDir:
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         plt.close(fig)
         path = self.file(name)
-        _atomic_write(path, buf.getvalue())
+        atomic_write_bytes(path, buf.getvalue())
         return path
 
     def close(self) -> None:

@@ -29,7 +29,8 @@ import tensorflow as tf
 from psfl.semantic.codec import SemanticCodec, check_images
 from psfl.semantic.metrics import image_metrics, mean_metrics
 
-__all__ = ["CHECKPOINT_NAME", "TrainResult", "evaluate_codec", "train_codec", "transmit"]
+__all__ = ["CHECKPOINT_NAME", "TrainResult", "evaluate_codec", "patch_mask", "train_codec",
+           "transmit"]
 
 LinkFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 CHECKPOINT_NAME = "codec.keras"
@@ -106,7 +107,8 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
                 resume: bool = True, jit_compile: bool = False, seed: int = 0,
                 test_images: np.ndarray | None = None, eval_every: int = 0,
                 eval_snr_db: float = 10.0, log_every: int = 50,
-                log: Callable[[str], None] | None = None, progress: bool = True) -> TrainResult:
+                log: Callable[[str], None] | None = None, progress: bool = True,
+                mask_ratio: float = 0.0, mask_patch: int = 4) -> TrainResult:
     """Train ``codec`` end to end through ``link`` until the step counter reaches ``steps``.
 
     Parameters
@@ -148,6 +150,10 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         Receives one line per history entry and checkpoint.
     progress : bool
         Show a progress bar (:func:`psfl.results.progress`).
+    mask_ratio, mask_patch : float, int
+        Masked-patch objective (the MAE-style stage of pretraining): each step zeroes a random
+        ``mask_ratio`` of the ``mask_patch × mask_patch`` patches of every input image, and the
+        loss is still the MSE against the whole original image. 0 (default) masks nothing.
     """
     from psfl.results import progress as progress_bar
     from psfl.semantic.models import load_codec
@@ -157,6 +163,8 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         raise ValueError(f"SNR range {snr_db_range} is empty; give (min, max) with min <= max")
     if lr_schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule={lr_schedule!r} is unknown; use 'constant' or 'cosine'")
+    if not 0.0 <= mask_ratio < 1.0:
+        raise ValueError(f"mask_ratio={mask_ratio} must be in [0, 1)")
     if steps < 0 or batch_size < 1:
         raise ValueError(f"steps={steps} and batch_size={batch_size} must be >= 0 and >= 1")
     images = _check_train_images(train_images, codec, batch_size)
@@ -182,9 +190,9 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         log(f"resumed {codec.describe()} from {ckpt_dir} at step {start}")
 
     @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
-    def train_step(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
+    def train_step(x_in: tf.Tensor, x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
-            x_hat = transmit(codec, link, x, snr, training=True)
+            x_hat = transmit(codec, link, x_in, snr, training=True)
             loss = tf.reduce_mean(tf.square(x_hat - x))
         grads = tape.gradient(loss, codec.trainable_variables)
         opt.apply_gradients(zip(grads, codec.trainable_variables, strict=True))
@@ -195,13 +203,19 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
     bar.update(start)
     losses: list[float] = []
     t_first = None
+    t_start = time.perf_counter()
+    wall0 = float(history[-1].get("wall_s", 0.0)) if history else 0.0
     n = len(images)
     try:
         for step in range(start, steps):
             rng = np.random.default_rng([seed, step])
             idx = rng.integers(0, n, size=batch_size)
             snr = rng.uniform(lo, hi, size=batch_size).astype(np.float32)
-            loss = float(train_step(tf.constant(images[idx]), tf.constant(snr)))
+            x = tf.constant(images[idx])
+            x_in = x if mask_ratio <= 0 else tf.constant(
+                images[idx] * patch_mask(rng, batch_size, codec.image_size, mask_patch,
+                                         mask_ratio))
+            loss = float(train_step(x_in, x, tf.constant(snr)))
             if not np.isfinite(loss):
                 raise ValueError(f"training diverged at step {step + 1} (loss {loss}); lower "
                                  "semantic.learning_rate")
@@ -212,7 +226,8 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
             done = step + 1
             if done % max(1, log_every) == 0 or done == steps:
                 entry = {"step": done, "loss": float(np.mean(losses)),
-                         "psnr_train": float(-10 * np.log10(max(np.mean(losses), 1e-30)))}
+                         "psnr_train": float(-10 * np.log10(max(np.mean(losses), 1e-30))),
+                         "wall_s": round(wall0 + time.perf_counter() - t_start, 2)}
                 losses = []
                 if test_images is not None and eval_every and (done % eval_every == 0
                                                                or done == steps):
@@ -236,6 +251,27 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
     timed = end - start - 1
     rate = (timed * batch_size / (time.perf_counter() - t_first)) if t_first and timed > 0 else 0.0
     return TrainResult(codec, history, start, end, rate, resumed)
+
+
+def patch_mask(rng: np.random.Generator, batch: int, image_size: tuple[int, int], patch: int,
+               ratio: float) -> np.ndarray:
+    """Keep-mask of the masked-patch objective: per image, ``round(ratio·T)`` of the ``T``
+    ``patch × patch`` patches are zero, chosen uniformly without replacement.
+
+    Output
+    ------
+    np.ndarray, float32, [batch, H, W, 1] — 1 where the pixel is kept, 0 where masked.
+    """
+    h, w = image_size
+    if h % patch or w % patch:
+        raise ValueError(f"mask patch {patch} does not divide the image size {h}x{w}")
+    gh, gw = h // patch, w // patch
+    n_mask = int(round(ratio * gh * gw))
+    keep = np.ones((batch, gh * gw), np.float32)
+    for b in range(batch):
+        keep[b, rng.choice(gh * gw, size=n_mask, replace=False)] = 0.0
+    keep = keep.reshape(batch, gh, 1, gw, 1)
+    return np.broadcast_to(keep, (batch, gh, patch, gw, patch)).reshape(batch, h, w, 1)
 
 
 def evaluate_codec(codec: SemanticCodec, link: LinkFn, images: np.ndarray,

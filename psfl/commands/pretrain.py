@@ -1,0 +1,229 @@
+"""``psfl pretrain`` — train a codec preset on the BS's public images; export it to the zoo.
+
+Stages and data: :mod:`psfl.semantic.pretrain`. Checkpoints go to ``<out>/checkpoints/``;
+running the same command with the same ``--out`` resumes (and, once training is done, only
+evaluates and exports). After training the codec is evaluated over the real link
+(``phy.channel`` = ``--channel``, perfect CSI) on the held-back test split of the embedded data
+— data the codec never saw — beside the digital baseline at the same channel uses (AWGN MCS table
+on AWGN; on a fading channel MCS thresholds measured over that channel, cached next to the zoo
+as ``mcs-<channel>-k<k>.json`` so they are measured once).
+
+``--export DIR`` (e.g. ``psfl/semantic/zoo``) writes ``<model>-<channel>.npz`` and its
+provenance ``.json`` (:mod:`psfl.semantic.zoo`). Writes ``training.csv``, ``table.csv``,
+``summary.json`` and ``training.png`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from psfl.config import Config
+from psfl.results import RunDir
+
+HELP = "Pretrain a codec preset on the BS's public images and export it to the shipped zoo."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from psfl.semantic.config import MODEL_NAMES
+
+    parser.add_argument("--model", required=True, choices=MODEL_NAMES, help="codec preset")
+    parser.add_argument("--channel", required=True,
+                        help="channel of the channel-training stage (e.g. awgn, rayleigh)")
+    parser.add_argument("--images", metavar="DIR", required=True,
+                        help="folder of the BS's public photographs (README: 'Shipped weights')")
+    parser.add_argument("--steps", type=int, required=True, metavar="N",
+                        help="optimizer steps in all (masked-patch stage included)")
+    parser.add_argument("--mae-steps", type=int, default=None, metavar="N",
+                        help="steps of the masked-patch stage (GSC; default a quarter of --steps, "
+                             "0 for csc)")
+    parser.add_argument("--export", metavar="DIR",
+                        help="write <model>-<channel>.npz + .json there (e.g. psfl/semantic/zoo)")
+    parser.add_argument("--no-eval", action="store_true",
+                        help="train only (no table, no export)")
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, cwd=Path(__file__).parent,
+                               timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+local-changes" if dirty else "") if out.returncode == 0 \
+            else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def baseline_thresholds(link: Any, channel: str, k: int, cache_dir: Path,
+                        log: Any = None) -> dict[int, float] | None:
+    """MCS thresholds for the baseline: ``None`` (AWGN table) on AWGN, measured (and cached in
+    ``cache_dir``) on any other channel."""
+    if channel == "awgn":
+        return None
+    from psfl.phy.digital import link_mcs_thresholds
+
+    cache = cache_dir / f"mcs-{channel}-k{k}.json"
+    if cache.is_file():
+        return {int(m): float(v) for m, v in json.loads(cache.read_text()).items()}
+    if log:
+        log(f"measuring the digital baseline's MCS thresholds over {channel} (a few minutes, once)")
+    thresholds = link_mcs_thresholds(link, k)
+    from psfl.results import atomic_write_bytes
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(cache, json.dumps({str(m): v for m, v in thresholds.items()},
+                                         indent=1).encode())
+    return thresholds
+
+
+def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
+               thresholds: dict[int, float] | None, with_baseline: bool = True
+               ) -> list[dict[str, Any]]:
+    """PSNR/SSIM of ``codec`` and of the digital baseline over ``link`` at each SNR."""
+    from psfl.phy.digital import DigitalBaseline
+    from psfl.semantic.metrics import image_metrics, mean_metrics
+    from psfl.semantic.train import evaluate_codec
+
+    baseline = DigitalBaseline(codec.k, thresholds_db=thresholds) if with_baseline else None
+    rows = []
+    for snr in snrs:
+        res = evaluate_codec(codec, link, images, [snr], jit_compile=True)[0]
+        row: dict[str, Any] = {"snr_db": snr, "psnr": round(res["psnr"], 3),
+                               "ssim": round(res["ssim"], 4)}
+        if baseline is not None:
+            rx, info = baseline.transmit(images, link, snr)
+            m = mean_metrics(image_metrics(images, rx))
+            row.update(digital_psnr=round(m["psnr"], 3), digital_ssim=round(m["ssim"], 4),
+                       digital_delivered=round(float(np.mean(info["success"])), 4))
+        rows.append(row)
+    return rows
+
+
+def evaluation_images(image_size: int, n: int = 256) -> np.ndarray:
+    """``n`` evenly spaced held-back test patches of the embedded data (never trained on)."""
+    from psfl.data import load_skimage
+
+    _, test = load_skimage(image_size)
+    idx = np.linspace(0, len(test) - 1, min(n, len(test))).astype(int)
+    return test.images[idx]
+
+
+def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
+    from psfl.phy.config import CHANNELS
+
+    if args.channel not in CHANNELS:
+        raise ValueError(f"unknown channel {args.channel!r}; choose one of {', '.join(CHANNELS)}")
+    if args.steps < 1:
+        raise ValueError(f"--steps {args.steps} must be >= 1")
+    mae = args.mae_steps if args.mae_steps is not None else (0 if args.model == "csc"
+                                                              else args.steps // 4)
+    from psfl.semantic.pretrain import PretrainPlan, public_patches
+
+    sem, phy = config.semantic, config.phy
+    plan = PretrainPlan(model=args.model, channel=args.channel, steps=args.steps, mae_steps=mae,
+                        batch_size=sem.batch_size, learning_rate=sem.learning_rate,
+                        snr_db_range=(phy.snr_db_min, phy.snr_db_max), seed=config.run.seed)
+    images, sources = public_patches(args.images, config.data.patch_size)
+    config = config.replace("phy", channel=args.channel, csi="perfect")
+    run_dir.write_config(config)
+    run_dir.log(f"pretraining {args.model} on {len(images)} public patches of {len(sources)} "
+                f"photos in {args.images}: {mae} masked-patch + {args.steps - mae} channel steps "
+                f"over {args.channel}", echo=True)
+
+    from psfl.phy import UplinkLink
+    from psfl.semantic.power import k_from_ratio
+    from psfl.semantic.pretrain import pretrain
+
+    k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
+    link = UplinkLink(config.phy)
+    codec, history = pretrain(plan, images, link, run_dir.file("checkpoints"),
+                              image_size=config.data.patch_size, k=k, log=run_dir.log)
+    run_dir.write_csv("training.csv", history)
+    wall = sum(max((h.get("wall_s", 0.0) for h in history if h["stage"] == s), default=0.0)
+               for s in ("mae", "channel"))
+    summary: dict[str, Any] = {"model": args.model, "channel": args.channel, "steps": args.steps,
+                               "mae_steps": mae, "train_wall_s": round(wall, 1),
+                               "public_patches": len(images)}
+    if args.no_eval:
+        return summary
+
+    from psfl.semantic.zoo import ZOO_DIR
+
+    cache = Path(args.export) if args.export else ZOO_DIR
+    thresholds = baseline_thresholds(link, args.channel, k, cache, log=run_dir.log)
+    test = evaluation_images(config.data.patch_size)
+    snrs = list(sem.eval_snr_db)
+    table = link_table(codec, link, test, snrs, thresholds)
+    run_dir.write_csv("table.csv", table)
+    for row in table:
+        run_dir.log(" ".join(f"{k}={v}" for k, v in row.items()), echo=True)
+    summary["table"] = table
+    if args.export:
+        import keras
+        import sionna
+        import tensorflow as tf
+
+        from psfl import __version__
+        from psfl.semantic import zoo
+
+        record = {
+            "name": f"{args.model}-{args.channel}", "model": args.model, "channel": args.channel,
+            "csi": "perfect", "image_size": config.data.patch_size, "k": codec.k,
+            "k_over_n": codec.k_over_n, "params": int(codec.count_params()),
+            "sources": {"folder": str(args.images),
+                        "package": "Debian mate-backgrounds 1.26.0-1, "
+                                   "usr/share/backgrounds/mate/nature (GPL-2+)",
+                        "files": sources},
+            "public_patches": len(images), "steps": args.steps, "mae_steps": mae,
+            "batch_size": plan.batch_size, "images_seen": args.steps * plan.batch_size,
+            "learning_rate": f"Adam, cosine {plan.learning_rate:g} -> 5 % over all steps",
+            "snr_db_range": list(plan.snr_db_range), "seed": plan.seed,
+            "commit": _commit(), "psfl": __version__, "train_wall_s": round(wall, 1),
+            "machine": _machine(), "python": sys.version.split()[0],
+            "packages": {"tensorflow": tf.__version__, "keras": keras.__version__,
+                         "sionna": getattr(sionna, "__version__", "?")},
+            "command": (f"psfl pretrain --model {args.model} --channel {args.channel} "
+                        f"--images DIR --steps {args.steps} --mae-steps {mae} --seed "
+                        f"{plan.seed} --export psfl/semantic/zoo"),
+            "evaluation": {"images": f"{len(test)} evenly spaced held-back test patches of the "
+                                     "embedded data (psfl.data.load_skimage test split)",
+                           "link": f"psfl.phy.UplinkLink {args.channel}, perfect CSI",
+                           "baseline": "JPEG + CRC24A + 5G LDPC + QAM, same k; MCS "
+                                       + ("AWGN table" if thresholds is None else
+                                          f"thresholds measured over {args.channel}")},
+            "table": table,
+        }
+        path = zoo.export(codec, args.channel, record, Path(args.export))
+        stored = zoo.load_pretrained(f"{zoo.PREFIX}{args.model}-{args.channel}",
+                                     directory=Path(args.export))
+        half = link_table(stored, link, test, [10.0], None, with_baseline=False)[0]["psnr"]
+        full = next((r["psnr"] for r in table if r["snr_db"] == 10.0), None)
+        if full is not None:
+            record["float16_psnr_change_db_at_10db"] = round(half - full, 3)
+            zoo.export(codec, args.channel, record, Path(args.export))
+        run_dir.log(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB)", echo=True)
+        summary["exported"] = str(path)
+    return summary

@@ -1,0 +1,190 @@
+"""Pretraining a codec preset on the base station's public images (what the shipped zoo is made of).
+
+Data: the BS's *public* images
+    Any folder of PNG/JPEG photographs (``psfl pretrain --images DIR``). The shipped weights were
+    pretrained on the 12 photographs in ``usr/share/backgrounds/mate/nature/`` of the Debian
+    package ``mate-backgrounds`` 1.26.0-1 (GPL-2+; README, "Shipped weights"). They belong to the
+    BS only: no MU holds them and no test evaluates on them. The MUs' data and every test split
+    come from scikit-image's photos (:data:`psfl.data.SKIMAGE_SOURCES`); :func:`public_patches`
+    refuses a folder that contains one of those files (compared by SHA-256 of the file and by
+    name), and the provenance of each shipped file lists the SHA-256 of every source so a test
+    can check the disjointness at source level.
+
+    Each photo is downscaled (anti-aliased) to a long side of ``1024`` and of ``512`` px (two
+    scales: more texture per patch at the smaller one) and cut into ``patch × patch`` patches at
+    a stride of ``patch / 2``; flat patches (std < :data:`psfl.data.FLAT_STD`) are dropped.
+
+Stages
+    1. GSC presets only: ``mae_steps`` steps of a masked-patch objective (MAE-style, ours in
+       detail): 75 % of the 4×4 input patches zeroed, the codec reconstructs the whole image over
+       an ideal channel (``y = z``, effective noise variance 1e-3 given as side information, SNR
+       30 dB to the encoder). This teaches the transformer image statistics before any noise.
+    2. Channel training through :class:`psfl.phy.UplinkLink` (``channel``, perfect CSI): SNR
+       uniform in ``snr_db_range`` per image, MSE, until the step counter reaches ``steps``.
+
+    Both stages run in :func:`psfl.semantic.train.train_codec` with one Adam optimizer whose rate
+    decays as a cosine from 1e-3 to 5 % over all ``steps`` (stage 1 included), so a budget of
+    ``steps`` costs the same with or without stage 1 (the ablation in RESULTS.md compares equal
+    budgets). Each stage checkpoints and resumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from psfl.errors import DataError
+
+__all__ = ["PUBLIC_SCALES", "PretrainPlan", "mu_source_hashes", "pretrain", "public_patches"]
+
+PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
+MAE_RATIO = 0.75
+MAE_PATCH = 4
+#: scikit-image files behind :data:`psfl.data.SKIMAGE_SOURCES` (the MUs' and the tests' data).
+SKIMAGE_FILES: dict[str, str] = {
+    "astronaut": "astronaut.png", "coffee": "coffee.png", "chelsea": "chelsea.png",
+    "rocket": "rocket.jpg", "hubble_deep_field": "hubble_deep_field.jpg",
+    "immunohistochemistry": "ihc.png", "retina": "retina.jpg",
+    "stereo_motorcycle": "motorcycle_left.png",
+}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def mu_source_hashes() -> dict[str, str]:
+    """SHA-256 of every scikit-image file the MUs and the test splits are cut from."""
+    import skimage.data
+
+    root = Path(skimage.data.__file__).parent
+    return {name: _sha256(root / f) for name, f in SKIMAGE_FILES.items()}
+
+
+def public_patches(folder: str | Path, patch_size: int = 32,
+                   scales: tuple[int, ...] = PUBLIC_SCALES) -> tuple[np.ndarray, list[dict]]:
+    """Training patches of the BS's public photographs.
+
+    Output
+    ------
+    images : np.ndarray, float32, [N, patch_size, patch_size, 3] in [0, 1]
+    sources : list of dict — per file: ``file, sha256, width, height, patches``.
+    """
+    from PIL import Image
+
+    from psfl.data import FLAT_STD, IMAGE_SUFFIXES, _patches, _read_image
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataError(f"public image folder {str(root)!r} does not exist; pass --images DIR "
+                        "with the BS's photographs (README: 'Shipped weights')")
+    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+    if not files:
+        raise DataError(f"no PNG/JPEG images in {str(root)!r}; add *.png or *.jpg files")
+    forbidden = {h: n for n, h in mu_source_hashes().items()}
+    mu_names = {Path(f).stem.lower() for f in SKIMAGE_FILES.values()} | set(SKIMAGE_FILES)
+    out, sources = [], []
+    for f in files:
+        digest = _sha256(f)
+        if digest in forbidden or f.stem.lower() in mu_names:
+            raise DataError(f"{str(f)!r} is the MUs' scikit-image photo "
+                            f"{forbidden.get(digest, f.stem)!r}; the BS's public images must not "
+                            "overlap the MUs' or the test data, so remove it from the folder")
+        img = _read_image(f)
+        cut = []
+        for side in scales:
+            scale = min(1.0, side / max(img.shape[:2]))
+            h, w = (max(patch_size, int(round(d * scale))) for d in img.shape[:2])
+            small = img if scale == 1.0 else np.asarray(
+                Image.fromarray((img * 255).round().astype(np.uint8)).resize(
+                    (w, h), Image.Resampling.LANCZOS), np.float32) / 255.0
+            if min(small.shape[:2]) < patch_size:
+                continue
+            cut += _patches(small, (0, small.shape[0], 0, small.shape[1]), patch_size,
+                            max(1, patch_size // 2))
+        patches = np.stack(cut).astype(np.float32) if cut else np.zeros((0, patch_size,
+                                                                       patch_size, 3), np.float32)
+        patches = patches[patches.reshape(len(patches), -1).std(axis=1) >= FLAT_STD]
+        out.append(patches)
+        sources.append({"file": str(f.relative_to(root)), "sha256": digest,
+                        "width": int(img.shape[1]), "height": int(img.shape[0]),
+                        "patches": len(patches)})
+    images = np.concatenate(out)
+    if not len(images):
+        raise DataError(f"the images in {str(root)!r} give no textured {patch_size}x{patch_size} "
+                        "patches; use larger photographs")
+    return images, sources
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainPlan:
+    """What :func:`pretrain` does.
+
+    Attributes
+    ----------
+    model : codec preset; channel : ``psfl.phy`` channel name of stage 2.
+    steps : total optimizer steps (both stages); mae_steps : steps of stage 1 (GSC only).
+    batch_size, learning_rate, snr_db_range, seed : the recipe.
+    """
+
+    model: str
+    channel: str
+    steps: int
+    mae_steps: int = 0
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    snr_db_range: tuple[float, float] = (0.0, 20.0)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mae_steps and self.model == "csc":
+            raise ValueError("the masked-patch stage is for GSC presets; use --mae-steps 0 "
+                             "with csc")
+        if not 0 <= self.mae_steps <= self.steps:
+            raise ValueError(f"--mae-steps {self.mae_steps} must be between 0 and --steps "
+                             f"{self.steps}")
+
+
+def _ideal_link(z: Any, snr_db: Any) -> tuple[Any, Any]:
+    import tensorflow as tf
+
+    return z, tf.fill(tf.shape(snr_db), tf.constant(1e-3, tf.float32))
+
+
+def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_dir: Path, *,
+             image_size: int = 32, k: int | None = None, log: Callable[[str], None] | None = None,
+             ) -> tuple[Any, list[dict[str, float]]]:
+    """Run both stages (resuming from ``checkpoint_dir``); returns the codec and its history."""
+    import keras
+
+    from psfl.semantic.models import build_codec
+    from psfl.semantic.train import CHECKPOINT_NAME, train_codec
+
+    codec = build_codec(plan.model, image_size, k=k)
+    schedule = keras.optimizers.schedules.CosineDecay(plan.learning_rate, max(1, plan.steps),
+                                                      alpha=0.05)
+    codec.compile(optimizer=keras.optimizers.Adam(schedule))
+    common = dict(batch_size=plan.batch_size, jit_compile=True, seed=plan.seed,
+                  checkpoint_every=500, log=log, log_every=100)
+    history: list[dict[str, float]] = []
+    mae_dir, chan_dir = checkpoint_dir / "mae", checkpoint_dir / "channel"
+    if plan.mae_steps and not (chan_dir / CHECKPOINT_NAME).is_file():
+        res = train_codec(codec, _ideal_link, images, steps=plan.mae_steps,
+                          snr_db_range=(30.0, 30.0), checkpoint_dir=mae_dir,
+                          mask_ratio=MAE_RATIO, mask_patch=MAE_PATCH, **common)
+        codec = res.codec
+        history += [{**h, "stage": "mae"} for h in res.history]
+    elif plan.mae_steps and (mae_dir / "history.json").is_file():
+        import json
+
+        history += [{**h, "stage": "mae"} for h in json.loads((mae_dir / "history.json")
+                                                               .read_text())]
+    res = train_codec(codec, link, images, steps=plan.steps, snr_db_range=plan.snr_db_range,
+                      checkpoint_dir=chan_dir, **common)
+    history += [{**h, "stage": "channel"} for h in res.history]
+    return res.codec, history

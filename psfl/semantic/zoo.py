@@ -1,0 +1,106 @@
+"""The shipped codec zoo: pretrained weights addressable as ``pretrained:NAME``.
+
+Files (``psfl/semantic/zoo/``): ``<model>-<channel>.npz`` holds the weights in float16 (halves
+the package; the PSNR change against float32 is recorded in the provenance), and
+``<model>-<channel>.json`` its provenance: sources (with SHA-256), steps, images seen, SNR range,
+seed, commit, wall time, machine, the command that reproduces it, and its PSNR/SSIM table over
+the real link beside the digital baseline. Both are written by ``psfl pretrain --export``.
+
+Names: ``pretrained:gsc-m`` picks the variant for the channel at hand (``awgn`` on AWGN, the
+fading variant ``rayleigh`` on every other channel); ``pretrained:gsc-m-awgn`` names it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export", "is_pretrained",
+           "load_pretrained", "provenance", "resolve"]
+
+PREFIX = "pretrained:"
+ZOO_DIR = Path(__file__).parent / "zoo"
+#: Channels the zoo is trained on: AWGN and one fading channel (the federation's default).
+ZOO_CHANNELS: tuple[str, ...] = ("awgn", "rayleigh")
+
+
+def is_pretrained(spec: Any) -> bool:
+    return isinstance(spec, str) and spec.startswith(PREFIX)
+
+
+def available(directory: Path = ZOO_DIR) -> list[str]:
+    """Names of the shipped files, e.g. ``["csc-awgn", "csc-rayleigh", …]``."""
+    return sorted(p.name[:-len(".npz")] for p in directory.glob("*.npz")
+                  if (directory / (p.name[:-len(".npz")] + ".json")).is_file())
+
+
+def resolve(spec: str, channel: str | None = None, directory: Path = ZOO_DIR) -> str:
+    """``pretrained:gsc-m`` (+ channel) or ``pretrained:gsc-m-awgn`` → ``"gsc-m-awgn"``."""
+    from psfl.semantic.config import MODEL_NAMES
+
+    name = spec[len(PREFIX):] if is_pretrained(spec) else spec
+    names = available(directory)
+    if name in MODEL_NAMES:
+        name = f"{name}-{'awgn' if channel in (None, 'awgn') else ZOO_CHANNELS[1]}"
+    if name not in names:
+        listing = ", ".join(PREFIX + n for n in names) or "none (the zoo folder is empty)"
+        raise ValueError(f"unknown pretrained codec {spec!r}; available: {listing} (or a model "
+                         f"name alone, {', '.join(PREFIX + m for m in MODEL_NAMES)}, which picks "
+                         "the variant for the channel)")
+    return name
+
+
+def provenance(name: str, directory: Path = ZOO_DIR) -> dict[str, Any]:
+    return json.loads((directory / f"{name}.json").read_text())
+
+
+def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | None = None,
+                    k: int | None = None, model: str | None = None,
+                    directory: Path = ZOO_DIR) -> Any:
+    """Build the preset of a shipped file and load its weights (float32).
+
+    A file that does not match the configuration (``image_size``, ``k``, ``model``) raises a
+    :class:`ValueError` naming the setting to change.
+    """
+    from psfl.semantic.models import build_codec
+
+    name = resolve(spec, channel, directory)
+    prov = provenance(name, directory)
+    wrong = []
+    if model is not None and prov["model"] != model:
+        wrong.append(f"it is a {prov['model']} (set semantic.model={prov['model']!r} or --model "
+                     f"{prov['model']})")
+    if image_size is not None and prov["image_size"] != image_size:
+        wrong.append(f"it takes {prov['image_size']}x{prov['image_size']} images (set "
+                     f"data.patch_size={prov['image_size']})")
+    if k is not None and prov["k"] != k:
+        wrong.append(f"it sends k={prov['k']} symbols per image, k/n={prov['k_over_n']:.4g} "
+                     f"(set semantic.k_over_n={prov['k_over_n']:.6g} and semantic.k=0)")
+    if wrong:
+        raise ValueError(f"pretrained codec {PREFIX}{name} does not match the configuration: "
+                         + "; ".join(wrong))
+    codec = build_codec(prov["model"], prov["image_size"], k=prov["k"])
+    with np.load(directory / f"{name}.npz") as data:
+        arrays = [data[f"w{i}"].astype(np.float32) for i in range(len(data.files))]
+    codec.set_weights(arrays)
+    return codec
+
+
+def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = ZOO_DIR) -> Path:
+    """Write ``<model>-<channel>.npz`` (float16 weights) and its provenance ``.json``."""
+    from psfl.results import atomic_write_bytes
+
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{codec.arch}-{channel}"
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{f"w{i}": w.astype(np.float16)
+                                for i, w in enumerate(codec.get_weights())})
+    atomic_write_bytes(directory / f"{name}.npz", buf.getvalue())
+    atomic_write_bytes(directory / f"{name}.json",
+                       (json.dumps(record, indent=1, sort_keys=False) + "\n").encode())
+    return directory / f"{name}.npz"

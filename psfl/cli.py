@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "hil": "psfl.commands.hil",
     "energy": "psfl.commands.energy",
     "pretrain": "psfl.commands.pretrain",
+    "study": "psfl.commands.study",
 }
 
 

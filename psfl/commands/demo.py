@@ -83,20 +83,25 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     import matplotlib.pyplot as plt
 
     from psfl.data import load_images
-    from psfl.federation.core import build_student, load_arrays
+    from psfl.federation.core import build_student, initial_weights, load_arrays
     from psfl.phy import UplinkLink
     from psfl.phy.digital import DigitalBaseline
     from psfl.semantic import build_codec
     from psfl.semantic.metrics import image_metrics, mean_metrics
     from psfl.semantic.train import evaluate_codec
+    from psfl.semantic.zoo import mcs_thresholds
 
     fed = config.federation
     _, test = load_images(config.data, seed=config.run.seed)
-    images = test.images[:fed.eval_images or len(test)]
+    images = test.cap(fed.eval_images, config.run.seed + 2).images
     link = UplinkLink(dataclasses.replace(config.phy, channel=fed.small_scale))
     student = build_student(config)
     student.set_weights(load_arrays(run.path / "checkpoint" / "global.npz"))
     codecs = {"global student (csc)": student}
+    if fed.init == "pretrained":
+        start = build_student(config)
+        start.set_weights(initial_weights(config))
+        codecs["pretrained student it started from"] = start
     mentor_file = run.path / "mu_state" / f"mu{mentor_mu}" / "mentor.weights.h5"
     if mentor_file.is_file():
         import json
@@ -106,7 +111,8 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
         mentor = build_codec(name, config.data.patch_size, k=student.k)
         mentor.load_weights(mentor_file)
         codecs[f"MU {mentor_mu} mentor ({name})"] = mentor
-    baseline = DigitalBaseline(student.k)
+    thresholds = mcs_thresholds(link, fed.small_scale, student.k, config.phy.csi, log=run.log)
+    baseline = DigitalBaseline(student.k, thresholds_db=thresholds)
     snrs = list(config.semantic.eval_snr_db)
     out = []
     for snr in progress(snrs, desc="link sweep", unit="SNR"):
@@ -121,8 +127,14 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     fig, ax = plt.subplots(figsize=(6, 4))
     for label in [*codecs, "digital"]:
         ax.plot(snrs, [r[f"{label} psnr"] for r in out], marker="o",
-                label=label if label != "digital" else "JPEG + LDPC + QAM")
-    ax.set_xlabel(f"SNR [dB] ({fed.small_scale}, {config.phy.csi} CSI)")
+                label=label if label != "digital" else
+                "JPEG + LDPC + QAM (" + ("AWGN MCS table" if thresholds is None else
+                                         f"MCS thresholds measured over {fed.small_scale}") + ")")
+    for r in out:
+        ax.annotate(f"{100 * r['digital success']:.0f} %", (r["snr_db"], r["digital psnr"]),
+                    textcoords="offset points", xytext=(0, -12), ha="center", fontsize=7)
+    ax.set_xlabel(f"SNR [dB] ({fed.small_scale}, {config.phy.csi} CSI); % = digital images "
+                  "delivered")
     ax.set_ylabel("PSNR [dB]")
     ax.set_title(f"k = {student.k} channel uses per 32x32 image")
     ax.grid(alpha=0.3)

@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uri", help="libiio URI of the Pluto, e.g. ip:192.168.2.1 or "
                                       "usb:1.2.5 (find it with `iio_info -s`)")
     parser.add_argument("--checkpoint", metavar="PATH",
-                        help="trained codec (.keras); without it a small codec is trained")
+                        help="trained codec (.keras) or a shipped one, pretrained:NAME (e.g. "
+                             "pretrained:csc, the AWGN variant; pretrained:csc-rayleigh); "
+                             "without it a small codec is trained")
     parser.add_argument("--steps", type=int, metavar="N",
                         help="training budget when no checkpoint is given (default "
                              "hil.train_steps; 0 = untrained)")
@@ -142,7 +144,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     # -- codec ------------------------------------------------------------------------------
     if hil.checkpoint:
-        codec = load_codec(hil.checkpoint, compile=False)
+        codec = load_codec(hil.checkpoint, compile=False)  # pretrained:NAME: the AWGN variant
         data_cfg = config.data
         if data_cfg.patch_size != codec.image_size[0]:
             data_cfg = config.replace("data", patch_size=codec.image_size[0]).data

@@ -33,10 +33,11 @@ HELP = ("Evaluate (or train, then evaluate) a semantic codec over a channel and 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="PATH",
-                        help="trained codec (.keras); without it a codec is trained first")
+                        help="trained codec (.keras) or a shipped one, pretrained:NAME (e.g. "
+                             "pretrained:gsc-m); without it and without --steps the shipped "
+                             "pretrained:<semantic.model> is used")
     parser.add_argument("--steps", type=int, metavar="N",
-                        help="training budget in steps when no checkpoint is given "
-                             "(default semantic.steps)")
+                        help="train a fresh codec for N steps instead of loading one")
     parser.add_argument("--model", help="codec preset (csc, gsc-s, gsc-m, gsc-l); with "
                                         "--checkpoint, the checkpoint must hold this preset")
     parser.add_argument("--channel", help="shortcut for --set phy.channel=NAME")
@@ -102,8 +103,21 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     seed = config.run.seed
 
     summary: dict[str, Any] = {"channel": phy.channel, "csi": phy.csi}
-    if args.checkpoint:
-        codec = load_codec(args.checkpoint, model=args.model, compile=False)
+    checkpoint = args.checkpoint
+    if not checkpoint and args.steps is None:
+        from psfl.semantic.zoo import PREFIX, resolve
+
+        checkpoint = PREFIX + resolve(args.model or sem.model, phy.channel)
+        run_dir.log(f"no --checkpoint or --steps: using the shipped {checkpoint} "
+                    "(train a fresh codec with --steps N)", echo=True)
+    if args.images:  # check the folder before any long work
+        from pathlib import Path
+
+        if not Path(args.images).is_dir():
+            raise ValueError(f"--images {args.images!r} is not a folder; give a folder of "
+                             "PNG/JPEG images")
+    if checkpoint:
+        codec = load_codec(checkpoint, model=args.model, compile=False, channel=phy.channel)
         size = codec.image_size
         data_cfg = config.data
         if data_cfg.patch_size != size[0]:
@@ -111,7 +125,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                         "checkpoint", echo=True)
             data_cfg = config.replace("data", patch_size=size[0]).data
         _, test = load_images(data_cfg, seed=seed)
-        summary.update(checkpoint=str(args.checkpoint), trained_steps=0)
+        summary.update(checkpoint=str(checkpoint), trained_steps=0)
     else:
         train, test = load_images(config.data, seed=seed)
         codec = build_codec(sem.model, image_size=config.data.patch_size, k=sem.k or None,
@@ -145,13 +159,17 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     baseline = None
     if sem.baseline and not args.no_baseline:
-        from psfl.phy.digital import DigitalBaseline, link_mcs_thresholds
+        from psfl.phy.digital import DigitalBaseline
+        from psfl.semantic.zoo import ZOO_DIR, mcs_thresholds
 
         thresholds = None
-        if sem.baseline_calibrate:
-            run_dir.log(f"measuring the digital baseline's MCS thresholds over {phy.channel}",
-                        echo=True)
-            thresholds = link_mcs_thresholds(link, codec.k)
+        cached = (ZOO_DIR / f"mcs-{phy.channel}-{phy.csi}-k{codec.k}.json").is_file()
+        if sem.baseline_calibrate or cached:
+            thresholds = mcs_thresholds(link, phy.channel, codec.k, phy.csi,
+                                        log=lambda m: run_dir.log(m, echo=True))
+        if thresholds is not None:
+            run_dir.log(f"digital baseline: MCS thresholds measured over {phy.channel} "
+                        f"({'cached' if cached else 'now'})", echo=True)
             summary["baseline_thresholds_db"] = thresholds
         baseline = DigitalBaseline(codec.k, thresholds_db=thresholds,
                                    margin_db=sem.baseline_margin_db)

@@ -6,7 +6,7 @@ evaluates and exports). After training the codec is evaluated over the real link
 (``phy.channel`` = ``--channel``, perfect CSI) on the held-back test split of the embedded data
 — data the codec never saw — beside the digital baseline at the same channel uses (AWGN MCS table
 on AWGN; on a fading channel MCS thresholds measured over that channel, cached next to the zoo
-as ``mcs-<channel>-k<k>.json`` so they are measured once).
+as ``mcs-<channel>-perfect-k<k>.json`` so they are measured once).
 
 ``--export DIR`` (e.g. ``psfl/semantic/zoo``) writes ``<model>-<channel>.npz`` and its
 provenance ``.json`` (:mod:`psfl.semantic.zoo`). Writes ``training.csv``, ``table.csv``,
@@ -16,7 +16,6 @@ provenance ``.json`` (:mod:`psfl.semantic.zoo`). Writes ``training.csv``, ``tabl
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import subprocess
 import sys
@@ -77,28 +76,6 @@ def _commit() -> str:
         return "unknown"
 
 
-def baseline_thresholds(link: Any, channel: str, k: int, cache_dir: Path,
-                        log: Any = None) -> dict[int, float] | None:
-    """MCS thresholds for the baseline: ``None`` (AWGN table) on AWGN, measured (and cached in
-    ``cache_dir``) on any other channel."""
-    if channel == "awgn":
-        return None
-    from psfl.phy.digital import link_mcs_thresholds
-
-    cache = cache_dir / f"mcs-{channel}-k{k}.json"
-    if cache.is_file():
-        return {int(m): float(v) for m, v in json.loads(cache.read_text()).items()}
-    if log:
-        log(f"measuring the digital baseline's MCS thresholds over {channel} (a few minutes, once)")
-    thresholds = link_mcs_thresholds(link, k)
-    from psfl.results import atomic_write_bytes
-
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(cache, json.dumps({str(m): v for m, v in thresholds.items()},
-                                         indent=1).encode())
-    return thresholds
-
-
 def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
                thresholds: dict[int, float] | None, with_baseline: bool = True
                ) -> list[dict[str, Any]]:
@@ -109,8 +86,8 @@ def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
 
     baseline = DigitalBaseline(codec.k, thresholds_db=thresholds) if with_baseline else None
     rows = []
-    for snr in snrs:
-        res = evaluate_codec(codec, link, images, [snr], jit_compile=True)[0]
+    for snr, res in zip(snrs, evaluate_codec(codec, link, images, snrs, jit_compile=True),
+                        strict=True):
         row: dict[str, Any] = {"snr_db": snr, "psnr": round(res["psnr"], 3),
                                "ssim": round(res["ssim"], 4)}
         if baseline is not None:
@@ -170,10 +147,10 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     if args.no_eval:
         return summary
 
-    from psfl.semantic.zoo import ZOO_DIR
+    from psfl.semantic.zoo import ZOO_DIR, mcs_thresholds
 
     cache = Path(args.export) if args.export else ZOO_DIR
-    thresholds = baseline_thresholds(link, args.channel, k, cache, log=run_dir.log)
+    thresholds = mcs_thresholds(link, args.channel, k, "perfect", cache, log=run_dir.log)
     test = evaluation_images(config.data.patch_size)
     snrs = list(sem.eval_snr_db)
     table = link_table(codec, link, test, snrs, thresholds)

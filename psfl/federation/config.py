@@ -18,6 +18,10 @@ AGGREGATORS: tuple[str, ...] = ("weighted", "median", "trimmed-mean", "krum")
 @dataclasses.dataclass(frozen=True)
 class FederationConfig:
     strategy: str = option("psfl", help="Training strategy.", choices=STRATEGIES)
+    init: str = option(
+        "pretrained", help="Where the BS's student and the MUs' mentors start: the shipped "
+        "zoo weights for federation.small_scale (pretrained:<preset>) or a fresh "
+        "initialization (scratch).", choices=("pretrained", "scratch"))
     rounds: int = option(5, help="Federated rounds.", lo=1, hi=100000)
     local_steps: int = option(20, help="Student (CSC) training steps per MU and round.", lo=0)
     mentor_steps: int = option(20, help="Mentor (GSC) training steps per MU and round (PLD).",

@@ -44,8 +44,8 @@ from psfl.federation.mentor import select_mentor
 from psfl.federation.population import MobileUser, make_population
 from psfl.phy import compute_energy_j, dbm_to_w, model_transfer_energy_j, shannon_rate
 
-__all__ = ["BaseStation", "MobileUserClient", "build_student", "load_arrays", "run_loop",
-           "strategy_flags"]
+__all__ = ["BaseStation", "MobileUserClient", "build_student", "initial_weights", "load_arrays",
+           "run_loop", "strategy_flags"]
 
 Payload = tuple[list[np.ndarray] | None, dict[str, Any]]
 
@@ -79,6 +79,27 @@ def build_student(config: Config):
 
     sem = config.semantic
     return build_codec("csc", config.data.patch_size, k=sem.k or None, k_over_n=sem.k_over_n)
+
+
+def initial_weights(config: Config, preset: str = "csc") -> list[np.ndarray]:
+    """Starting weights of ``preset`` under ``federation.init``: the shipped zoo file for the
+    federation's small-scale channel (``pretrained:<preset>``), or a fresh initialization."""
+    from psfl.semantic import build_codec
+
+    sem = config.semantic
+    if config.federation.init == "scratch":
+        return build_codec(preset, config.data.patch_size, k=sem.k or None,
+                           k_over_n=sem.k_over_n).get_weights()
+    from psfl.semantic.power import k_from_ratio
+    from psfl.semantic.zoo import PREFIX, load_pretrained
+
+    k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
+    try:
+        codec = load_pretrained(PREFIX + preset, config.federation.small_scale,
+                                image_size=config.data.patch_size, k=k)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or set federation.init=scratch") from None
+    return codec.get_weights()
 
 
 def _atomic_json(path: Path, data: Any) -> None:
@@ -119,6 +140,7 @@ class _SharedModels:
         self.link = UplinkLink(dataclasses.replace(config.phy,
                                                    channel=config.federation.small_scale))
         self.student = build_student(config)
+        self.initial_student = initial_weights(config)
         self.evaluator = Evaluator(self.student, self.link)
         self._mentors: dict[str, Any] = {}
         self._initial: dict[str, list[np.ndarray]] = {}
@@ -156,13 +178,22 @@ class _SharedModels:
 
             self._mentors[name] = build_codec(name, self.config.data.patch_size,
                                               k=self.student.k)
-            self._initial[name] = self._mentors[name].get_weights()
+            self._initial[name] = initial_weights(self.config, name)
         return self._mentors[name]
 
     def initial_mentor_weights(self, name: str) -> list[np.ndarray]:
-        """The preset's freshly initialized weights (every MU's mentor starts from them)."""
+        """The preset's starting weights (every MU's mentor starts from them)."""
         self.mentor(name)
         return self._initial[name]
+
+    def mentor_evaluator(self, name: str):
+        """The compiled evaluation of the mentor preset ``name`` (one per preset)."""
+        key = ("mentor-eval", name, "")
+        if key not in self._trainers:
+            from psfl.federation.local import Evaluator
+
+            self._trainers[key] = Evaluator(self.mentor(name), self.link)
+        return self._trainers[key]
 
     def trainer(self, which: str, objective: str = "mse", mentor_name: str = ""):
         """The compiled trainer of the mentor (``which="mentor"``) or of the student with the
@@ -269,6 +300,8 @@ class MobileUserClient:
             self.student.set_weights(arrays)
         elif (self.state / "student.weights.h5").is_file():
             self.student.load_weights(self.state / "student.weights.h5")
+        else:  # a local-only MU's first round: not the weights another MU left in the model
+            self.student.set_weights(self.shared.initial_student)
 
     def evaluate(self, arrays: list[np.ndarray] | None, cfg: dict[str, Any]) -> dict[str, float]:
         """Quality of the received model at this MU's SNR, own and global test split."""
@@ -302,6 +335,11 @@ class MobileUserClient:
                                    batch_size=sem.batch_size, snr_db=snr, seed=seed)
             self._save(mentor, "mentor", rnd)
             flops += 3.0 * mentor.cost()["flops"] * m["images"]
+            # A teacher helps only if it is better than the student it teaches: measured on the
+            # MU's own test images at this round's SNR, against the student as received.
+            teacher = self.shared.mentor_evaluator(name)(self.own_test, snr)
+            metrics.update(mentor_psnr=teacher["psnr"],
+                           mentor_gain_db=teacher["psnr"] - metrics["received_own_psnr"])
             metrics.update(mentor=self.mentor_choice["name"],
                            mentor_fits=int(self.mentor_choice["fits"]),
                            mentor_loss_first=m["loss_first"], mentor_loss_last=m["loss_last"])
@@ -347,7 +385,7 @@ class BaseStation:
         self.flags = strategy_flags(self.fed.strategy)
         self.ckpt = Path(out_dir) / "checkpoint"
         self.ckpt.mkdir(parents=True, exist_ok=True)
-        self.dense = build_student(config).get_weights()
+        self.dense = initial_weights(config)
         self.population: list[MobileUser] = []
         self.mu_rows: list[dict[str, Any]] = []
         self.round_rows: list[dict[str, Any]] = []
@@ -467,6 +505,11 @@ class BaseStation:
                                    byzantine=fed.krum_byzantine)
         elif self.flags.aggregate:
             self.log(f"round {rnd}: no valid update; the global model is unchanged")
+        gains = [f"MU {r['mu']} {r['mentor']} {r['mentor_gain_db']:+.2f}" for r in rows
+                 if "mentor_gain_db" in r]
+        if gains:
+            self.log(f"round {rnd}: mentor PSNR minus the received student's on each MU's own "
+                     f"test images [dB]: {', '.join(gains)}")
         summary = self._round_summary(rnd, rows, len(accepted))
         summary["round_s"] = time.perf_counter() - self._round_started
         self.mu_rows.extend(rows)
@@ -507,7 +550,9 @@ class BaseStation:
                 "failed": sum(r["status"].startswith("failed") for r in rows),
                 "received_global_psnr": mean("received_global_psnr"),
                 "received_own_psnr": mean("received_own_psnr"),
-                "personal_psnr": mean("personal_psnr"), "mean_prune_ratio": mean("prune_ratio"),
+                "personal_psnr": mean("personal_psnr"), "personal_ssim": mean("personal_ssim"),
+                "mean_prune_ratio": mean("prune_ratio"),
+                "mentor_gain_db": mean("mentor_gain_db"),
                 "bits_down": total("bits_down"), "bits_up": total("bits_up"),
                 "comm_energy_j": total("energy_down_j") + total("energy_up_j"),
                 "mu_comm_energy_j": total("energy_up_j"),

@@ -25,6 +25,7 @@ def summarize(bs: BaseStation) -> dict[str, Any]:
         "final_own_psnr": float(np.mean([r["own_psnr"] for r in final])) if final else None,
         "final_global_ssim": float(np.mean([r["global_ssim"] for r in final])) if final else None,
         "personal_psnr_last_round": rows[-1]["personal_psnr"] if rows else None,
+        "personal_ssim_last_round": rows[-1].get("personal_ssim") if rows else None,
         "bits_down": total("bits_down"), "bits_up": total("bits_up"),
         "comm_energy_j": total("comm_energy_j"), "mu_comm_energy_j": total("mu_comm_energy_j"),
         "compute_energy_j": total("compute_energy_j"),

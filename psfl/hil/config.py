@@ -83,7 +83,8 @@ class HilConfig:
                             choices=("none", "exp"))
     delay_spread_s: float = option(300e-9, help="RMS delay spread of the 'exp' multipath "
                                    "[s].", lo=0.0, hi=5e-6)
-    checkpoint: str = option("", help="Trained codec (.keras); empty trains a small one.")
+    checkpoint: str = option("", help="Trained codec (.keras) or pretrained:NAME (shipped zoo); "
+                             "empty trains a small one.")
     model: str = option("csc", help="Codec preset when training here.",
                         choices=("csc", "gsc-s", "gsc-m", "gsc-l"))
     train_steps: int = option(200, help="Training budget [steps] when no checkpoint is given.",

@@ -55,7 +55,8 @@ class SemanticConfig:
         lo=0.0, hi=40.0)
     baseline_calibrate: bool = option(
         False, help="Measure the baseline's 10 %-BLER MCS thresholds over the configured channel "
-        "before the sweep (a few minutes) instead of using the AWGN table.")
+        "before the sweep (a few minutes, then cached) instead of using the AWGN table; "
+        "thresholds already cached for the channel (the zoo ships Rayleigh's) are always used.")
 
 
 register_section("semantic", SemanticConfig)

@@ -55,19 +55,28 @@ def build_codec(name: str, image_size: int | tuple[int, int] = 32, k: int | None
 
 def load_codec(path: str | Path, *, model: str | None = None,
                image_size: int | tuple[int, int] | None = None, k: int | None = None,
-               compile: bool = True) -> SemanticCodec:
-    """Load a codec saved with ``model.save("….keras")`` and check it is the one expected.
+               compile: bool = True, channel: str | None = None) -> SemanticCodec:
+    """Load a codec saved with ``model.save("….keras")``, or a shipped one, and check it is the
+    one expected.
 
     Parameters
     ----------
     path : str or Path
-        ``.keras`` file.
+        ``.keras`` file, or a shipped codec ``pretrained:NAME`` (:mod:`psfl.semantic.zoo`;
+        ``pretrained:gsc-m`` picks the variant for ``channel``).
     model, image_size, k
         When given, the checkpoint must hold this preset / image size / symbol count; otherwise
         a :class:`ValueError` says what the checkpoint holds and how to proceed.
     compile : bool
         Restore the optimizer state (needed to resume training).
+    channel : str or None
+        The channel the codec will be used on (chooses a shipped codec's variant).
     """
+    from psfl.semantic import zoo
+
+    if zoo.is_pretrained(path):
+        size = image_size if image_size is None or isinstance(image_size, int) else image_size[0]
+        return zoo.load_pretrained(str(path), channel, image_size=size, k=k, model=model)
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"checkpoint {str(p)!r} not found; pass a .keras file written by "

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export", "is_pretrained",
-           "load_pretrained", "provenance", "resolve"]
+           "load_pretrained", "mcs_thresholds", "provenance", "resolve"]
 
 PREFIX = "pretrained:"
 ZOO_DIR = Path(__file__).parent / "zoo"
@@ -87,6 +87,33 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
         arrays = [data[f"w{i}"].astype(np.float32) for i in range(len(data.files))]
     codec.set_weights(arrays)
     return codec
+
+
+def mcs_thresholds(link: Any, channel: str, k: int, csi: str = "perfect",
+                   directory: Path = ZOO_DIR, log: Any = None) -> dict[int, float] | None:
+    """MCS thresholds of the digital baseline on ``channel``: ``None`` (the AWGN table) on AWGN;
+    on any other channel the 10 %-BLER thresholds measured over ``link``
+    (:func:`psfl.phy.digital.link_mcs_thresholds`), cached as ``mcs-<channel>-<csi>-k<k>.json`` in
+    ``directory`` so they are measured once (the zoo ships them for its fading channel)."""
+    if channel == "awgn":
+        return None
+    cache = directory / f"mcs-{channel}-{csi}-k{k}.json"
+    if cache.is_file():
+        return {int(m): float(v) for m, v in json.loads(cache.read_text()).items()}
+    from psfl.phy.digital import link_mcs_thresholds
+    from psfl.results import atomic_write_bytes
+
+    if log:
+        log(f"measuring the digital baseline's MCS thresholds over {channel} (a few minutes, "
+            f"once; cached in {cache})")
+    thresholds = link_mcs_thresholds(link, k)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(cache, json.dumps({str(m): v for m, v in thresholds.items()},
+                                             indent=1).encode())
+    except OSError:  # a read-only installation: measure again next time
+        pass
+    return thresholds
 
 
 def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = ZOO_DIR) -> Path:

@@ -1,0 +1,54 @@
+"""The study's statistics on numbers checked by hand, and its command's bad input."""
+
+import math
+
+import pytest
+
+from psfl.federation.study import energy_to_reach, finding, mean_ci, paired_ci, summarize_runs
+
+
+def test_mean_ci_student_t_by_hand():
+    ci = mean_ci([1.0, 2.0, 3.0])
+    # s = 1, t_{0.975, 2} = 4.302653; half = 4.302653 / sqrt(3)
+    assert ci["mean"] == 2.0 and ci["n"] == 3
+    assert ci["half"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert ci["lo"] == pytest.approx(2.0 - ci["half"]) and ci["hi"] == pytest.approx(2 + ci["half"])
+    ci = mean_ci([10.0, 12.0, 14.0, 16.0])  # s = 2.5820, t_{0.975, 3} = 3.182446
+    assert ci["half"] == pytest.approx(3.182446 * 2.5819889 / 2, rel=1e-6)
+    one = mean_ci([5.0])
+    assert one["mean"] == 5.0 and math.isnan(one["half"])
+    assert mean_ci([None, float("nan")])["n"] == 0
+
+
+def test_paired_ci_uses_common_seeds_only():
+    ci = paired_ci({0: 3.0, 1: 5.0, 2: 4.0, 7: 100.0}, {0: 1.0, 1: 2.0, 2: 3.0})
+    assert ci["n"] == 3 and ci["mean"] == pytest.approx(2.0)  # differences 2, 3, 1
+
+
+def test_energy_to_reach_and_verdicts():
+    assert energy_to_reach([20, 23, 25], [1.0, 2.0, 3.0], 23.0) == 2.0
+    assert energy_to_reach([20, 21, 22], [1.0, 2.0, 3.0], 23.0) == 3.0  # never: the total
+    assert finding({"lo": 0.1, "hi": 0.5, "half": 0.2}, +1) == "confirmed"
+    assert finding({"lo": -0.1, "hi": 0.5, "half": 0.3}, +1) == "not confirmed"
+    assert finding({"lo": -0.5, "hi": -0.1, "half": 0.2}, +1) == "contradicted"
+    assert finding({"lo": -0.5, "hi": -0.1, "half": 0.2}, -1) == "confirmed"
+    assert finding({"lo": 1, "hi": 1, "half": float("nan")}, +1).startswith("not confirmed")
+
+
+def test_summarize_runs_table():
+    runs = {("a", s): {"final_global_psnr": v, "bits": 10.0} for s, v in enumerate([1.0, 2, 3])}
+    runs[("b", 0)] = {"final_global_psnr": 7.0}
+    rows = summarize_runs(runs)
+    assert [r["strategy"] for r in rows] == ["a", "b"]
+    assert rows[0]["final_global_psnr"] == 2.0 and rows[0]["seeds"] == 3
+    assert rows[0]["final_global_psnr_ci95"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert math.isnan(rows[1]["final_global_psnr_ci95"]) and math.isnan(rows[1]["bits"])
+
+
+def test_study_bad_input(tmp_path, capsys):
+    from psfl.cli import main
+
+    assert main(["study", "--out", str(tmp_path / "a"), "--strategies", "psfl,fedsgd"]) == 2
+    assert "unknown fedsgd" in capsys.readouterr().err
+    assert main(["study", "--out", str(tmp_path / "b"), "--seeds", "0"]) == 2
+    assert "--seeds 0" in capsys.readouterr().err

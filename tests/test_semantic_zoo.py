@@ -1,0 +1,161 @@
+"""The shipped codec zoo: every file loads and has learned; its sources are disjoint from the MUs'
+and the test data; names and mismatches give clear errors; psfl pretrain reproduces a file."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from psfl.semantic import zoo
+from psfl.semantic.config import MODEL_NAMES
+
+NAMES = zoo.available()
+
+
+def test_zoo_is_complete_and_small():
+    expected = {f"{m}-{c}" for m in MODEL_NAMES for c in zoo.ZOO_CHANNELS}
+    assert set(NAMES) == expected
+    total = sum(p.stat().st_size for p in zoo.ZOO_DIR.iterdir())
+    assert total <= 25e6, f"zoo is {total / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_provenance_is_complete(name):
+    prov = zoo.provenance(name)
+    for key in ("sources", "steps", "images_seen", "snr_db_range", "seed", "commit",
+                "train_wall_s", "machine", "command", "table"):
+        assert key in prov, key
+    assert prov["images_seen"] == prov["steps"] * prov["batch_size"]
+    snrs = [r["snr_db"] for r in prov["table"]]
+    assert snrs == sorted(snrs) and len(snrs) >= 3
+    for row in prov["table"]:
+        assert {"psnr", "ssim", "digital_psnr", "digital_delivered"} <= set(row)
+    assert abs(prov["float16_psnr_change_db_at_10db"]) < 0.1
+
+
+def test_sources_are_disjoint_from_mu_and_test_data(tmp_path):
+    from psfl.errors import DataError
+    from psfl.semantic.pretrain import SKIMAGE_FILES, mu_source_hashes, public_patches
+
+    mu = mu_source_hashes()
+    assert len(set(mu.values())) == len(SKIMAGE_FILES)
+    mu_files = {f.lower() for f in SKIMAGE_FILES.values()}
+    for name in NAMES:
+        files = zoo.provenance(name)["sources"]["files"]
+        assert files
+        assert not {f["sha256"] for f in files} & set(mu.values()), name
+        assert not {f["file"].lower() for f in files} & mu_files, name
+    # and the loader refuses an MU photo slipped into the public folder, even renamed
+    import skimage.data
+    from pathlib import Path
+
+    src = Path(skimage.data.__file__).parent / "coffee.png"
+    (tmp_path / "pub").mkdir()
+    shutil.copy(src, tmp_path / "pub" / "holiday.png")
+    with pytest.raises(DataError, match="coffee"):
+        public_patches(tmp_path / "pub")
+
+
+def test_names_resolve_by_channel_and_errors_list_the_zoo():
+    assert zoo.resolve("pretrained:gsc-m", "awgn") == "gsc-m-awgn"
+    assert zoo.resolve("pretrained:gsc-m", "tdl-c") == "gsc-m-rayleigh"
+    assert zoo.resolve("pretrained:csc-rayleigh", "awgn") == "csc-rayleigh"
+    with pytest.raises(ValueError, match="available: pretrained:csc-awgn"):
+        zoo.resolve("pretrained:resnet")
+    with pytest.raises(ValueError, match="data.patch_size=32"):
+        zoo.load_pretrained("pretrained:csc", "awgn", image_size=16)
+    with pytest.raises(ValueError, match="semantic.k_over_n"):
+        zoo.load_pretrained("pretrained:csc", "awgn", k=256)
+
+
+def test_cli_bad_pretrained_name(tmp_path, capsys):
+    from psfl.cli import main
+
+    assert main(["link", "--out", str(tmp_path), "--checkpoint", "pretrained:gsc-xl"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown pretrained codec" in err and "pretrained:gsc-m-awgn" in err
+    assert (tmp_path / "config.toml").is_file()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    from psfl.data import load_skimage
+
+    _, test = load_skimage(32)
+    return test.images[np.linspace(0, len(test) - 1, 24).astype(int)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_file_beats_a_fresh_codec_over_the_real_link(name, batch):
+    from psfl.phy import PhyConfig, UplinkLink
+    from psfl.semantic import build_codec, evaluate_codec
+
+    prov = zoo.provenance(name)
+    link = UplinkLink(PhyConfig(channel=prov["channel"]))
+    trained = zoo.load_pretrained("pretrained:" + name)
+    fresh = build_codec(prov["model"], 32, k=prov["k"])
+    got = evaluate_codec(trained, link, batch, [10.0])[0]["psnr"]
+    base = evaluate_codec(fresh, link, batch, [10.0])[0]["psnr"]
+    assert got >= base + 5.0, (name, got, base)
+
+
+def test_pretrain_command_trains_exports_and_resumes(tmp_path):
+    """A tiny gsc-s: masked-patch then channel stage, export, load back; resume trains nothing."""
+    from PIL import Image
+
+    from psfl.cli import main
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "pub").mkdir()
+    for i in range(2):  # smooth random textures: nothing flat, nothing from scikit-image
+        base = rng.random((12, 16, 3))
+        img = np.kron(base, np.ones((8, 8, 1))) * 0.7 + 0.3 * rng.random((96, 128, 3))
+        Image.fromarray((img * 255).astype(np.uint8)).save(tmp_path / "pub" / f"p{i}.png")
+    out, export = tmp_path / "run", tmp_path / "zoo"
+    argv = ["pretrain", "--model", "gsc-s", "--channel", "awgn", "--images", str(tmp_path / "pub"),
+            "--steps", "4", "--mae-steps", "2", "--out", str(out), "--export", str(export),
+            "--set", "semantic.eval_snr_db=[0,20]", "--set", "semantic.batch_size=4"]
+    assert main(argv) == 0
+    hist = [r for r in json.loads((out / "summary.json").read_text())["table"]]
+    assert [r["snr_db"] for r in hist] == [0.0, 20.0]
+    prov = json.loads((export / "gsc-s-awgn.json").read_text())
+    assert prov["steps"] == 4 and prov["mae_steps"] == 2 and prov["images_seen"] == 16
+    assert {f["file"] for f in prov["sources"]["files"]} == {"p0.png", "p1.png"}
+    codec = zoo.load_pretrained("pretrained:gsc-s-awgn", directory=export)
+    ref = np.load(export / "gsc-s-awgn.npz")
+    assert np.allclose(codec.get_weights()[0], ref["w0"].astype(np.float32))
+    # the two stages checkpointed; running again resumes at the end (no further steps)
+    assert (out / "checkpoints" / "mae" / "codec.keras").is_file()
+    assert (out / "checkpoints" / "channel" / "codec.keras").is_file()
+    assert main(argv + ["--no-eval"]) == 0
+    steps = [r["step"] for r in json.loads((out / "checkpoints" / "channel" / "history.json")
+                                           .read_text())]
+    assert steps[-1] == 4
+
+
+def test_pretrain_bad_input(tmp_path, capsys):
+    from psfl.cli import main
+
+    base = ["pretrain", "--model", "csc", "--channel", "awgn", "--steps", "3"]
+    assert main(base + ["--images", str(tmp_path / "none"), "--out", str(tmp_path / "a")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "pub").mkdir()
+    assert main(base + ["--images", str(tmp_path / "pub"), "--mae-steps", "1",
+                        "--out", str(tmp_path / "b")]) == 2
+    assert "masked-patch stage is for GSC" in capsys.readouterr().err
+    assert main(["pretrain", "--model", "csc", "--channel", "tdl-z", "--steps", "3", "--images",
+                 str(tmp_path / "pub"), "--out", str(tmp_path / "c")]) == 2
+    assert "unknown channel" in capsys.readouterr().err
+
+
+def test_patch_mask_masks_whole_patches_at_the_ratio():
+    from psfl.semantic.train import patch_mask
+
+    m = patch_mask(np.random.default_rng(1), 3, (32, 32), 4, 0.75)
+    assert m.shape == (3, 32, 32, 1)
+    blocks = m[..., 0].reshape(3, 8, 4, 8, 4)
+    assert np.all(blocks.min(axis=(2, 4)) == blocks.max(axis=(2, 4)))  # constant per patch
+    assert np.all(blocks[:, :, 0, :, 0].reshape(3, -1).sum(axis=1) == 16)  # 25 % of 64 kept
+    with pytest.raises(ValueError, match="does not divide"):
+        patch_mask(np.random.default_rng(0), 1, (30, 30), 4, 0.5)

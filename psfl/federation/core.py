@@ -200,15 +200,15 @@ class _SharedModels:
         given objective (``"mse"``, ``"prox"``, or ``"pld"`` with ``mentor_name``)."""
         key = (which, objective, mentor_name)
         if key not in self._trainers:
-            from psfl.federation.local import LocalTrainer
+            from psfl.federation.local import local_trainer
 
             fed, lr = self.config.federation, self.config.semantic.learning_rate
             if which == "mentor":
-                t = LocalTrainer(self.mentor(mentor_name), self.link, learning_rate=lr)
+                t = local_trainer(self.mentor(mentor_name), self.link, learning_rate=lr)
             else:
-                t = LocalTrainer(self.student, self.link, learning_rate=lr, objective=objective,
-                                 mentor=self.mentor(mentor_name) if objective == "pld" else None,
-                                 distill_lambda=fed.distill_lambda, proximal_mu=fed.proximal_mu)
+                t = local_trainer(self.student, self.link, learning_rate=lr, objective=objective,
+                                  mentor=self.mentor(mentor_name) if objective == "pld" else None,
+                                  distill_lambda=fed.distill_lambda, proximal_mu=fed.proximal_mu)
             self._trainers[key] = t
         return self._trainers[key]
 
@@ -314,6 +314,8 @@ class MobileUserClient:
 
     def train(self, arrays: list[np.ndarray] | None, cfg: dict[str, Any]) -> Payload:
         """The local step of one round (module docstring, step 2)."""
+        from psfl.federation.local import local_fit
+
         conf, fed, sem = self.config, self.config.federation, self.config.semantic
         rnd, snr = int(cfg["round"]), float(cfg["snr_db"])
         seed = conf.run.seed * 100_003 + self.mu * 1009 + rnd
@@ -331,8 +333,8 @@ class MobileUserClient:
         if mentor is not None:
             mentor_trainer = self.shared.trainer("mentor", mentor_name=name)
             mentor_trainer.reset_optimizer()
-            m = mentor_trainer.fit(self.images, steps=fed.mentor_steps,
-                                   batch_size=sem.batch_size, snr_db=snr, seed=seed)
+            m = local_fit(mentor_trainer, self.images, steps=fed.mentor_steps,
+                          batch_size=sem.batch_size, snr_db=snr, seed=seed)
             self._save(mentor, "mentor", rnd)
             flops += 3.0 * mentor.cost()["flops"] * m["images"]
             # A teacher helps only if it is better than the student it teaches: measured on the
@@ -344,8 +346,8 @@ class MobileUserClient:
                            mentor_fits=int(self.mentor_choice["fits"]),
                            mentor_loss_first=m["loss_first"], mentor_loss_last=m["loss_last"])
         student_trainer.reset_optimizer()
-        s = student_trainer.fit(self.images, steps=fed.local_steps, batch_size=sem.batch_size,
-                                snr_db=snr, seed=seed + 1, masks=masks)
+        s = local_fit(student_trainer, self.images, steps=fed.local_steps,
+                      batch_size=sem.batch_size, snr_db=snr, seed=seed + 1, masks=masks)
         flops += 3.0 * self.student.cost()["flops"] * s["images"]
         if mentor is not None:
             flops += mentor.cost()["flops"] * s["images"]  # the teacher's forward pass

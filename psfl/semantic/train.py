@@ -1,4 +1,12 @@
-"""End-to-end training and evaluation of a codec through the link.
+"""End-to-end training and evaluation of a codec through the link: psfl's one trainer.
+
+:class:`Trainer` holds the one compiled training step that every use runs — pretraining
+(``psfl pretrain``, masked-patch and channel stages), ``psfl link``/``psfl hil`` training, and an
+MU's local training of its mentor and of the shared student (MSE, FedProx, PLD, under AGP masks):
+a pluggable objective ``loss(x, x_hat, x_teacher)``, an optional teacher, an optional proximal
+term, masks re-applied after every step, and the per-step batch/SNR/mask draw. :func:`train_codec`
+wraps it with history, evaluation, checkpoints and resume. (The accelerator stand-in,
+:mod:`psfl.semantic.surrogate`, keeps Keras's own ``fit``: it must run without TensorFlow.)
 
 Training minimizes the MSE between the images and their reconstructions after
 ``encode → link → decode``, where the link is :class:`psfl.phy.UplinkLink` (any channel, perfect or
@@ -29,8 +37,8 @@ import tensorflow as tf
 from psfl.semantic.codec import SemanticCodec, check_images
 from psfl.semantic.metrics import image_metrics, mean_metrics
 
-__all__ = ["CHECKPOINT_NAME", "TrainResult", "evaluate_codec", "patch_mask", "train_codec",
-           "transmit"]
+__all__ = ["CHECKPOINT_NAME", "TrainResult", "Trainer", "evaluate_codec", "mse_loss", "patch_mask",
+           "train_codec", "transmit"]
 
 LinkFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 CHECKPOINT_NAME = "codec.keras"
@@ -55,6 +63,139 @@ def transmit(codec: SemanticCodec, link: LinkFn, images: Any, snr_db: Any,
     z = codec.encode(x, snr, training=training)
     y, no_eff = link(z, snr)
     return codec.decode(y, no_eff, training=training)
+
+
+def mse_loss(x: tf.Tensor, x_hat: tf.Tensor, x_teacher: tf.Tensor | None = None) -> tf.Tensor:
+    """The reconstruction objective: ``MSE(x, x̂)`` (``x_teacher`` unused)."""
+    return tf.reduce_mean(tf.square(x - x_hat))
+
+
+def _masks_by_variable(model: keras.Model, masks: Sequence[np.ndarray] | None
+                       ) -> dict[int, tf.Tensor]:
+    """Map ``id(variable)`` → mask for the masks given in ``get_weights()`` order."""
+    if masks is None:
+        return {}
+    weights = model.weights
+    if len(masks) != len(weights):
+        raise ValueError(f"{len(masks)} masks for a model with {len(weights)} weight tensors")
+    return {id(v): tf.constant(m, dtype=v.dtype) for v, m in zip(weights, masks, strict=True)}
+
+
+class Trainer:
+    """The compiled training step of a codec over a link, traced once and reused.
+
+    Parameters
+    ----------
+    codec : SemanticCodec
+        The model trained (in place).
+    link : callable
+        ``link(x, snr_db) -> (y, no_eff)``.
+    optimizer : keras.optimizers.Optimizer
+        Its ``iterations`` is the step counter.
+    loss : callable
+        ``loss(x, x_hat, x_teacher) -> scalar``; :func:`mse_loss` by default
+        (``psfl.federation.distill.pld_loss`` for PLD).
+    teacher : SemanticCodec or None
+        Its reconstruction of the batch (through the same link, no gradient) is ``x_teacher``.
+    proximal_mu : float
+        Adds ``μ/2·‖w − w_anchor‖²`` (FedProx); the anchor is set by :meth:`anchor`.
+    jit_compile : bool
+        Compile the step with XLA.
+
+    Input (``step``)
+    -----
+    x_in : float32, [B, H, W, 3] — what the encoder sees (masked in the masked-patch stage)
+    x : float32, [B, H, W, 3] — the target
+    snr_db : float32, [B]
+
+    Output
+    ------
+    tf.float32 scalar — the batch loss before the update.
+    """
+
+    def __init__(self, codec: SemanticCodec, link: LinkFn, optimizer: Any, *,
+                 loss: Callable[..., tf.Tensor] = mse_loss, teacher: SemanticCodec | None = None,
+                 proximal_mu: float = 0.0, jit_compile: bool = False):
+        self.codec, self.link, self.optimizer = codec, link, optimizer
+        variables = codec.trainable_variables
+        if not optimizer.built:
+            optimizer.build(variables)
+        self._masks = [tf.Variable(tf.ones_like(v), trainable=False) for v in variables]
+        self._masked = False
+        self._anchors = ([tf.Variable(v, trainable=False) for v in variables]
+                         if proximal_mu > 0 else None)
+        h, w = codec.image_size
+        spec = tf.TensorSpec([None, h, w, 3], tf.float32)
+
+        @tf.function(input_signature=[spec, spec, tf.TensorSpec([None], tf.float32)],
+                     jit_compile=jit_compile, autograph=False)
+        def step(x_in: tf.Tensor, x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
+            x_t = transmit(teacher, link, x, snr) if teacher is not None else None
+            with tf.GradientTape() as tape:
+                x_hat = transmit(codec, link, x_in, snr, training=True)
+                value = loss(x, x_hat, x_t)
+                if self._anchors is not None:
+                    value += 0.5 * proximal_mu * tf.add_n(
+                        [tf.reduce_sum(tf.square(v - a))
+                         for v, a in zip(variables, self._anchors, strict=True)])
+            grads = tape.gradient(value, variables)
+            optimizer.apply_gradients(zip(grads, variables, strict=True))
+            for v, m in zip(variables, self._masks, strict=True):
+                v.assign(v * m)
+            return value
+
+        self.step = step
+
+    def set_masks(self, masks: Sequence[np.ndarray] | None) -> None:
+        """AGP masks in ``codec.get_weights()`` order (``None``: dense), kept after every step."""
+        by_var = _masks_by_variable(self.codec, masks)
+        for v, m in zip(self.codec.trainable_variables, self._masks, strict=True):
+            m.assign(by_var.get(id(v), tf.ones_like(v)))
+
+    def anchor(self) -> None:
+        """The proximal term's anchor := the current weights (e.g. the received global model)."""
+        if self._anchors is not None:
+            for a, v in zip(self._anchors, self.codec.trainable_variables, strict=True):
+                a.assign(v)
+
+    def reset_optimizer(self) -> None:
+        """Forget the optimizer's moments and step count; its learning rate is kept."""
+        for v in self.optimizer.variables:
+            if v is not self.optimizer.learning_rate and "learning_rate" not in v.path:
+                v.assign(tf.zeros_like(v))
+
+    def fit(self, images: np.ndarray, *, steps: int, batch_size: int,
+            snr_db_range: tuple[float, float], seed: int, start: int = 0,
+            mask_ratio: float = 0.0, mask_patch: int = 4,
+            on_step: Callable[[int, float], None] | None = None) -> dict[str, float]:
+        """Steps ``start … steps−1``: step ``s`` draws its batch (with replacement), one SNR per
+        image (uniform in ``snr_db_range``) and its masks from ``default_rng([seed, s])`` only.
+
+        Output
+        ------
+        dict: ``loss_first``, ``loss_last`` (first and last step of this call), ``images``.
+        """
+        lo, hi = snr_db_range
+        n = len(images)
+        first = last = float("nan")
+        for s in range(start, steps):
+            rng = np.random.default_rng([seed, s])
+            idx = rng.integers(0, n, size=batch_size)
+            snr = rng.uniform(lo, hi, size=batch_size).astype(np.float32)
+            x = tf.constant(images[idx])
+            x_in = x if mask_ratio <= 0 else tf.constant(
+                images[idx] * patch_mask(rng, batch_size, self.codec.image_size, mask_patch,
+                                         mask_ratio))
+            last = float(self.step(x_in, x, tf.constant(snr)))
+            if not np.isfinite(last):
+                raise ValueError(f"training diverged at step {s + 1} (loss {last}); lower "
+                                 "semantic.learning_rate")
+            if s == start:
+                first = last
+            if on_step is not None:
+                on_step(s + 1, last)
+        return {"loss_first": first, "loss_last": last,
+                "images": max(0, steps - start) * batch_size}
 
 
 @dataclasses.dataclass
@@ -189,64 +330,49 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
     if log and resumed:
         log(f"resumed {codec.describe()} from {ckpt_dir} at step {start}")
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
-    def train_step(x_in: tf.Tensor, x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
-        with tf.GradientTape() as tape:
-            x_hat = transmit(codec, link, x_in, snr, training=True)
-            loss = tf.reduce_mean(tf.square(x_hat - x))
-        grads = tape.gradient(loss, codec.trainable_variables)
-        opt.apply_gradients(zip(grads, codec.trainable_variables, strict=True))
-        return loss
-
+    trainer = Trainer(codec, link, opt, jit_compile=jit_compile)
     bar = progress_bar(total=steps, desc=f"train {codec.arch}", unit="step",
                        disable=None if progress else True)
     bar.update(start)
     losses: list[float] = []
-    t_first = None
+    clock = {"first": None}
     t_start = time.perf_counter()
     wall0 = float(history[-1].get("wall_s", 0.0)) if history else 0.0
-    n = len(images)
+
+    def on_step(done: int, loss: float) -> None:
+        nonlocal losses
+        if clock["first"] is None:
+            clock["first"] = time.perf_counter()
+        losses.append(loss)
+        bar.update(1)
+        if done % max(1, log_every) == 0 or done == steps:
+            entry = {"step": done, "loss": float(np.mean(losses)),
+                     "psnr_train": float(-10 * np.log10(max(np.mean(losses), 1e-30))),
+                     "wall_s": round(wall0 + time.perf_counter() - t_start, 2)}
+            losses = []
+            if test_images is not None and eval_every and (done % eval_every == 0
+                                                           or done == steps):
+                rows = evaluate_codec(codec, link, test_images[:256], [eval_snr_db],
+                                      jit_compile=False)
+                entry["psnr_test"] = rows[0]["psnr"]
+            history.append(entry)
+            bar.set_postfix(loss=f"{entry['loss']:.4f}")
+            if log:
+                log("step {step}: loss {loss:.5f}".format(**entry)
+                    + (f", test PSNR {entry['psnr_test']:.2f} dB" if "psnr_test" in entry
+                       else ""))
+        if ckpt_dir is not None and (done == steps or (checkpoint_every
+                                                       and done % checkpoint_every == 0)):
+            path = _atomic_save(codec, ckpt_dir, history)
+            if log:
+                log(f"checkpoint at step {done}: {path}")
+
     try:
-        for step in range(start, steps):
-            rng = np.random.default_rng([seed, step])
-            idx = rng.integers(0, n, size=batch_size)
-            snr = rng.uniform(lo, hi, size=batch_size).astype(np.float32)
-            x = tf.constant(images[idx])
-            x_in = x if mask_ratio <= 0 else tf.constant(
-                images[idx] * patch_mask(rng, batch_size, codec.image_size, mask_patch,
-                                         mask_ratio))
-            loss = float(train_step(x_in, x, tf.constant(snr)))
-            if not np.isfinite(loss):
-                raise ValueError(f"training diverged at step {step + 1} (loss {loss}); lower "
-                                 "semantic.learning_rate")
-            if t_first is None:
-                t_first = time.perf_counter()
-            losses.append(loss)
-            bar.update(1)
-            done = step + 1
-            if done % max(1, log_every) == 0 or done == steps:
-                entry = {"step": done, "loss": float(np.mean(losses)),
-                         "psnr_train": float(-10 * np.log10(max(np.mean(losses), 1e-30))),
-                         "wall_s": round(wall0 + time.perf_counter() - t_start, 2)}
-                losses = []
-                if test_images is not None and eval_every and (done % eval_every == 0
-                                                               or done == steps):
-                    rows = evaluate_codec(codec, link, test_images[:256], [eval_snr_db],
-                                          jit_compile=False)
-                    entry["psnr_test"] = rows[0]["psnr"]
-                history.append(entry)
-                bar.set_postfix(loss=f"{entry['loss']:.4f}")
-                if log:
-                    log("step {step}: loss {loss:.5f}".format(**entry)
-                        + (f", test PSNR {entry['psnr_test']:.2f} dB" if "psnr_test" in entry
-                           else ""))
-            if ckpt_dir is not None and (done == steps or (checkpoint_every
-                                                           and done % checkpoint_every == 0)):
-                path = _atomic_save(codec, ckpt_dir, history)
-                if log:
-                    log(f"checkpoint at step {done}: {path}")
+        trainer.fit(images, steps=steps, batch_size=batch_size, snr_db_range=(lo, hi), seed=seed,
+                    start=start, mask_ratio=mask_ratio, mask_patch=mask_patch, on_step=on_step)
     finally:
         bar.close()
+    t_first = clock["first"]
     end = int(opt.iterations.numpy())
     timed = end - start - 1
     rate = (timed * batch_size / (time.perf_counter() - t_first)) if t_first and timed > 0 else 0.0

@@ -87,6 +87,35 @@ def test_pld_loss_matches_formula_and_blocks_mentor_gradient():
         pld_loss(x, s, m, 1.5)
 
 
+def test_per_image_distillation_uses_the_teacher_only_where_it_is_better():
+    import tensorflow as tf
+
+    from psfl.federation.distill import pld_loss, pld_per_image_loss, teacher_is_better
+
+    rng = np.random.default_rng(1)
+    x = rng.random((2, 4, 4, 3)).astype(np.float32)
+    s = x + 0.1  # student error 0.01 on both images
+    m = x.copy()
+    m[0] += 0.05  # teacher better on image 0 (0.0025) ...
+    m[1] += 0.3   # ... and worse on image 1 (0.09)
+    lam = 0.4
+    truth = np.mean((x - s) ** 2, axis=(1, 2, 3))
+    mimic = np.mean((m - s) ** 2, axis=(1, 2, 3))
+    expect = np.mean([lam * truth[0] + (1 - lam) * mimic[0], truth[1]])
+    got = pld_per_image_loss(*(tf.constant(a) for a in (x, s, m)), lam).numpy()
+    np.testing.assert_allclose(got, expect, rtol=1e-5)
+    m_good = x + 0.01  # better everywhere: equals the paper's loss
+    np.testing.assert_allclose(pld_per_image_loss(*(tf.constant(a) for a in (x, s, m_good)),
+                                                  lam).numpy(),
+                               pld_loss(*(tf.constant(a) for a in (x, s, m_good)), lam).numpy(),
+                               rtol=1e-5)
+    mv = tf.Variable(m)
+    with tf.GradientTape() as tape:
+        loss = pld_per_image_loss(tf.constant(x), tf.constant(s), mv, lam)
+    assert tape.gradient(loss, mv) is None
+    assert teacher_is_better(25.1, 25.0) and not teacher_is_better(25.0, 25.0)
+
+
 def test_weighted_average_formula():
     a = [np.array([1.0, 2.0]), np.array([[0.0]])]
     b = [np.array([3.0, 6.0]), np.array([[4.0]])]

@@ -14,7 +14,7 @@ from psfl.phy import dbm_to_w, model_transfer_energy_j
 from psfl.results import RunDir
 
 BASE = ["data.max_train=240", "data.max_test=48", "data.num_mus=2", "federation.eval_images=32",
-        "semantic.batch_size=16", "semantic.learning_rate=0.002", "federation.local_steps=30",
+        "semantic.batch_size=16", "federation.learning_rate=0.002", "federation.local_steps=30",
         "federation.mentor_steps=10", "federation.rounds=3", "federation.backend=loop",
         "federation.init=scratch"]
 

@@ -26,6 +26,15 @@ class FederationConfig:
     local_steps: int = option(20, help="Student (CSC) training steps per MU and round.", lo=0)
     mentor_steps: int = option(20, help="Mentor (GSC) training steps per MU and round (PLD).",
                                lo=0)
+    learning_rate: float = option(
+        2e-4, help="Adam learning rate of the MUs' local training (mentor and student). The "
+        "pretrained models are fine-tuned, so it is lower than semantic.learning_rate; raise it "
+        "(e.g. 2e-3) with federation.init = scratch.", lo=0.0, lo_open=True, hi=1.0)
+    distill: str = option(
+        "pld", help="PLD variant: pld (always distil, as specified), round-gate (only when the "
+        "mentor beats the student on the MU's training sample), per-image (teacher term only "
+        "where the mentor is closer to the image); see psfl.federation.distill.",
+        choices=("pld", "round-gate", "per-image"))
     distill_lambda: float = option(
         0.5, help="PLD loss weight: lambda*MSE(x, x_student) + (1-lambda)*MSE(x_mentor, "
         "x_student).", lo=0.0, hi=1.0)

@@ -48,6 +48,8 @@ __all__ = ["BaseStation", "MobileUserClient", "build_student", "initial_weights"
            "run_loop", "strategy_flags"]
 
 Payload = tuple[list[np.ndarray] | None, dict[str, Any]]
+#: Training images of an MU on which the round-gate compares mentor and student.
+GATE_IMAGES = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +165,8 @@ class _SharedModels:
         fed = config.federation
         return "\n".join([
             str(config.phy), str(config.semantic), str(config.data.patch_size),
-            fed.small_scale, str(fed.distill_lambda), str(fed.proximal_mu)])
+            fed.small_scale, str(fed.distill_lambda), str(fed.proximal_mu), fed.distill,
+            str(fed.learning_rate), fed.init])
 
     @classmethod
     def get(cls, config: Config) -> _SharedModels:
@@ -202,13 +205,15 @@ class _SharedModels:
         if key not in self._trainers:
             from psfl.federation.local import local_trainer
 
-            fed, lr = self.config.federation, self.config.semantic.learning_rate
+            fed = self.config.federation
+            lr = fed.learning_rate
             if which == "mentor":
                 t = local_trainer(self.mentor(mentor_name), self.link, learning_rate=lr)
             else:
                 t = local_trainer(self.student, self.link, learning_rate=lr, objective=objective,
                                   mentor=self.mentor(mentor_name) if objective == "pld" else None,
-                                  distill_lambda=fed.distill_lambda, proximal_mu=fed.proximal_mu)
+                                  distill_lambda=fed.distill_lambda, proximal_mu=fed.proximal_mu,
+                                  distill=fed.distill)
             self._trainers[key] = t
         return self._trainers[key]
 
@@ -328,7 +333,7 @@ class MobileUserClient:
                      for w, f in zip(weights, prunable(weights), strict=True)]
         mentor = self.mentor() if self.flags.pld else None
         name = self.mentor_choice["name"] if mentor is not None else ""
-        student_trainer = self.shared.trainer("student", self.flags.objective, name)
+        objective = self.flags.objective
         flops = 0.0
         if mentor is not None:
             mentor_trainer = self.shared.trainer("mentor", mentor_name=name)
@@ -342,14 +347,25 @@ class MobileUserClient:
             teacher = self.shared.mentor_evaluator(name)(self.own_test, snr)
             metrics.update(mentor_psnr=teacher["psnr"],
                            mentor_gain_db=teacher["psnr"] - metrics["received_own_psnr"])
+            if fed.distill == "round-gate":
+                from psfl.federation.distill import teacher_is_better
+
+                sample = self.images[np.linspace(0, len(self.images) - 1,
+                                                 min(GATE_IMAGES, len(self.images))).astype(int)]
+                m_psnr = self.shared.mentor_evaluator(name)(sample, snr)["psnr"]
+                s_psnr = self.shared.evaluator(sample, snr)["psnr"]
+                if not teacher_is_better(m_psnr, s_psnr):
+                    objective = "mse"
+            metrics.update(distilled=int(objective == "pld"))
             metrics.update(mentor=self.mentor_choice["name"],
                            mentor_fits=int(self.mentor_choice["fits"]),
                            mentor_loss_first=m["loss_first"], mentor_loss_last=m["loss_last"])
+        student_trainer = self.shared.trainer("student", objective, name)
         student_trainer.reset_optimizer()
         s = local_fit(student_trainer, self.images, steps=fed.local_steps,
                       batch_size=sem.batch_size, snr_db=snr, seed=seed + 1, masks=masks)
         flops += 3.0 * self.student.cost()["flops"] * s["images"]
-        if mentor is not None:
+        if objective == "pld":
             flops += mentor.cost()["flops"] * s["images"]  # the teacher's forward pass
         cycles = flops / fed.flops_per_cycle
         personal = self.shared.evaluator(self.own_test, snr)

@@ -1,15 +1,34 @@
-"""PLD — personalized local distillation loss.
+"""PLD — personalized local distillation: the losses and the rule that decides whether to distil.
 
-``L = λ·MSE(x, x̂_s) + (1 − λ)·MSE(x̂_m, x̂_s)``: the student (shared CSC) learns both the images
-and its MU's private mentor's reconstructions. The mentor's output is treated as a constant
-(no gradient flows into the mentor through this loss).
+``pld`` (the paper's, as specified): ``L = λ·MSE(x, x̂_s) + (1 − λ)·MSE(x̂_m, x̂_s)``: the student
+(shared CSC) learns both the images and its MU's private mentor's reconstructions. The mentor's
+output is a constant (no gradient flows into the mentor through this loss).
+
+Variants (ours: the paper distils unconditionally; a teacher worse than its student can only
+pull the student down, which is what the study measured with under-trained mentors):
+
+* ``round-gate`` — distil in a round only if the mentor, after its own local training, is better
+  than the student as received on a fixed sample of the MU's *training* images (the images it is
+  about to distil on; no test image decides): :func:`teacher_is_better`. Otherwise the student's
+  objective in that round is ``MSE(x, x̂_s)``.
+* ``per-image`` — per image ``i`` of a batch, the teacher term is used only where the mentor's
+  reconstruction is closer to the image than the student's (``w_i = [e_m,i < e_s,i]``, errors
+  without gradient): ``L = mean_i[(λ + (1−λ)(1−w_i))·MSE_i(x, x̂_s) + (1−λ)·w_i·MSE_i(x̂_m, x̂_s)]``
+  (:func:`pld_per_image_loss`); with ``w ≡ 1`` it equals ``pld``.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["pld_loss"]
+__all__ = ["DISTILL_MODES", "pld_loss", "pld_per_image_loss", "teacher_is_better"]
+
+DISTILL_MODES: tuple[str, ...] = ("pld", "round-gate", "per-image")
+
+
+def _check(lam: float) -> None:
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError(f"distill_lambda must be in [0, 1], got {lam}")
 
 
 def pld_loss(x: tf.Tensor, x_student: tf.Tensor, x_mentor: tf.Tensor, lam: float) -> tf.Tensor:
@@ -24,9 +43,25 @@ def pld_loss(x: tf.Tensor, x_student: tf.Tensor, x_mentor: tf.Tensor, lam: float
     ------
     tf.float32 scalar
     """
-    if not 0.0 <= lam <= 1.0:
-        raise ValueError(f"distill_lambda must be in [0, 1], got {lam}")
+    _check(lam)
     teacher = tf.stop_gradient(x_mentor)
     truth = tf.reduce_mean(tf.square(x - x_student))
     mimic = tf.reduce_mean(tf.square(teacher - x_student))
     return lam * truth + (1.0 - lam) * mimic
+
+
+def pld_per_image_loss(x: tf.Tensor, x_student: tf.Tensor, x_mentor: tf.Tensor,
+                       lam: float) -> tf.Tensor:
+    """The ``per-image`` variant (module docstring); same shapes as :func:`pld_loss`."""
+    _check(lam)
+    teacher = tf.stop_gradient(x_mentor)
+    truth = tf.reduce_mean(tf.square(x - x_student), axis=[1, 2, 3])
+    mimic = tf.reduce_mean(tf.square(teacher - x_student), axis=[1, 2, 3])
+    e_m = tf.reduce_mean(tf.square(teacher - x), axis=[1, 2, 3])
+    w = tf.cast(e_m < tf.stop_gradient(truth), tf.float32)
+    return tf.reduce_mean((lam + (1.0 - lam) * (1.0 - w)) * truth + (1.0 - lam) * w * mimic)
+
+
+def teacher_is_better(mentor_psnr_db: float, student_psnr_db: float) -> bool:
+    """The ``round-gate`` rule: distil only from a strictly better teacher."""
+    return mentor_psnr_db > student_psnr_db

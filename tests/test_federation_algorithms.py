@@ -116,6 +116,18 @@ def test_per_image_distillation_uses_the_teacher_only_where_it_is_better():
     assert teacher_is_better(25.1, 25.0) and not teacher_is_better(25.0, 25.0)
 
 
+def test_update_weight_rules():
+    from psfl.federation.aggregate import update_weight
+
+    assert update_weight(100, 0.25, "size") == 100.0
+    assert update_weight(100, 0.25, "kept") == 75.0
+    assert update_weight(100, 0.0) == 100.0
+    with pytest.raises(ValueError, match="outside"):
+        update_weight(100, 1.0)
+    with pytest.raises(ValueError, match="unknown update weighting"):
+        update_weight(100, 0.1, "bits")
+
+
 def test_weighted_average_formula():
     a = [np.array([1.0, 2.0]), np.array([[0.0]])]
     b = [np.array([3.0, 6.0]), np.array([[4.0]])]

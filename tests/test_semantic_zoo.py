@@ -47,8 +47,9 @@ def test_sources_are_disjoint_from_mu_and_test_data(tmp_path):
         assert not {f["sha256"] for f in files} & set(mu.values()), name
         assert not {f["file"].lower() for f in files} & mu_files, name
     # and the loader refuses an MU photo slipped into the public folder, even renamed
-    import skimage.data
     from pathlib import Path
+
+    import skimage.data
 
     src = Path(skimage.data.__file__).parent / "coffee.png"
     (tmp_path / "pub").mkdir()

@@ -30,7 +30,7 @@ HELP = ("The paper's findings: every strategy over several seeds, a table with 9
         "figure per finding.")
 
 #: The study's per-run budget unless the configuration sets it (fits 60 min on 2 cores).
-STUDY_FEDERATION = {"rounds": 4, "local_steps": 40, "mentor_steps": 20, "eval_images": 64}
+STUDY_FEDERATION = {"rounds": 4, "local_steps": 32, "mentor_steps": 16, "eval_images": 64}
 STUDY_BATCH = 16
 
 

@@ -73,6 +73,10 @@ class FederationConfig:
     agp_energy_budget_j: float = option(
         2.5, help="Downlink model-transfer energy budget per MU and round [J]; AGP prunes until "
         "it fits.", lo=0.0, lo_open=True)
+    agp_weighting: str = option(
+        "kept", help="Aggregation weight of an MU's update under AGP: size (data size, FedAvg) "
+        "or kept (data size x kept fraction 1 - ratio: an update trained on a heavily pruned "
+        "model counts less; ours).", choices=("size", "kept"))
     agp_max_ratio: float = option(0.9, help="Largest pruning ratio AGP may use.", lo=0.0, hi=0.99)
     agp_ratio_step: float = option(0.05, help="Grid step of candidate pruning ratios.", lo=0.01,
                                    hi=0.5)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from psfl.config import Config
-from psfl.federation.aggregate import aggregate, check_update
+from psfl.federation.aggregate import aggregate, check_update, update_weight
 from psfl.federation.agp import apply_masks, choose_ratio, magnitude_masks, model_bits, prunable
 from psfl.federation.channels import RoundChannel, draw_round_channels
 from psfl.federation.mentor import select_mentor
@@ -503,7 +503,8 @@ class BaseStation:
                         status = f"rejected: {why}"
                     else:
                         accepted.append([np.asarray(a, np.float32) for a in arrays])
-                        sizes.append(float(metrics.get("num_samples", mu.num_samples)))
+                        sizes.append(update_weight(metrics.get("num_samples", mu.num_samples),
+                                                   plan["ratio"], fed.agp_weighting))
                         masks_used.append(plan["masks"])
             if status != "ok":
                 self.log(f"round {rnd}: MU {mu.mu} {status}")

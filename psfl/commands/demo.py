@@ -138,6 +138,7 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     ax.set_xlabel(f"SNR [dB] ({fed.small_scale}, {config.phy.csi} CSI); % = digital images "
                   "delivered")
     ax.set_ylabel("PSNR [dB]")
+    ax.margins(y=0.1)  # room for the delivery labels under the digital points
     ax.set_title(f"k = {student.k} channel uses per 32x32 image")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -52,3 +52,35 @@ def test_study_bad_input(tmp_path, capsys):
     assert "unknown fedsgd" in capsys.readouterr().err
     assert main(["study", "--out", str(tmp_path / "b"), "--seeds", "0"]) == 2
     assert "--seeds 0" in capsys.readouterr().err
+
+
+def test_study_end_to_end_tiny(tmp_path):
+    """Two strategies x two seeds at a tiny budget: every run, the table, the findings and the
+    figures are written; a second start repeats no finished run."""
+    import csv
+    import json
+
+    from psfl.cli import main
+
+    argv = ["study", "--out", str(tmp_path), "--seeds", "2", "--strategies", "psfl,psfl-no-agp",
+            "--set", "data.max_train=64", "--set", "data.max_test=16", "--set", "data.num_mus=2",
+            "--set", "federation.rounds=1", "--set", "federation.local_steps=2",
+            "--set", "federation.mentor_steps=1", "--set", "federation.eval_images=8",
+            "--set", "semantic.batch_size=4"]
+    assert main(argv) == 0
+    for name in ("table.csv", "findings.csv", "runs.csv", "finding1_personalization.png",
+                 "finding2_efficiency.png", "finding3_pruning.png"):
+        assert (tmp_path / name).is_file(), name
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert runs == ["psfl-no-agp-s0", "psfl-no-agp-s1", "psfl-s0", "psfl-s1"]
+    table = list(csv.DictReader(open(tmp_path / "table.csv")))
+    assert [r["strategy"] for r in table] == ["psfl", "psfl-no-agp"]
+    assert all(r["seeds"] == "2" and float(r["final_global_psnr_ci95"]) >= 0 for r in table)
+    findings = list(csv.DictReader(open(tmp_path / "findings.csv")))
+    pruning = [f for f in findings if f["verdict"] != "(cost)"]
+    assert len(pruning) == 1 and pruning[0]["unit"] == "J"
+    assert pruning[0]["verdict"] in ("confirmed", "not confirmed", "contradicted")
+    stamp = (tmp_path / "runs" / "psfl-s0" / "summary.json").stat().st_mtime_ns
+    assert main(argv) == 0
+    assert (tmp_path / "runs" / "psfl-s0" / "summary.json").stat().st_mtime_ns == stamp
+    assert json.loads((tmp_path / "summary.json").read_text())["seeds"] == [0, 1]

@@ -181,7 +181,7 @@ def test_mu_that_times_out_is_counted_and_the_round_goes_on(tmp_path):
 def test_pretrained_start_beats_scratch_after_one_round(tmp_path):
     """federation.init = pretrained: the BS starts from the shipped student, mentors from the
     shipped presets; after one round it is far above a run from a fresh initialization."""
-    from psfl.federation.core import initial_weights
+    from psfl.federation.models import initial_weights
     from psfl.semantic.zoo import load_pretrained
 
     common = ["federation.strategy=fedavg-csc", "federation.rounds=1", "federation.local_steps=10"]

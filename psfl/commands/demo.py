@@ -85,7 +85,8 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     import matplotlib.pyplot as plt
 
     from psfl.data import load_images
-    from psfl.federation.core import build_student, initial_weights, load_arrays
+    from psfl.federation.core import load_arrays
+    from psfl.federation.models import build_student, initial_weights
     from psfl.phy import UplinkLink
     from psfl.phy.digital import DigitalBaseline
     from psfl.semantic import build_codec

@@ -25,7 +25,7 @@ __all__ = ["compute_vs_comm", "distance_sweep"]
 
 
 def _student_weights(config: Config) -> list[np.ndarray]:
-    from psfl.federation.core import build_student
+    from psfl.federation.models import build_student
 
     return build_student(config).get_weights()
 

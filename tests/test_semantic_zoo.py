@@ -160,3 +160,23 @@ def test_patch_mask_masks_whole_patches_at_the_ratio():
     assert np.all(blocks[:, :, 0, :, 0].reshape(3, -1).sum(axis=1) == 16)  # 25 % of 64 kept
     with pytest.raises(ValueError, match="does not divide"):
         patch_mask(np.random.default_rng(0), 1, (30, 30), 4, 0.5)
+
+
+def test_pretrain_time_budget_stops_and_resumes(tmp_path):
+    from PIL import Image
+
+    from psfl.cli import main
+
+    rng = np.random.default_rng(3)
+    (tmp_path / "pub").mkdir()
+    Image.fromarray((rng.random((64, 96, 3)) * 255).astype(np.uint8)).save(tmp_path / "pub" / "a.png")
+    argv = ["pretrain", "--model", "csc", "--channel", "awgn", "--images", str(tmp_path / "pub"),
+            "--steps", "3", "--out", str(tmp_path / "run"), "--no-eval",
+            "--set", "semantic.batch_size=4"]
+    assert main(argv + ["--minutes", "1e-6"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    hist = tmp_path / "run" / "checkpoints" / "channel" / "history.json"
+    assert summary["finished"] is False and (hist.parent / "codec.keras").is_file()
+    assert main(argv) == 0
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["finished"] is True
+    assert json.loads(hist.read_text())[-1]["step"] == 3

@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mae-steps", type=int, default=None, metavar="N",
                         help="steps of the masked-patch stage (GSC; default a quarter of --steps, "
                              "0 for csc)")
+    parser.add_argument("--minutes", type=float, metavar="T",
+                        help="stop after T minutes of training (checkpointed; the same command "
+                             "resumes; evaluation and export wait until all --steps are done)")
     parser.add_argument("--export", metavar="DIR",
                         help="write <model>-<channel>.npz + .json there (e.g. psfl/semantic/zoo)")
     parser.add_argument("--no-eval", action="store_true",
@@ -115,6 +118,8 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         raise ValueError(f"unknown channel {args.channel!r}; choose one of {', '.join(CHANNELS)}")
     if args.steps < 1:
         raise ValueError(f"--steps {args.steps} must be >= 1")
+    if args.minutes is not None and args.minutes <= 0:
+        raise ValueError(f"--minutes {args.minutes} must be > 0")
     mae = args.mae_steps if args.mae_steps is not None else (0 if args.model == "csc"
                                                               else args.steps // 4)
     from psfl.semantic.pretrain import PretrainPlan, public_patches
@@ -136,15 +141,19 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
-    codec, history = pretrain(plan, images, link, run_dir.file("checkpoints"),
-                              image_size=config.data.patch_size, k=k, log=run_dir.log)
+    codec, history, finished = pretrain(
+        plan, images, link, run_dir.file("checkpoints"), image_size=config.data.patch_size, k=k,
+        log=run_dir.log, max_seconds=None if args.minutes is None else 60 * args.minutes)
     run_dir.write_csv("training.csv", history)
     wall = sum(max((h.get("wall_s", 0.0) for h in history if h["stage"] == s), default=0.0)
                for s in ("mae", "channel"))
     summary: dict[str, Any] = {"model": args.model, "channel": args.channel, "steps": args.steps,
                                "mae_steps": mae, "train_wall_s": round(wall, 1),
-                               "public_patches": len(images)}
-    if args.no_eval:
+                               "public_patches": len(images), "finished": finished}
+    if not finished:
+        print(f"time budget reached before step {args.steps}; run the same command again to "
+              "resume", file=sys.stderr)
+    if args.no_eval or not finished:
         return summary
 
     from psfl.semantic.zoo import ZOO_DIR, mcs_thresholds

@@ -158,8 +158,11 @@ def _ideal_link(z: Any, snr_db: Any) -> tuple[Any, Any]:
 
 def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_dir: Path, *,
              image_size: int = 32, k: int | None = None, log: Callable[[str], None] | None = None,
-             ) -> tuple[Any, list[dict[str, float]]]:
-    """Run both stages (resuming from ``checkpoint_dir``); returns the codec and its history."""
+             max_seconds: float | None = None) -> tuple[Any, list[dict[str, float]], bool]:
+    """Run both stages (resuming from ``checkpoint_dir``), for at most ``max_seconds`` of
+    training in this call; returns the codec, its history and whether all ``steps`` are done."""
+    import time
+
     import keras
 
     from psfl.semantic.models import build_codec
@@ -169,6 +172,11 @@ def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_
     schedule = keras.optimizers.schedules.CosineDecay(plan.learning_rate, max(1, plan.steps),
                                                       alpha=0.05)
     codec.compile(optimizer=keras.optimizers.Adam(schedule))
+    t0 = time.perf_counter()
+
+    def left() -> float | None:
+        return None if max_seconds is None else max(0.0, max_seconds - (time.perf_counter() - t0))
+
     common = dict(batch_size=plan.batch_size, jit_compile=True, seed=plan.seed,
                   checkpoint_every=500, log=log, log_every=100)
     history: list[dict[str, float]] = []
@@ -176,15 +184,18 @@ def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_
     if plan.mae_steps and not (chan_dir / CHECKPOINT_NAME).is_file():
         res = train_codec(codec, _ideal_link, images, steps=plan.mae_steps,
                           snr_db_range=(30.0, 30.0), checkpoint_dir=mae_dir,
-                          mask_ratio=MAE_RATIO, mask_patch=MAE_PATCH, **common)
+                          mask_ratio=MAE_RATIO, mask_patch=MAE_PATCH, max_seconds=left(),
+                          **common)
         codec = res.codec
         history += [{**h, "stage": "mae"} for h in res.history]
+        if res.end_step < plan.mae_steps:
+            return codec, history, False
     elif plan.mae_steps and (mae_dir / "history.json").is_file():
         import json
 
         history += [{**h, "stage": "mae"} for h in json.loads((mae_dir / "history.json")
                                                                .read_text())]
     res = train_codec(codec, link, images, steps=plan.steps, snr_db_range=plan.snr_db_range,
-                      checkpoint_dir=chan_dir, **common)
+                      checkpoint_dir=chan_dir, max_seconds=left(), **common)
     history += [{**h, "stage": "channel"} for h in res.history]
-    return res.codec, history
+    return res.codec, history, res.end_step >= plan.steps

@@ -167,9 +167,10 @@ class Trainer:
     def fit(self, images: np.ndarray, *, steps: int, batch_size: int,
             snr_db_range: tuple[float, float], seed: int, start: int = 0,
             mask_ratio: float = 0.0, mask_patch: int = 4,
-            on_step: Callable[[int, float], None] | None = None) -> dict[str, float]:
+            on_step: Callable[[int, float], bool | None] | None = None) -> dict[str, float]:
         """Steps ``start … steps−1``: step ``s`` draws its batch (with replacement), one SNR per
         image (uniform in ``snr_db_range``) and its masks from ``default_rng([seed, s])`` only.
+        ``on_step(done, loss)`` may return True to stop after that step.
 
         Output
         ------
@@ -192,10 +193,13 @@ class Trainer:
                                  "semantic.learning_rate")
             if s == start:
                 first = last
-            if on_step is not None:
-                on_step(s + 1, last)
+            done = s + 1
+            if on_step is not None and on_step(done, last):
+                break
+        else:
+            done = max(start, steps)
         return {"loss_first": first, "loss_last": last,
-                "images": max(0, steps - start) * batch_size}
+                "images": max(0, done - start) * batch_size}
 
 
 @dataclasses.dataclass
@@ -249,7 +253,8 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
                 test_images: np.ndarray | None = None, eval_every: int = 0,
                 eval_snr_db: float = 10.0, log_every: int = 50,
                 log: Callable[[str], None] | None = None, progress: bool = True,
-                mask_ratio: float = 0.0, mask_patch: int = 4) -> TrainResult:
+                mask_ratio: float = 0.0, mask_patch: int = 4,
+                max_seconds: float | None = None) -> TrainResult:
     """Train ``codec`` end to end through ``link`` until the step counter reaches ``steps``.
 
     Parameters
@@ -295,6 +300,9 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         Masked-patch objective (the MAE-style stage of pretraining): each step zeroes a random
         ``mask_ratio`` of the ``mask_patch × mask_patch`` patches of every input image, and the
         loss is still the MSE against the whole original image. 0 (default) masks nothing.
+    max_seconds : float or None
+        Stop after this much training time in this call (a checkpoint is written; running
+        again resumes); the learning-rate schedule still spans ``steps``.
     """
     from psfl.results import progress as progress_bar
     from psfl.semantic.models import load_codec
@@ -361,11 +369,15 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
                 log("step {step}: loss {loss:.5f}".format(**entry)
                     + (f", test PSNR {entry['psnr_test']:.2f} dB" if "psnr_test" in entry
                        else ""))
-        if ckpt_dir is not None and (done == steps or (checkpoint_every
-                                                       and done % checkpoint_every == 0)):
+        out_of_time = max_seconds is not None and time.perf_counter() - t_start > max_seconds
+        if ckpt_dir is not None and (done == steps or out_of_time or (
+                checkpoint_every and done % checkpoint_every == 0)):
             path = _atomic_save(codec, ckpt_dir, history)
             if log:
                 log(f"checkpoint at step {done}: {path}")
+        if out_of_time and log:
+            log(f"time budget of {max_seconds:.0f} s reached at step {done} of {steps}")
+        return out_of_time
 
     try:
         trainer.fit(images, steps=steps, batch_size=batch_size, snr_db_range=(lo, hi), seed=seed,

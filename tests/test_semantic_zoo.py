@@ -180,3 +180,16 @@ def test_pretrain_time_budget_stops_and_resumes(tmp_path):
     assert main(argv) == 0
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["finished"] is True
     assert json.loads(hist.read_text())[-1]["step"] == 3
+
+
+def test_cli_shipped_file_that_does_not_match_names_the_setting(tmp_path, capsys):
+    from psfl.cli import main
+
+    rc = main(["link", "--out", str(tmp_path), "--checkpoint", "pretrained:csc",
+               "--set", "data.patch_size=16", "--no-baseline"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "does not match the configuration" in err and "data.patch_size=32" in err
+    rc = main(["link", "--out", str(tmp_path / "b"), "--checkpoint", "pretrained:gsc-s",
+               "--set", "semantic.k_over_n=0.0833333", "--no-baseline"])
+    assert rc == 2 and "semantic.k_over_n=0.166667" in capsys.readouterr().err

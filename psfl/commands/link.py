@@ -117,7 +117,15 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             raise ValueError(f"--images {args.images!r} is not a folder; give a folder of "
                              "PNG/JPEG images")
     if checkpoint:
-        codec = load_codec(checkpoint, model=args.model, compile=False, channel=phy.channel)
+        from psfl.semantic.power import k_from_ratio
+        from psfl.semantic.zoo import is_pretrained
+
+        expect = {}
+        if is_pretrained(checkpoint):  # a shipped file must match the configuration as set
+            expect = {"image_size": config.data.patch_size,
+                      "k": sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)}
+        codec = load_codec(checkpoint, model=args.model, compile=False, channel=phy.channel,
+                           **expect)
         size = codec.image_size
         data_cfg = config.data
         if data_cfg.patch_size != size[0]:

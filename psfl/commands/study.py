@@ -26,8 +26,8 @@ import numpy as np
 from psfl.config import Config
 from psfl.results import RunDir
 
-HELP = ("The paper's findings: every strategy over several seeds, a table with 95 % CIs and one "
-        "figure per finding.")
+HELP = ("The paper's findings: every strategy over several seeds, a table with 95-percent "
+        "confidence intervals and one figure per finding.")
 
 #: The study's per-run budget unless the configuration sets it (fits 60 min on 2 cores).
 STUDY_FEDERATION = {"rounds": 4, "local_steps": 32, "mentor_steps": 16, "eval_images": 64}

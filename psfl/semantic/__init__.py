@@ -5,7 +5,9 @@
   per image) and ``decode(y, no_eff) -> images``; bandwidth ratio ``k/n`` with ``n = H·W·3`` real
   values and ``k`` complex channel uses (DeepJSCC convention; 1/6 → k = 512 for 32×32).
 * :func:`train_codec`, :func:`evaluate_codec`, :func:`transmit` — end to end through
-  :class:`psfl.phy.UplinkLink`.
+  :class:`psfl.phy.UplinkLink`; :class:`Trainer`, the one training step every use shares.
+* :func:`load_pretrained` (or ``load_codec("pretrained:NAME")``) — the shipped zoo
+  (:mod:`psfl.semantic.zoo`), made by ``psfl pretrain`` (:mod:`psfl.semantic.pretrain`).
 * :func:`cost_table` — params, FLOPs and activation memory per image (read by mentor selection).
 * :mod:`psfl.semantic.metrics` — PSNR, SSIM, MS-SSIM.
 * :class:`SemanticConfig` — the ``[semantic]`` configuration section.
@@ -34,6 +36,8 @@ _EXPORTS = {
     "evaluate_codec": "psfl.semantic.train",
     "transmit": "psfl.semantic.train",
     "TrainResult": "psfl.semantic.train",
+    "Trainer": "psfl.semantic.train",
+    "load_pretrained": "psfl.semantic.zoo",
     "psnr": "psfl.semantic.metrics",
     "ssim": "psfl.semantic.metrics",
     "ms_ssim": "psfl.semantic.metrics",

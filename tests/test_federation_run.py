@@ -92,6 +92,7 @@ def test_psfl_prunes_by_channel_and_resumes_after_a_crash(tmp_path, monkeypatch)
     # PLD: each MU trained a mentor chosen from its resources
     assert all(r["mentor"] in ("gsc-s", "gsc-m", "gsc-l") for r in rows)
     assert all(np.isfinite(r["mentor_loss_last"]) for r in rows)
+    assert all(r["distilled"] in (0, 1) and np.isfinite(r["mentor_gain_db"]) for r in rows)
 
 
 def test_faulty_mus_do_not_stop_the_round(tmp_path, monkeypatch):

@@ -31,7 +31,7 @@ def test_provenance_is_complete(name):
     assert snrs == sorted(snrs) and len(snrs) >= 3
     for row in prov["table"]:
         assert {"psnr", "ssim", "digital_psnr", "digital_delivered"} <= set(row)
-    assert abs(prov["float16_psnr_change_db_at_10db"]) < 0.1
+    assert abs(prov["float16_psnr_change_db"]) < 0.02
 
 
 def test_sources_are_disjoint_from_mu_and_test_data(tmp_path):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export", "is_pretrained",
-           "load_pretrained", "mcs_thresholds", "provenance", "resolve"]
+           "float16_change_db", "load_pretrained", "mcs_thresholds", "provenance", "resolve"]
 
 PREFIX = "pretrained:"
 ZOO_DIR = Path(__file__).parent / "zoo"
@@ -114,6 +114,27 @@ def mcs_thresholds(link: Any, channel: str, k: int, csi: str = "perfect",
     except OSError:  # a read-only installation: measure again next time
         pass
     return thresholds
+
+
+def float16_change_db(codec: Any, images: np.ndarray) -> float:
+    """PSNR change that float16 storage causes: the codec with its weights rounded to float16
+    minus the codec itself, over an ideal channel (``y = z``) on ``images`` at 10 dB side
+    information — deterministic, so no channel noise enters the difference."""
+    import tensorflow as tf
+
+    from psfl.semantic.metrics import image_metrics
+    from psfl.semantic.models import build_codec
+
+    def psnr(model: Any) -> float:
+        x = tf.constant(images)
+        snr = tf.fill([len(images)], 10.0)
+        z = model.encode(x, snr)
+        out = model.decode(z, tf.fill([len(images)], tf.constant(0.1, tf.float32)))
+        return float(np.mean(image_metrics(x, out)["psnr"]))
+
+    half = build_codec(codec.arch, codec.image_size, k=codec.k)
+    half.set_weights([w.astype(np.float16).astype(np.float32) for w in codec.get_weights()])
+    return psnr(half) - psnr(codec)
 
 
 def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = ZOO_DIR) -> Path:

@@ -26,6 +26,7 @@ for job in $jobs; do
   IFS=: read -r model steps mae <<<"$job"
   args=(pretrain --model "$model" --channel "$channel" --images "$IMAGES" --steps "$steps"
         --mae-steps "$mae" --seed 0 --out "$RUNS/$model-$channel-$steps")
-  if [ "$mode" = export ]; then "$PSFL" "${args[@]}" --export psfl/semantic/zoo
+  if [ "$mode" = export ]; then "$PSFL" "${args[@]}" --export psfl/semantic/zoo \
+    --images-source "Debian mate-backgrounds 1.26.0-1, usr/share/backgrounds/mate/nature (GPL-2+)"
   else "$PSFL" "${args[@]}" --no-eval; fi
 done

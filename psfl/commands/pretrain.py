@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--minutes", type=float, metavar="T",
                         help="stop after T minutes of training (checkpointed; the same command "
                              "resumes; evaluation and export wait until all --steps are done)")
+    parser.add_argument("--images-source", metavar="TEXT", default="",
+                        help="where the --images come from, recorded in the provenance (e.g. "
+                             "the Debian package and folder)")
     parser.add_argument("--export", metavar="DIR",
                         help="write <model>-<channel>.npz + .json there (e.g. psfl/semantic/zoo)")
     parser.add_argument("--no-eval", action="store_true",
@@ -177,9 +180,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             "name": f"{args.model}-{args.channel}", "model": args.model, "channel": args.channel,
             "csi": "perfect", "image_size": config.data.patch_size, "k": codec.k,
             "k_over_n": codec.k_over_n, "params": int(codec.count_params()),
-            "sources": {"folder": str(args.images),
-                        "package": "Debian mate-backgrounds 1.26.0-1, "
-                                   "usr/share/backgrounds/mate/nature (GPL-2+)",
+            "sources": {"folder": str(args.images), "origin": args.images_source,
                         "files": sources},
             "public_patches": len(images), "steps": args.steps, "mae_steps": mae,
             "batch_size": plan.batch_size, "images_seen": args.steps * plan.batch_size,

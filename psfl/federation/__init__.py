@@ -1,8 +1,10 @@
 """Personalized semantic federated learning (PSFL): PLD distillation and AGP pruning on Flower.
 
 The algorithm lives in plain functions (:mod:`.mentor`, :mod:`.distill`, :mod:`.aggregate`,
-:mod:`.agp`, :mod:`.local`, :mod:`.channels`); :mod:`.core` holds the BS and MU roles without any
-framework; :mod:`.apps` wires them into a Flower ServerApp and ClientApp.
+:mod:`.agp`, :mod:`.local`, :mod:`.channels`); :mod:`.models` the shared student, the starting
+weights (``federation.init``) and the per-process model cache; :mod:`.core` holds the BS and MU
+roles without any framework; :mod:`.apps` wires them into a Flower ServerApp and ClientApp;
+:mod:`.study` the statistics of ``psfl study``.
 """
 
 import os

@@ -12,6 +12,7 @@ fading variant ``rayleigh`` on every other channel); ``pretrained:gsc-m-awgn`` n
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -143,8 +144,6 @@ def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = Z
 
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{codec.arch}-{channel}"
-    import io
-
     buf = io.BytesIO()
     np.savez_compressed(buf, **{f"w{i}": w.astype(np.float16)
                                 for i, w in enumerate(codec.get_weights())})

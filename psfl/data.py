@@ -296,6 +296,17 @@ def _center_crop(img: np.ndarray, size: int) -> np.ndarray:
     return img[y:y + size, x:x + size]
 
 
+def image_files(root: Path, what: str, fix: str) -> list[Path]:
+    """The PNG/JPEG files under ``root`` (recursively, sorted); a missing folder or one without
+    images raises a :class:`DataError` naming ``what`` it is and the ``fix``."""
+    if not root.is_dir():
+        raise DataError(f"{what} {str(root)!r} does not exist; {fix}")
+    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+    if not files:
+        raise DataError(f"no PNG/JPEG images in {str(root)!r}; add *.png or *.jpg files")
+    return files
+
+
 def load_folder(path: str | Path, patch_size: int = 32, stride: int = 0, mode: str = "tiles",
                 test_fraction: float = 0.2) -> tuple[ImageSet, ImageSet]:
     """Every PNG/JPEG image in a folder (recursively), of any size.
@@ -318,12 +329,7 @@ def load_folder(path: str | Path, patch_size: int = 32, stride: int = 0, mode: s
         labels index the files (sorted by path).
     """
     root = Path(path)
-    if not root.is_dir():
-        raise DataError(f"image folder {str(root)!r} does not exist; set data.path to a folder "
-                        "of PNG/JPEG images")
-    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
-    if not files:
-        raise DataError(f"no PNG/JPEG images in {str(root)!r}; add *.png or *.jpg files")
+    files = image_files(root, "image folder", "set data.path to a folder of PNG/JPEG images")
     photos = []
     for f in files:
         img = _read_image(f)

@@ -157,12 +157,9 @@ QUICK = {"data": {"max_train": 160, "max_test": 48, "num_mus": 2},
 
 def _demo_config(config: Config, quick: bool) -> Config:
     """The demo's settings, except where the user's configuration file or --set chose."""
-    defaults = Config.from_dict({})
-    for key, value in DEMO_FEDERATION.items():
-        if getattr(config.federation, key) == getattr(defaults.federation, key):
-            config = config.replace("federation", **{key: value})
-    if config.semantic.batch_size == defaults.semantic.batch_size:
-        config = config.replace("semantic", batch_size=DEMO_BATCH)
+    from psfl.commands.train import with_budget
+
+    config = with_budget(config, DEMO_FEDERATION, DEMO_BATCH)
     if quick:
         for section, values in QUICK.items():
             config = config.replace(section, **values)

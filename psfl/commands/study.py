@@ -55,13 +55,10 @@ def _strategies(text: str | None) -> list[str]:
 
 
 def _study_config(config: Config) -> Config:
-    defaults = Config.from_dict({})
-    for key, value in STUDY_FEDERATION.items():
-        if getattr(config.federation, key) == getattr(defaults.federation, key):
-            config = config.replace("federation", **{key: value})
-    if config.semantic.batch_size == defaults.semantic.batch_size:
-        config = config.replace("semantic", batch_size=STUDY_BATCH)
-    return config.replace("federation", backend="loop")
+    from psfl.commands.train import with_budget
+
+    return with_budget(config, STUDY_FEDERATION, STUDY_BATCH).replace("federation",
+                                                                       backend="loop")
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:

@@ -77,15 +77,11 @@ def public_patches(folder: str | Path, patch_size: int = 32,
     """
     from PIL import Image
 
-    from psfl.data import FLAT_STD, IMAGE_SUFFIXES, _patches, _read_image
+    from psfl.data import FLAT_STD, _patches, _read_image, image_files
 
     root = Path(folder)
-    if not root.is_dir():
-        raise DataError(f"public image folder {str(root)!r} does not exist; pass --images DIR "
-                        "with the BS's photographs (README: 'Shipped weights')")
-    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
-    if not files:
-        raise DataError(f"no PNG/JPEG images in {str(root)!r}; add *.png or *.jpg files")
+    files = image_files(root, "public image folder",
+                        "pass --images DIR with the BS's photographs (README: 'Shipped weights')")
     forbidden = {h: n for n, h in mu_source_hashes().items()}
     mu_names = {Path(f).stem.lower() for f in SKIMAGE_FILES.values()} | set(SKIMAGE_FILES)
     out, sources = [], []

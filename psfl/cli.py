@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "energy": "psfl.commands.energy",
     "pretrain": "psfl.commands.pretrain",
     "study": "psfl.commands.study",
+    "compare": "psfl.commands.compare",
 }
 
 
@@ -76,6 +77,7 @@ def _quiet_tensorflow() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    argv = list(argv) if argv is not None else sys.argv[1:]
     if not args.command:
         parser.print_help()
         return 2
@@ -105,14 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = config.run.out or str(default_out_dir(args.command))
         run_dir = RunDir(out)
         run_dir.write_config(config)
-        run_dir.log(f"{prog} started: argv={list(argv) if argv is not None else sys.argv[1:]}")
+        run_dir.log(f"{prog} started: argv={argv}")
         from psfl.seeding import set_seed
 
         set_seed(config.run.seed)
         t0 = time.perf_counter()
         summary = mod.run(args, config, run_dir)
+        from psfl.provenance import environment
+
         summary = {"command": args.command, "seconds": round(time.perf_counter() - t0, 2),
-                   **(summary or {})}
+                   **(summary or {}), "seed": config.run.seed,
+                   "argv": argv,
+                   "provenance": environment()}
         run_dir.write_summary(summary)
         run_dir.log(f"{prog} finished in {summary['seconds']} s")
         print(f"results written to {run_dir.path}/")

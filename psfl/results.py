@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -52,20 +53,44 @@ def _jsonable(obj: Any) -> Any:
 class RunDir:
     """A run's output directory.
 
+    An earlier run's outputs are versioned, never overwritten: when the directory already
+    holds files other than ``log.txt`` (a finished run, or one that stopped), they are copied to
+    ``versions/<n>/`` before this run writes anything (``log.txt`` is appended to instead), and
+    :attr:`previous` names that folder. Sub-folders (checkpoints) are left as they are, since
+    resuming reads them.
+
     Parameters
     ----------
     path
-        Directory to create (parents included). Existing files in it are kept.
+        Directory to create (parents included).
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"--out {str(self.path)!r} is an existing file; give a directory")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
+            self.previous = self._version_earlier_outputs()
+            self._log = open(self.path / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
-            raise OSError(f"cannot create output directory {str(self.path)!r}: {exc.strerror}; "
-                          "choose another --out") from exc
-        self._log = open(self.path / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
+            raise ValueError(f"cannot write to output directory {str(self.path)!r}: "
+                             f"{exc.strerror}; choose another --out") from exc
+        if self.previous is not None:
+            self.log(f"earlier outputs copied to {self.previous.relative_to(self.path)}/")
+
+    def _version_earlier_outputs(self) -> Path | None:
+        files = [p for p in self.path.iterdir()
+                 if p.is_file() and p.name != "log.txt" and not p.name.startswith(".")]
+        if not files:
+            return None
+        root = self.path / "versions"
+        n = 1 + max((int(p.name) for p in root.glob("*") if p.name.isdigit()), default=0)
+        dest = root / str(n)
+        dest.mkdir(parents=True)
+        for p in files:
+            shutil.copy2(p, dest / p.name)
+        return dest
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"

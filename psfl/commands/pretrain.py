@@ -16,8 +16,6 @@ provenance ``.json`` (:mod:`psfl.semantic.zoo`). Writes ``training.csv``, ``tabl
 from __future__ import annotations
 
 import argparse
-import platform
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,33 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write <model>-<channel>.npz + .json there (e.g. psfl/semantic/zoo)")
     parser.add_argument("--no-eval", action="store_true",
                         help="train only (no table, no export)")
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
-
-
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, cwd=Path(__file__).parent,
-                               timeout=10).stdout.strip()
-        return out.stdout.strip() + ("+local-changes" if dirty else "") if out.returncode == 0 \
-            else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
@@ -169,11 +140,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         run_dir.log(" ".join(f"{k}={v}" for k, v in row.items()), echo=True)
     summary["table"] = table
     if args.export:
-        import keras
-        import sionna
-        import tensorflow as tf
-
-        from psfl import __version__
+        from psfl.provenance import environment
         from psfl.semantic import zoo
 
         record = {
@@ -186,10 +153,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             "batch_size": plan.batch_size, "images_seen": args.steps * plan.batch_size,
             "learning_rate": f"Adam, cosine {plan.learning_rate:g} -> 5 % over all steps",
             "snr_db_range": list(plan.snr_db_range), "seed": plan.seed,
-            "commit": _commit(), "psfl": __version__, "train_wall_s": round(wall, 1),
-            "machine": _machine(), "python": sys.version.split()[0],
-            "packages": {"tensorflow": tf.__version__, "keras": keras.__version__,
-                         "sionna": getattr(sionna, "__version__", "?")},
+            **environment(), "train_wall_s": round(wall, 1),
             "command": (f"psfl pretrain --model {args.model} --channel {args.channel} "
                         f"--images DIR --steps {args.steps} --mae-steps {mae} --seed "
                         f"{plan.seed} --export psfl/semantic/zoo"),

@@ -13,7 +13,8 @@ import math
 
 from psfl.config import ConfigError, _check_field, option, register_section
 
-__all__ = ["CHANNELS", "CSI_MODES", "EQUALIZERS", "PATHLOSS_CHANNELS", "PhyConfig"]
+__all__ = ["CHANNELS", "CIR_CHANNELS", "CSI_MODES", "DOMAINS", "EQUALIZERS", "PATHLOSS_CHANNELS",
+           "PhyConfig"]
 
 #: Valid channel names, in the order they are documented.
 CHANNELS: tuple[str, ...] = (
@@ -26,6 +27,14 @@ CHANNELS: tuple[str, ...] = (
 
 #: Channels whose gain includes path loss and shadowing from the link budget.
 PATHLOSS_CHANNELS: tuple[str, ...] = ("umi", "uma", "rma")
+
+#: Channels with a channel impulse response (multipath delays and Doppler), the ones the
+#: time-domain link can simulate; awgn and rayleigh are flat and constant over a slot.
+CIR_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("awgn", "rayleigh"))
+
+#: Where the link applies the channel: per resource element (frequency) or to the OFDM
+#: waveform (time: OFDM modulator, multipath convolution, CP removal, FFT).
+DOMAINS: tuple[str, ...] = ("frequency", "time")
 
 #: Channel state information at the receiver.
 CSI_MODES: tuple[str, ...] = ("perfect", "ls")
@@ -53,6 +62,14 @@ class PhyConfig:
         "awgn",
         help="Channel model: " + ", ".join(CHANNELS) + ".",
         check=_check_channel,
+    )
+    domain: str = option(
+        "frequency",
+        help="Link simulation domain: frequency (per resource element, exact while the delay "
+        "spread fits in the CP and the Doppler is small against the SCS) or time (OFDM "
+        "waveform through the multipath channel: models ISI beyond the CP and Doppler ICI; "
+        "needs a channel with an impulse response).",
+        choices=DOMAINS,
     )
     csi: str = option(
         "perfect",
@@ -155,6 +172,11 @@ class PhyConfig:
                 )
             if len(idx) >= self.num_ofdm_symbols:
                 raise ConfigError("phy.pilot_ofdm_symbol_indices leaves no OFDM symbol for data")
+        if self.domain == "time" and self.channel not in CIR_CHANNELS:
+            raise ConfigError(
+                f"phy.domain='time' needs a channel with an impulse response "
+                f"({', '.join(CIR_CHANNELS)}); {self.channel} is flat and constant over a "
+                "slot, where the frequency-domain link is exact: set phy.domain='frequency'")
         if self.csi == "ls" and self.pilot_pattern != "kronecker":
             raise ConfigError("phy.csi='ls' needs pilots; set phy.pilot_pattern='kronecker'")
 

@@ -5,8 +5,27 @@ LS estimate at a pilot RE: :math:`\hat h = y\,p^*` (unit-modulus pilots), error 
 (error variance :math:`N_0/w`, with a small bias where the channel changes within the window,
 i.e. for delay spreads approaching :math:`1/(w\,\Delta f)`), then interpolated linearly in time
 between pilot OFDM symbols and held constant before the first and after the last. The
-reported error variance at every RE is :math:`N_0\sum_p W_{tp}^2 / w_f` with :math:`W` the
-time-interpolation weights and :math:`w_f` the number of subcarriers actually averaged.
+reported error variance at the RE of OFDM symbol :math:`t` and subcarrier :math:`f` is
+
+.. math::
+    \sigma^2_{e}(t, f) = N_0\,\frac{\sum_p W_{tp}^2}{w_f}
+        + \hat P\,c_t,\qquad
+    c_t = 1 - 2\sum_p W_{tp}\,\rho(t-p) + \sum_{p,q} W_{tp}W_{tq}\,\rho(p-q),\qquad
+    \rho(k) = J_0(2\pi f_D\,k\,T_s),
+
+with :math:`W` the time-interpolation weights, :math:`w_f` the number of subcarriers actually
+averaged, :math:`f_D = v f_c / c` the maximum Doppler shift and :math:`T_s` the OFDM symbol
+duration with its CP. The first term is the noise passed by the interpolation; the second is
+the error of interpolating linearly a channel that changes within the slot:
+:math:`E|\sum_p W_{tp}h_p - h_t|^2` for a channel of power :math:`P` whose time correlation
+is Clarke/Jakes' :math:`P\rho` (uniform angles of arrival, the model of the TDL taps; for
+CDL and umi/uma/rma, whose rays have set angles, and for LoS components it is the standard
+approximation). :math:`\hat P` is the channel power of the slot at the antenna, estimated
+from the pilots as :math:`\max(\overline{|y_p p^*|^2} - N_0, 0)` over all pilot REs (ours:
+the slot's power rather than the model's mean, so that the variance follows the fade and the
+path loss). Without Doppler (:math:`f_D = 0`, or channels constant over a slot) the second term
+vanishes. The bias of frequency averaging is not included (it is small while the delay spread
+is well below :math:`1/(w_f\,\Delta f)`).
 
 Combining for one transmit stream over :math:`R` receive antennas, with per-antenna
 impairment :math:`s_r = N_0 + \sigma^2_{e,r}` (noise plus channel-estimation error):
@@ -28,8 +47,9 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+from scipy.special import j0
 
-__all__ = ["LSEstimator", "combine", "time_interpolation_weights"]
+__all__ = ["LSEstimator", "combine", "interpolation_error_shape", "time_interpolation_weights"]
 
 
 def time_interpolation_weights(num_ofdm_symbols: int, pilot_symbols: tuple[int, ...]) -> np.ndarray:
@@ -49,6 +69,22 @@ def time_interpolation_weights(num_ofdm_symbols: int, pilot_symbols: tuple[int, 
     return w
 
 
+def interpolation_error_shape(weights: np.ndarray, pilot_symbols: tuple[int, ...],
+                              max_doppler_hz: float, symbol_duration_s: float) -> np.ndarray:
+    r"""[num_ofdm_symbols] factors :math:`c_t` of the time-interpolation error (module
+    docstring): the error variance of interpolating, with ``weights``, a unit-power channel
+    whose correlation between OFDM symbols :math:`k` apart is
+    :math:`J_0(2\pi f_D k T_s)`."""
+    p = np.asarray(sorted(pilot_symbols), dtype=np.float64)
+    t = np.arange(weights.shape[0], dtype=np.float64)
+    x = 2.0 * np.pi * max_doppler_hz * symbol_duration_s
+    rho_tp = j0(x * (t[:, None] - p[None, :]))  # [T, P]
+    rho_pp = j0(x * (p[:, None] - p[None, :]))  # [P, P]
+    c = (1.0 - 2.0 * np.sum(weights * rho_tp, axis=1)
+         + np.einsum("tp,pq,tq->t", weights, rho_pp, weights))
+    return np.maximum(c, 0.0)
+
+
 class LSEstimator:
     r"""Least-squares estimator at pilot OFDM symbols with frequency averaging and linear
     time interpolation (see module docstring for the error model).
@@ -63,6 +99,10 @@ class LSEstimator:
         OFDM symbols per slot.
     freq_window : int
         Odd number of adjacent subcarriers averaged.
+    max_doppler_hz : float
+        Maximum Doppler shift :math:`f_D` of the channel [Hz] (0: constant over the slot).
+    symbol_duration_s : float
+        OFDM symbol duration with CP :math:`T_s` [s] (needed when ``max_doppler_hz > 0``).
 
     Input
     -----
@@ -75,12 +115,13 @@ class LSEstimator:
     ------
     h_hat : [batch, num_rx_ant, num_ofdm_symbols, num_subcarriers], tf.complex64
         Channel estimate on every RE.
-    err_var : [batch, 1, num_ofdm_symbols, num_subcarriers], tf.float32
-        Estimation error variance per RE.
+    err_var : [batch, num_rx_ant, num_ofdm_symbols, num_subcarriers], tf.float32
+        Estimation error variance per RE (noise and time interpolation).
     """
 
     def __init__(self, pilots: tf.Tensor, pilot_symbols: tuple[int, ...],
-                 num_ofdm_symbols: int, freq_window: int):
+                 num_ofdm_symbols: int, freq_window: int, max_doppler_hz: float = 0.0,
+                 symbol_duration_s: float = 0.0):
         order = np.argsort(pilot_symbols)
         self._rows = tf.constant(np.asarray(pilot_symbols)[order].astype(np.int32))
         self._conj_pilots = tf.math.conj(tf.gather(pilots, order))
@@ -93,9 +134,19 @@ class LSEstimator:
         self._count = tf.constant(count.astype(np.float32))
         self._err_shape = tf.constant(
             ((w**2).sum(1)[:, None] / count[None, :]).astype(np.float32))  # [T, F]
+        c = interpolation_error_shape(w, tuple(pilot_symbols), max_doppler_hz,
+                                      symbol_duration_s)
+        self._interp_shape = tf.constant(c.astype(np.float32)[:, None])  # [T, 1]
+        self._doppler = bool(np.any(c > 0))
 
     def __call__(self, y: tf.Tensor, no: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         h_ls = tf.gather(y, self._rows, axis=2) * self._conj_pilots  # [b, r, P, F]
+        err_var = no[:, None, None, None] * self._err_shape
+        if self._doppler:
+            p_hat = tf.reduce_mean(tf.math.real(h_ls) ** 2 + tf.math.imag(h_ls) ** 2,
+                                   axis=[2, 3], keepdims=True)  # [b, r, 1, 1]
+            p_hat = tf.maximum(p_hat - no[:, None, None, None], 0.0)
+            err_var = err_var + p_hat * self._interp_shape
         if self._half:
             # A sum of shifted slices: the window is short, and complex cumsum has no XLA kernel.
             hw, nsc = self._half, h_ls.shape[-1]
@@ -105,7 +156,6 @@ class LSEstimator:
         # A broadcast sum over the few pilot symbols rather than a matmul: XLA fuses it into
         # the combiner, so the interpolated grid is never written to memory.
         h_hat = tf.reduce_sum(self._w[:, :, None] * h_ls[:, :, None], axis=3)  # [b, r, T, F]
-        err_var = no[:, None, None, None] * self._err_shape
         return h_hat, err_var
 
 

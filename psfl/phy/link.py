@@ -12,6 +12,7 @@ from .channels import ChannelSampler
 from .config import PATHLOSS_CHANNELS, PhyConfig
 from .estimation import LSEstimator, combine
 from .grid import SlotGrid
+from .validity import max_doppler_hz
 
 __all__ = ["UplinkLink", "complex_normal"]
 
@@ -95,7 +96,9 @@ class UplinkLink(Block):
         self.channel = ChannelSampler(cfg, self.grid.ofdm_symbol_duration_s)
         self.estimator = (
             LSEstimator(self.grid.pilots, self.grid.pilot_symbol_indices,
-                        cfg.num_ofdm_symbols, cfg.ls_freq_window)
+                        cfg.num_ofdm_symbols, cfg.ls_freq_window,
+                        max_doppler_hz=max_doppler_hz(cfg),
+                        symbol_duration_s=self.grid.ofdm_symbol_duration_s)
             if cfg.csi == "ls" else None
         )
 

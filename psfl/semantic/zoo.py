@@ -91,30 +91,28 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
 
 
 def mcs_thresholds(link: Any, channel: str, k: int, csi: str = "perfect",
-                   directory: Path = ZOO_DIR, log: Any = None) -> dict[int, float] | None:
-    """MCS thresholds of the digital baseline on ``channel``: ``None`` (the AWGN table) on AWGN;
-    on any other channel the 10 %-BLER thresholds measured over ``link``
-    (:func:`psfl.phy.digital.link_mcs_thresholds`), cached as ``mcs-<channel>-<csi>-k<k>.json`` in
-    ``directory`` so they are measured once (the zoo ships them for its fading channel)."""
-    if channel == "awgn":
-        return None
-    cache = directory / f"mcs-{channel}-{csi}-k{k}.json"
-    if cache.is_file():
-        return {int(m): float(v) for m, v in json.loads(cache.read_text()).items()}
-    from psfl.phy.digital import link_mcs_thresholds
-    from psfl.results import atomic_write_bytes
+                   directory: Path | None = None, log: Any = None) -> dict[int, float] | None:
+    """MCS thresholds of the digital baseline over ``link``'s channel configuration.
 
-    if log:
-        log(f"measuring the digital baseline's MCS thresholds over {channel} (a few minutes, "
-            f"once; cached in {cache})")
-    thresholds = link_mcs_thresholds(link, k)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(cache, json.dumps({str(m): v for m, v in thresholds.items()},
-                                             indent=1).encode())
-    except OSError:  # a read-only installation: measure again next time
-        pass
-    return thresholds
+    Kept for the commands that call it; new code calls
+    :func:`psfl.phy.mcs_tables.thresholds_for` directly. Returns the table shipped in
+    ``psfl/phy/mcs/`` or one cached by an earlier calibration; otherwise, on every channel but
+    AWGN, measures it now (minutes, with a progress bar) and caches it in ``directory`` (default
+    and for the zoo folder: the user cache :func:`psfl.phy.mcs_tables.cache_dir`, never the
+    installed package). AWGN without a table gives ``None`` (the AWGN defaults).
+    """
+    import dataclasses
+
+    from psfl.phy.config import PhyConfig
+    from psfl.phy.mcs_tables import thresholds_for
+
+    cfg = getattr(link, "cfg", None)
+    if not isinstance(cfg, PhyConfig):
+        cfg = PhyConfig(channel=channel, csi=csi)
+    elif (cfg.channel, cfg.csi) != (channel, csi):
+        cfg = dataclasses.replace(cfg, channel=channel, csi=csi)
+    cache = None if directory is None or Path(directory) == ZOO_DIR else Path(directory)
+    return thresholds_for(cfg, k, calibrate=channel != "awgn", cache=cache, log=log)
 
 
 def float16_change_db(codec: Any, images: np.ndarray) -> float:

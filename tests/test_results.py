@@ -34,3 +34,28 @@ def test_failed_write_keeps_previous_file(tmp_path):
     except RuntimeError:
         pass
     assert json.loads((tmp_path / "summary.json").read_text()) == {"ok": 1}
+
+
+def test_earlier_outputs_are_versioned_not_overwritten(tmp_path):
+    with RunDir(tmp_path) as run:
+        run.write_summary({"attempt": 1})
+        run.write_csv("link.csv", [{"a": 1}])
+    with RunDir(tmp_path) as run:
+        assert run.previous == tmp_path / "versions" / "1"
+        run.write_summary({"attempt": 2})
+    with RunDir(tmp_path) as run:
+        assert run.previous == tmp_path / "versions" / "2"
+    assert json.loads((tmp_path / "versions" / "1" / "summary.json").read_text()) == {
+        "attempt": 1}
+    assert (tmp_path / "versions" / "1" / "link.csv").read_text().splitlines() == ["a", "1"]
+    assert json.loads((tmp_path / "versions" / "2" / "summary.json").read_text()) == {
+        "attempt": 2}
+    assert "earlier outputs copied to versions/1/" in (tmp_path / "log.txt").read_text()
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    import pytest
+
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match="is an existing file"):
+        RunDir(tmp_path / "f")

@@ -12,7 +12,8 @@ from .channels import ChannelSampler
 from .config import PATHLOSS_CHANNELS, PhyConfig
 from .estimation import LSEstimator, combine
 from .grid import SlotGrid
-from .validity import max_doppler_hz
+from .timedomain import TimeDomainChannel
+from .validity import check_frequency_domain, max_doppler_hz
 
 __all__ = ["UplinkLink", "complex_normal"]
 
@@ -60,6 +61,14 @@ class UplinkLink(Block):
     added to that budget (pass 0 for the budget alone; e.g. -3 models a 3 dB power back-off).
     :func:`~psfl.phy.budget.snr_db_from_config` gives the median budget SNR.
 
+    **Domain.** With ``cfg.domain = "frequency"`` (default) each RE is multiplied by the
+    channel's frequency response at its OFDM symbol: exact while the delay spread fits in the
+    CP and the Doppler is small against the subcarrier spacing; outside that the link warns
+    once at construction (:class:`~psfl.phy.validity.FrequencyDomainValidityWarning`, rule in
+    :mod:`psfl.phy.validity`). With ``"time"`` the OFDM waveform goes through the multipath
+    channel (:class:`~psfl.phy.timedomain.TimeDomainChannel`), which adds the ISI and ICI;
+    ``snr_db`` keeps its meaning per RE.
+
     The link does not normalize ``x``: a mean :math:`|x|^2` other than 1 changes the SNR.
     It is differentiable with respect to ``x`` and traces once per ``k`` (the batch size may
     vary); it runs eagerly, in graph mode and under XLA (``tf.function(jit_compile=True)``).
@@ -94,6 +103,9 @@ class UplinkLink(Block):
         self.cfg = cfg
         self.grid = SlotGrid(cfg)
         self.channel = ChannelSampler(cfg, self.grid.ofdm_symbol_duration_s)
+        self.time_channel = (TimeDomainChannel(cfg, self.channel) if cfg.domain == "time"
+                             else None)
+        check_frequency_domain(cfg, self.channel.path_delays_s, self.channel.path_powers)
         self.estimator = (
             LSEstimator(self.grid.pilots, self.grid.pilot_symbol_indices,
                         cfg.num_ofdm_symbols, cfg.ls_freq_window,
@@ -200,9 +212,12 @@ class UplinkLink(Block):
         no = tf.repeat(tf.pow(10.0, -snr / 10.0), ns)  # [n], slot-major per row
 
         xg = self.grid.map(x, ns)  # [n, T, F]
-        h = self.channel(n)  # [n or 1, R, T or 1, F or 1]
+        if self.time_channel is None:
+            h = self.channel(n)  # [n or 1, R, T or 1, F or 1]
+            y = h * xg[:, None]
+        else:
+            y, h = self.time_channel(xg)  # [n, R, T, F] each
         shape = [n, cfg.num_rx_ant, cfg.num_ofdm_symbols, cfg.num_subcarriers]
-        y = h * xg[:, None]
         std = tf.sqrt(no)[:, None, None, None]
         y = y + complex_normal(shape) * tf.complex(std, tf.zeros_like(std))
 

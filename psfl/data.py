@@ -37,10 +37,13 @@ from psfl.errors import DataError
 __all__ = [
     "SKIMAGE_SOURCES",
     "ImageSet",
+    "Photo",
     "as_dataset",
     "load_cifar10",
     "load_folder",
     "load_images",
+    "read_photos",
+    "stitch",
     "load_skimage",
     "partition",
     "partition_stats",
@@ -307,6 +310,66 @@ def image_files(root: Path, what: str, fix: str) -> list[Path]:
     return files
 
 
+def _read_photos(root: Path, patch_size: int, fix: str) -> list[tuple[str, np.ndarray]]:
+    """(name relative to ``root``, float image) of every image file; each at least one patch."""
+    photos = []
+    for f in image_files(root, "image folder", fix):
+        img = _read_image(f)
+        if min(img.shape[:2]) < patch_size:
+            raise DataError(f"image {str(f)!r} is {img.shape[1]}x{img.shape[0]}, smaller than the "
+                            f"{patch_size}x{patch_size} patch; lower data.patch_size or remove it")
+        photos.append((str(f.relative_to(root)), img))
+    return photos
+
+
+@dataclasses.dataclass(frozen=True)
+class Photo:
+    """A user photo cut into a whole number of non-overlapping tiles.
+
+    ``image`` is the photo cropped at the right and bottom to ``grid`` tiles (at most
+    ``patch_size - 1`` pixels lost per side), so that :meth:`tiles` and :func:`stitch` are exact
+    inverses.
+    """
+
+    name: str
+    image: np.ndarray  # float32 [rows * p, cols * p, 3] in [0, 1]
+    grid: tuple[int, int]  # (rows, cols) of tiles
+
+    @property
+    def num_tiles(self) -> int:
+        return self.grid[0] * self.grid[1]
+
+    def tiles(self) -> np.ndarray:
+        """float32 [rows * cols, p, p, 3], row-major."""
+        rows, cols = self.grid
+        p = self.image.shape[0] // rows
+        t = self.image.reshape(rows, p, cols, p, 3).transpose(0, 2, 1, 3, 4)
+        return np.ascontiguousarray(t.reshape(rows * cols, p, p, 3))
+
+
+def stitch(tiles: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Put row-major tiles [rows * cols, p, p, 3] back into one image [rows * p, cols * p, 3]."""
+    rows, cols = grid
+    p = tiles.shape[1]
+    return tiles.reshape(rows, cols, p, p, 3).transpose(0, 2, 1, 3, 4).reshape(
+        rows * p, cols * p, 3)
+
+
+def read_photos(path: str | Path, patch_size: int) -> list[Photo]:
+    """Every PNG/JPEG image in a folder (recursively, sorted by path) as a :class:`Photo` of
+    ``patch_size`` tiles, for evaluation on the user's own images. Raises a :class:`DataError`
+    naming the fix for a missing folder, a folder without images, an unreadable file or an
+    image smaller than one tile."""
+    root = Path(path)
+    if root.is_file():
+        raise DataError(f"--images {str(root)!r} is a file; give the folder that holds it")
+    photos = []
+    for name, img in _read_photos(root, patch_size, "give a folder of PNG/JPEG images"):
+        rows, cols = img.shape[0] // patch_size, img.shape[1] // patch_size
+        photos.append(Photo(name, img[:rows * patch_size, :cols * patch_size], (rows, cols)))
+    return photos
+
+
 def load_folder(path: str | Path, patch_size: int = 32, stride: int = 0, mode: str = "tiles",
                 test_fraction: float = 0.2) -> tuple[ImageSet, ImageSet]:
     """Every PNG/JPEG image in a folder (recursively), of any size.
@@ -329,14 +392,7 @@ def load_folder(path: str | Path, patch_size: int = 32, stride: int = 0, mode: s
         labels index the files (sorted by path).
     """
     root = Path(path)
-    files = image_files(root, "image folder", "set data.path to a folder of PNG/JPEG images")
-    photos = []
-    for f in files:
-        img = _read_image(f)
-        if min(img.shape[:2]) < patch_size:
-            raise DataError(f"image {str(f)!r} is {img.shape[1]}x{img.shape[0]}, smaller than the "
-                            f"{patch_size}x{patch_size} patch; lower data.patch_size or remove it")
-        photos.append((str(f.relative_to(root)), img))
+    photos = _read_photos(root, patch_size, "set data.path to a folder of PNG/JPEG images")
     if mode == "tiles":
         return _split_photos(photos, patch_size, stride or patch_size, test_fraction,
                              drop_flat=False)

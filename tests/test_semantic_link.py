@@ -29,6 +29,7 @@ def trained_run(tmp_path_factory):
     folder.mkdir()
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(folder / "a.png")
+    Image.fromarray(rng.integers(0, 255, (40, 70, 3), dtype=np.uint8)).save(folder / "b.jpg")
     out = root / "run"
     argv = ["link", "--out", str(out), "--model", "csc", "--steps", "2", "--snr", "0,20",
             "--images", str(folder), "--set", "semantic.eval_images=6",
@@ -51,7 +52,30 @@ def test_train_then_sweep_writes_results(trained_run):
     for r in rows:
         for key in ("codec_psnr", "codec_ssim", "digital_psnr", "digital_ssim"):
             assert np.isfinite(float(r[key])), (key, r)
-    assert rows[2]["images"] == "4"  # 64×64 photo → four 32×32 tiles
+    assert rows[2]["images"] == "6"  # every tile: 64x64 → 4, 70x40 (cropped to 64x32) → 2
+
+
+def test_own_photos_per_image_table_and_stitched_reconstructions(trained_run):
+    out, _ = trained_run
+    rows = list(csv.DictReader((out / "images.csv").open()))
+    # two photos x two schemes x two SNRs
+    assert {(r["photo"], r["scheme"], float(r["snr_db"])) for r in rows} == {
+        (p, s, snr) for p in ("a.png", "b.jpg") for s in ("codec", "digital")
+        for snr in (0.0, 20.0)}
+    for r in rows:
+        assert np.isfinite(float(r["psnr"])) and -1 <= float(r["ssim"]) <= 1
+    assert [float(r["tiles"]) for r in rows[:2]] == [4, 4]
+    # the stitched reconstruction is the photo cropped to whole tiles, at full resolution
+    full = Image.open(out / "photos" / "2-codec-20dB.png")
+    assert full.size == (64, 32)
+    for name in ("photo-1.png", "photo-2.png", "photos/1-digital-0dB.png"):
+        assert (out / name).is_file(), name
+    # the PSNR in images.csv is that of the stitched picture against the cropped original
+    orig = np.asarray(Image.open(out.parent / "photos" / "a.png"), np.float32) / 255
+    rec = np.asarray(Image.open(out / "photos" / "1-codec-20dB.png"), np.float32) / 255
+    row = next(r for r in rows if r["photo"] == "a.png" and r["scheme"] == "codec"
+               and float(r["snr_db"]) == 20.0)
+    assert abs(10 * np.log10(1 / np.mean((orig - rec) ** 2)) - float(row["psnr"])) < 0.1
 
 
 def test_sweep_from_checkpoint(trained_run, tmp_path):
@@ -95,3 +119,21 @@ def test_bad_input(trained_run, tmp_path, capsys):
     assert rc == 2 and "not found" in capsys.readouterr().err
     rc = cli.main(["link", "--out", str(tmp_path / "d"), "--channel", "tdl-z"])
     assert rc == 2 and "unknown channel" in capsys.readouterr().err
+
+
+def test_bad_images_are_refused_before_training(tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.png").write_bytes(b"not a png")
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tiny / "t.png")
+    for folder, message in ((bad, "cannot be read"), (tiny, "smaller than the 32x32 patch"),
+                            (bad / "broken.png", "is a file"),
+                            (tmp_path / "missing", "does not exist")):
+        out = tmp_path / f"run-{folder.name}"
+        rc = cli.main(["link", "--out", str(out), "--model", "csc", "--steps", "500",
+                       "--images", str(folder)])
+        err = capsys.readouterr().err
+        assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, err
+        assert not (out / "checkpoints").exists()  # refused before any training

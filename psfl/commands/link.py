@@ -7,14 +7,22 @@ checkpoints go to ``<out>/checkpoints/``; running the command again with the sam
 resumes from there.
 
 The sweep (``semantic.eval_snr_db`` or ``--snr``) runs over ``phy.channel`` with ``phy.csi``
-(``--channel``/``--csi`` are shortcuts) on the held-back test split and, with ``--images DIR``,
-also on every tile of the images in that folder. At each SNR it reports PSNR/SSIM of the codec
-and of the digital baseline (:class:`psfl.phy.digital.DigitalBaseline`: JPEG + CRC + 5G LDPC +
-QAM) at the same number of channel uses ``k``.
+(``--channel``/``--csi`` are shortcuts) on the held-back test split (at most
+``semantic.eval_images`` patches, said in the log) and, with ``--images DIR``, on **every** tile of
+the photos in that folder (each photo cut into non-overlapping tiles, cropped at the right and
+bottom to whole tiles; the folder is read and checked before any training). At each SNR it
+reports PSNR/SSIM of the codec and of the digital baseline
+(:class:`psfl.phy.digital.DigitalBaseline`: JPEG + CRC + 5G LDPC + QAM) at the same number of
+channel uses ``k``. On umi/uma/rma the sweep values are offsets to the link budget: rows give
+``snr_offset_db`` and ``snr_db`` = median budget SNR + offset, the SNR the baseline's MCS is
+chosen for.
 
 Writes ``link.csv`` (one row per data set and SNR), ``training.csv`` (if trained),
 ``psnr_vs_snr.png``, ``samples.png`` (originals and receptions at a few SNRs) and
-``summary.json``.
+``summary.json``; with ``--images`` also ``images.csv`` (per photo, scheme and SNR: PSNR, SSIM
+and MS-SSIM of the stitched reconstruction, share of tiles the baseline delivered), and for each
+photo ``photo-<n>.png`` (original beside each scheme at the lowest and highest SNR) and the
+full-resolution reconstructions ``photos/<n>-<scheme>-<snr>dB.png``.
 """
 
 from __future__ import annotations
@@ -70,7 +78,7 @@ def _apply_shortcuts(args: argparse.Namespace, config: Config) -> Config:
     if phy:
         config = config.replace("phy", **phy)
     sem: dict[str, Any] = {}
-    if args.snr:
+    if args.snr is not None:
         sem["eval_snr_db"] = list(_parse_snr(args.snr))
     if args.steps is not None:
         if args.steps < 0:
@@ -83,6 +91,24 @@ def _apply_shortcuts(args: argparse.Namespace, config: Config) -> Config:
     return config
 
 
+def _sweep_axis(phy: Any) -> tuple[str, float]:
+    """(x-axis label, dB added to a sweep value to get the SNR) for ``phy``'s channel.
+
+    On umi/uma/rma the sweep values are offsets to the link budget (see
+    :class:`psfl.phy.UplinkLink`); the SNR they give at the median of path loss and shadowing is
+    the budget SNR plus the offset, which is also what the baseline's MCS is chosen for.
+    """
+    from psfl.phy.config import PATHLOSS_CHANNELS
+
+    if phy.channel not in PATHLOSS_CHANNELS:
+        return "SNR [dB]", 0.0
+    from psfl.phy.budget import snr_db_from_config
+
+    budget = snr_db_from_config(phy)
+    return (f"offset to the link budget [dB] (median budget SNR {budget:.1f} dB at "
+            f"{phy.distance_m:g} m)", budget)
+
+
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     config = _apply_shortcuts(args, config)
     import matplotlib
@@ -90,10 +116,9 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from psfl.data import load_folder, load_images
+    from psfl.data import load_images, read_photos
     from psfl.phy import UplinkLink
     from psfl.semantic.costs import cost_row
-    from psfl.semantic.metrics import image_metrics, mean_metrics
     from psfl.semantic.models import build_codec, load_codec
     from psfl.semantic.train import evaluate_codec, train_codec
 
@@ -110,12 +135,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         checkpoint = PREFIX + resolve(args.model or sem.model, phy.channel)
         run_dir.log(f"no --checkpoint or --steps: using the shipped {checkpoint} "
                     "(train a fresh codec with --steps N)", echo=True)
-    if args.images:  # check the folder before any long work
-        from pathlib import Path
-
-        if not Path(args.images).is_dir():
-            raise ValueError(f"--images {args.images!r} is not a folder; give a folder of "
-                             "PNG/JPEG images")
+    codec = None
     if checkpoint:
         from psfl.semantic.power import k_from_ratio
         from psfl.semantic.zoo import is_pretrained
@@ -126,12 +146,18 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                       "k": sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)}
         codec = load_codec(checkpoint, model=args.model, compile=False, channel=phy.channel,
                            **expect)
-        size = codec.image_size
+        patch = codec.image_size[0]
+    else:
+        patch = config.data.patch_size
+    # the user's photos are read (and every problem with them reported) before any long work
+    photos = read_photos(args.images, patch) if args.images else []
+
+    if codec is not None:
         data_cfg = config.data
-        if data_cfg.patch_size != size[0]:
-            run_dir.log(f"data.patch_size {data_cfg.patch_size} -> {size[0]} to match the "
+        if data_cfg.patch_size != patch:
+            run_dir.log(f"data.patch_size {data_cfg.patch_size} -> {patch} to match the "
                         "checkpoint", echo=True)
-            data_cfg = config.replace("data", patch_size=size[0]).data
+            data_cfg = config.replace("data", patch_size=patch).data
         _, test = load_images(data_cfg, seed=seed)
         summary.update(checkpoint=str(checkpoint), trained_steps=0)
     else:
@@ -157,13 +183,17 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                    k_over_n=codec.k_over_n, cost=cost_row(codec))
 
     eval_sets = {"test": test.images[:sem.eval_images] if sem.eval_images else test.images}
-    if args.images:
-        ftrain, ftest = load_folder(args.images, patch_size=codec.image_size[0],
-                                    mode=config.data.folder_mode)
-        # The whole folder is evaluation data: the codec was not trained on it.
-        imgs = np.concatenate([s.images for s in (ftrain, ftest) if len(s)])
-        eval_sets["folder"] = imgs[:sem.eval_images] if sem.eval_images else imgs
+    if len(eval_sets["test"]) < len(test):
+        run_dir.log(f"test: {len(eval_sets['test'])} of {len(test)} held-back patches "
+                    "(semantic.eval_images; set it to 0 for all)", echo=True)
+    if photos:
+        # The whole folder is evaluation data: the codec was not trained on it. Every tile.
+        eval_sets["folder"] = np.concatenate([p.tiles() for p in photos])
         summary["images_dir"] = str(args.images)
+        summary["photos"] = [{"name": p.name, "tiles": p.num_tiles,
+                              "size": [p.image.shape[1], p.image.shape[0]]} for p in photos]
+        run_dir.log(f"folder: {len(photos)} photos, {len(eval_sets['folder'])} tiles of "
+                    f"{patch}x{patch}, all evaluated", echo=True)
 
     baseline = None
     if sem.baseline and not args.no_baseline:
@@ -184,32 +214,53 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         summary["baseline_margin_db"] = sem.baseline_margin_db
 
     from psfl.results import progress
+    from psfl.semantic.metrics import image_metrics, mean_metrics
 
+    xlabel, offset_db = _sweep_axis(phy)
+    if offset_db:
+        summary["sweep"] = "offset to the link budget"
+        summary["budget_snr_db"] = round(offset_db, 2)
     snrs = list(sem.eval_snr_db)
+    picks = [snrs[0], snrs[-1]]  # the two SNRs whose photos are stitched
     rows: list[dict[str, Any]] = []
-    shown = {}
+    photo_rows: list[dict[str, Any]] = []
+    shown: dict[tuple[str, str, float], np.ndarray] = {}
+    stitched: dict[tuple[str, float], list[np.ndarray]] = {}
     n_show = 6
     for name, images in eval_sets.items():
-        for snr in progress(snrs, desc=f"sweep {name}", unit="SNR"):
-            res = evaluate_codec(codec, link, images, [snr], jit_compile=sem.xla,
-                                 return_images=True)[0]
-            row = {"dataset": name, "snr_db": snr, "images": len(images),
+        # one call for the whole sweep: the codec is traced once, not once per SNR
+        coded = evaluate_codec(codec, link, images, snrs, jit_compile=sem.xla,
+                               return_images=True)
+        for snr, res in zip(progress(snrs, desc=f"sweep {name}", unit="SNR"), coded,
+                            strict=True):
+            row = {"dataset": name, "snr_db": snr + offset_db, "images": len(images),
                    "codec_psnr": res["psnr"], "codec_ssim": res["ssim"]}
+            if offset_db:
+                row["snr_offset_db"] = snr
             if "ms_ssim" in res:
                 row["codec_ms_ssim"] = res["ms_ssim"]
-            shown[(name, "codec", snr)] = res["images"][:n_show]
+            received = {"codec": res["images"]}
             if baseline is not None:
-                rx, info = baseline.transmit(images, link, snr)
+                rx, info = baseline.transmit(images, link, snr, mcs_snr_db=snr + offset_db)
                 m = mean_metrics(image_metrics(images, rx))
                 row.update(digital_psnr=m["psnr"], digital_ssim=m["ssim"],
                            digital_success=float(np.mean(info["success"])))
                 if "ms_ssim" in m:
                     row["digital_ms_ssim"] = m["ms_ssim"]
-                shown[(name, "digital", snr)] = rx[:n_show]
+                received["digital"] = rx
+            for scheme, rec in received.items():
+                shown[(name, scheme, snr)] = rec[:n_show]
             rows.append(row)
             run_dir.log("{dataset} {snr_db:+.1f} dB: codec PSNR {codec_psnr:.2f} dB".format(**row)
                         + (f", digital {row['digital_psnr']:.2f} dB" if baseline else ""))
+            if name == "folder":
+                success = info["success"] if baseline is not None else None
+                photo_rows += _photo_rows(photos, received, snr, offset_db, success, stitched,
+                                          keep=snr in picks)
         run_dir.write_csv("link.csv", rows)
+    if photo_rows:
+        run_dir.write_csv("images.csv", photo_rows)
+        _save_photos(run_dir, photos, stitched, picks, offset_db, codec.arch)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in eval_sets:
@@ -220,17 +271,17 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         if baseline is not None:
             ax.plot(snrs, [r["digital_psnr"] for r in sel], "s" + style,
                     label=f"JPEG+LDPC+QAM ({name})")
-    ax.set_xlabel("SNR [dB]")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("PSNR [dB]")
     ax.set_title(f"{phy.channel}, {phy.csi} CSI, k={codec.k} (k/n={codec.k_over_n:.3g})")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     run_dir.save_figure(fig, "psnr_vs_snr.png")
 
-    picks = [snrs[0], snrs[len(snrs) // 2], snrs[-1]] if len(snrs) >= 3 else snrs
-    picks = list(dict.fromkeys(picks))
+    picks_shown = [snrs[0], snrs[len(snrs) // 2], snrs[-1]] if len(snrs) >= 3 else snrs
+    picks_shown = list(dict.fromkeys(picks_shown))
     grid_rows, labels = [eval_sets["test"][:n_show]], ["original"]
-    for snr in picks:
+    for snr in picks_shown:
         grid_rows.append(shown[("test", "codec", snr)])
         labels.append(f"{codec.arch} {snr:g} dB")
         if baseline is not None:
@@ -247,3 +298,73 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     summary["results"] = rows
     summary["baseline"] = "jpeg+crc24a+ldpc+qam" if baseline is not None else "skipped"
     return summary
+
+
+def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,
+                offset_db: float, success: np.ndarray | None,
+                stitched: dict[tuple[str, float], list[np.ndarray]], keep: bool
+                ) -> list[dict[str, Any]]:
+    """Per-photo quality of each scheme at one SNR, measured on the stitched reconstruction
+    (PSNR from the whole photo's MSE; SSIM and, from 176 px, MS-SSIM on the whole photo);
+    the stitched photos are kept in ``stitched`` when ``keep``."""
+    from psfl.data import stitch
+    from psfl.semantic.metrics import image_metrics
+
+    out = []
+    start = 0
+    for photo in photos:
+        end = start + photo.num_tiles
+        for scheme, rec in received.items():
+            img = np.clip(stitch(rec[start:end], photo.grid), 0.0, 1.0)
+            m = image_metrics(photo.image[None], img[None])
+            row = {"photo": photo.name, "tiles": photo.num_tiles, "snr_db": snr + offset_db,
+                   "scheme": scheme, **{k: float(v[0]) for k, v in m.items()}}
+            if scheme == "digital" and success is not None:
+                row["delivered"] = float(np.mean(success[start:end]))
+            out.append(row)
+            if keep:
+                stitched.setdefault((scheme, snr), []).append(img)
+        start = end
+    return out
+
+
+def _save_photos(run_dir: RunDir, photos: list[Any], stitched: dict[tuple[str, float], list],
+                 picks: list[float], offset_db: float, arch: str) -> None:
+    """For each photo: full-resolution reconstructions ``photos/<n>-<scheme>-<snr>dB.png`` and
+    one overview figure ``photo-<n>.png`` (original beside each scheme at both SNRs)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from psfl.results import atomic_write_bytes
+
+    folder = run_dir.file("photos")
+    folder.mkdir(exist_ok=True)
+    schemes = list(dict.fromkeys(s for s, _ in stitched))
+    names = {"codec": arch, "digital": "digital"}
+    for i, photo in enumerate(photos, start=1):
+        # one row per scheme, the original in the first column of the first row
+        picked = list(dict.fromkeys(picks))
+        h, w = photo.image.shape[:2]
+        fig, axes = plt.subplots(len(schemes), 1 + len(picked), squeeze=False,
+                                 figsize=(3.6 * (1 + len(picked)),
+                                          3.6 * len(schemes) * h / w + 0.5 * len(schemes)))
+        for ax in axes.flat:
+            ax.axis("off")
+        axes[0, 0].imshow(photo.image, interpolation="antialiased")
+        axes[0, 0].set_title(f"original ({w}x{h}, {photo.num_tiles} tiles)", fontsize=8)
+        for r, scheme in enumerate(schemes):
+            for c, snr in enumerate(picked, start=1):
+                img = stitched[(scheme, snr)][i - 1]
+                buf = io.BytesIO()
+                Image.fromarray(np.round(img * 255).astype(np.uint8)).save(buf, format="PNG")
+                atomic_write_bytes(folder / f"{i}-{scheme}-{snr + offset_db:g}dB.png",
+                                   buf.getvalue())
+                mse = float(np.mean((img - photo.image) ** 2))
+                psnr = 10 * np.log10(1.0 / max(mse, 1e-10))
+                axes[r, c].imshow(img, interpolation="antialiased")
+                axes[r, c].set_title(f"{names[scheme]}, {snr + offset_db:g} dB: PSNR "
+                                     f"{psnr:.1f} dB", fontsize=8)
+        fig.suptitle(photo.name, fontsize=9)
+        run_dir.save_figure(fig, f"photo-{i}.png")

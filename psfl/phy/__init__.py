@@ -6,6 +6,9 @@
 * :mod:`psfl.phy.budget` — thermal noise, 3GPP path loss, link-budget SNR.
 * :mod:`psfl.phy.energy` — Shannon rate, airtime, transmit / model-transfer / compute energy.
 * :mod:`psfl.phy.digital` — digital baseline (JPEG/WebP + 5G LDPC + QAM + CRC) over the same link.
+* :mod:`psfl.phy.timedomain` — the OFDM waveform through the multipath channel
+  (``phy.domain = "time"``); :mod:`psfl.phy.validity` — ISI/ICI the frequency-domain link
+  omits, and :class:`FrequencyDomainValidityWarning` when they matter.
 
 This package imports nothing from psfl.semantic, psfl.federation or psfl.hil.
 """
@@ -17,7 +20,15 @@ from .budget import (
     snr_db_from_config,
     thermal_noise_dbm,
 )
-from .config import CHANNELS, CSI_MODES, EQUALIZERS, PATHLOSS_CHANNELS, PhyConfig
+from .config import (
+    CHANNELS,
+    CIR_CHANNELS,
+    CSI_MODES,
+    DOMAINS,
+    EQUALIZERS,
+    PATHLOSS_CHANNELS,
+    PhyConfig,
+)
 from .digital import CODECS, DigitalBaseline
 from .energy import (
     airtime_s,
@@ -30,13 +41,17 @@ from .energy import (
 )
 from .grid import SlotGrid
 from .link import UplinkLink
+from .validity import FrequencyDomainValidityWarning
 
 __all__ = [
     "CHANNELS",
+    "CIR_CHANNELS",
     "CODECS",
     "DigitalBaseline",
     "CSI_MODES",
+    "DOMAINS",
     "EQUALIZERS",
+    "FrequencyDomainValidityWarning",
     "PATHLOSS_CHANNELS",
     "PhyConfig",
     "SlotGrid",

@@ -1,4 +1,5 @@
-"""Tests of the digital baseline (JPEG/WebP + CRC + 5G LDPC + QAM) in psfl.phy.digital."""
+"""Tests of the digital baseline (JPEG/WebP/JPEG 2000/AVIF + CRC + 5G LDPC + QAM) in
+psfl.phy.digital."""
 
 from __future__ import annotations
 
@@ -119,6 +120,30 @@ def test_webp_high_snr_equals_webp_only() -> None:
     for i in range(2):
         assert info["scale"][i] == 1
         ref = pil_roundtrip(x[i], "WEBP", int(info["quality"][i]))
+        np.testing.assert_array_equal(out[i], ref.astype(np.float32))
+
+
+@pytest.mark.parametrize("codec,fmt,kw", [
+    ("jpeg2000", "JPEG2000", {"no_jp2": True, "irreversible": True, "quality_mode": "rates",
+                              "num_resolutions": 3}),
+    ("avif", "AVIF", {"speed": 6, "subsampling": "4:2:0"}),
+])
+def test_new_coders_over_the_link_equal_pillow_alone(codec: str, fmt: str, kw: dict) -> None:
+    """At a transparent SNR, the image shown is what Pillow alone makes of the image at the
+    chosen quality (JPEG 2000: target size), and the stream fits the payload."""
+    tf.random.set_seed(3)
+    db = DigitalBaseline(K, mcs=14, codec=codec, downscale=False)
+    x = patches(2)
+    out, info = db.transmit(x, awgn_link, 35.0)
+    assert info["success"].all() and (info["source_bits"] <= info["payload_bits"]).all()
+    for i in range(2):
+        q = int(info["quality"][i])
+        assert info["scale"][i] == 1
+        u8 = np.clip(np.rint(x[i] * 255), 0, 255).astype(np.uint8)
+        buf = io.BytesIO()
+        extra = {"quality_layers": [3 * 32 * 32 / q]} if codec == "jpeg2000" else {"quality": q}
+        Image.fromarray(u8).save(buf, fmt, **kw, **extra)
+        ref = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")) / 255.0
         np.testing.assert_array_equal(out[i], ref.astype(np.float32))
 
 

@@ -328,12 +328,15 @@ def load_table(path: Path) -> tuple[dict[str, Any], dict[int, float]]:
     the file, an MCS that never reached the target, becomes ``inf``)."""
     try:
         record = json.loads(Path(path).read_text())
-        th = {int(i): math.inf if v is None else float(v)
-              for i, v in record["thresholds_db"].items()}
-        return record["key"], th
+        return record["key"], _thresholds(record)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"MCS table {path} is unreadable ({exc}); delete it and measure again "
                          "(benchmarks/mcs_thresholds.py or calibrate=True)") from exc
+
+
+def _thresholds(record: dict[str, Any]) -> dict[int, float]:
+    return {int(i): math.inf if v is None else float(v)
+            for i, v in record["thresholds_db"].items()}
 
 
 def write_table(path: Path, record: dict[str, Any]) -> Path:
@@ -359,7 +362,7 @@ def _mismatch(stored: dict[str, Any], wanted: dict[str, Any]) -> str:
 
 def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
                   resolution_db: float | None = None, seed: int = 0, show_progress: bool = True,
-                  command: str = "") -> dict[str, Any]:
+                  indices: Sequence[int] | None = None, command: str = "") -> dict[str, Any]:
     """Measures the table of ``cfg`` and ``k`` over :class:`~psfl.phy.link.UplinkLink` ``(cfg)``.
 
     Parameters
@@ -376,6 +379,8 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
         Seed of every SNR point.
     show_progress : bool (default `True`)
         Progress bar on stderr (:func:`psfl.results.progress`).
+    indices : `None` (default: every MCS usable with ``k``) | sequence of int
+        MCS indices to measure (the others keep the AWGN defaults when the table is used).
     command : str (default "")
         Command line recorded in the file.
 
@@ -399,34 +404,45 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
     num_blocks = num_blocks or (200 if plain else 400)
     resolution_db = resolution_db or (0.1 if plain else 0.25)
     span_db = 8.0 if plain else 24.0
-    indices = usable_indices(k)
+    indices = usable_indices(k) if indices is None else [int(i) for i in indices]
     bar = progress(total=len(indices) * bisection_points(span_db, resolution_db),
                    desc=f"MCS thresholds {cfg.channel}/{cfg.csi} k={k}", unit="point",
                    disable=None if show_progress else True)
     t0 = time.perf_counter()
     try:
-        raw = link_mcs_thresholds(UplinkLink(cfg), k, num_blocks=num_blocks,
-                                  resolution_db=resolution_db, span_db=span_db,
-                                  gain_db=10 * math.log10(cfg.num_rx_ant), seed=seed,
-                                  on_point=lambda: bar.update(1))
+        raw = calibrate_mcs_thresholds(
+            k, num_blocks=num_blocks, resolution_db=resolution_db, indices=indices,
+            link=tf.function(UplinkLink(cfg)), span_db=span_db,
+            gain_db=10 * math.log10(cfg.num_rx_ant), seed=seed, on_point=lambda: bar.update(1))
     finally:
         bar.close()
-    measured = {i: v for i, v in raw.items()}
     mono = monotone_thresholds({i: math.inf if v is None else v for i, v in raw.items()})
     from psfl import __version__
 
     return {
         "key": table_key(cfg, k),
         "thresholds_db": {str(i): None if math.isinf(v) else v for i, v in mono.items()},
-        "measured_db": {str(i): v for i, v in measured.items()},
+        "measured_db": {str(i): v for i, v in raw.items()},
         "rule": "running maximum over increasing MCS index (psfl.phy.transport."
                 "monotone_thresholds)",
         "num_blocks": num_blocks, "resolution_db": resolution_db, "span_db": span_db,
         "seed": seed, "wall_s": round(time.perf_counter() - t0, 1),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "psfl": __version__, "sionna": sionna.__version__, "tensorflow": tf.__version__,
-        "cpu_count": os.cpu_count(), "command": command,
+        "cpu_count": os.cpu_count(), "commit": _commit(), "command": command,
     }
+
+
+def _commit() -> str:
+    """Git commit of the psfl source tree, or "unknown"."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def thresholds_for(cfg: PhyConfig, k: int, *, calibrate: bool = False,
@@ -450,7 +466,8 @@ def thresholds_for(cfg: PhyConfig, k: int, *, calibrate: bool = False,
     log : `None` (default) | callable
         Receives one line before a measurement starts and where its result went.
     **measure
-        Passed to :func:`measure_table` (``num_blocks``, ``resolution_db``, ``seed``).
+        Passed to :func:`measure_table` (``num_blocks``, ``resolution_db``, ``seed``,
+        ``indices``, ``show_progress``).
 
     Output
     ------
@@ -490,10 +507,4 @@ def thresholds_for(cfg: PhyConfig, k: int, *, calibrate: bool = False,
     except OSError as exc:  # a read-only home: measure again next time
         if log:
             log(f"could not cache the MCS table ({exc}); it will be measured again next time")
-    return load_table_record(record)
-
-
-def load_table_record(record: dict[str, Any]) -> dict[int, float]:
-    """Thresholds of a record as :func:`load_table` returns them."""
-    return {int(i): math.inf if v is None else float(v)
-            for i, v in record["thresholds_db"].items()}
+    return _thresholds(record)

@@ -65,8 +65,9 @@ class SemanticConfig:
         lo=0.0, hi=40.0)
     baseline_calibrate: bool = option(
         False, help="Measure the baseline's 10 %-BLER MCS thresholds over the configured channel "
-        "before the sweep (a few minutes, then cached) instead of using the AWGN table; "
-        "thresholds already cached for the channel (the zoo ships Rayleigh's) are always used.")
+        "configuration when no table holds for it (minutes, with a progress bar; cached in "
+        "$PSFL_CACHE or ~/.cache/psfl). Tables shipped in psfl/phy/mcs (awgn, rayleigh, tdl-c "
+        "with LS at k=512, default numerology) or cached are always used.")
 
 
 register_section("semantic", SemanticConfig)

@@ -36,7 +36,7 @@ def interference(cfg, num_slots=256, seed=3):
     sn_config.seed = seed
     shape = [num_slots, cfg.num_ofdm_symbols, cfg.num_subcarriers]
     x = tf.complex(tf.random.normal(shape), tf.random.normal(shape)) / np.sqrt(2)
-    y, h = link.time_channel(x)
+    y, h, _ = link.time_channel(x)
     e2 = np.abs((y - h * x[:, None]).numpy()[:, :, 1:-1]) ** 2
     per_slot = e2.mean(axis=(1, 2, 3))
     return per_slot.mean(), per_slot.std() / np.sqrt(num_slots), link.time_channel
@@ -86,11 +86,11 @@ def test_doppler_ici_matches_jakes():
     (pi f_D T)^2 / 3 is the bound for any Doppler spectrum, twice the Jakes value."""
     cfg = PhyConfig(channel="tdl-a", delay_spread_s=10e-9, speed_mps=100.0, carrier_hz=10e9,
                     **FULL)
-    p, se, _ = interference(cfg)
+    p, se, _ = interference(cfg, num_slots=512)
     fdt = max_doppler_hz(cfg) / cfg.scs_hz
     theory = ici_power_jakes(fdt, cfg.fft_size)
     assert abs(theory / ((np.pi * fdt) ** 2 / 6) - 1) < 0.02
-    assert se < 0.04 * p
+    assert se < 0.03 * p, se / p  # the ICI of one realization varies by 0.6x its mean
     assert abs(p / theory - 1) < 0.1, (p, theory)
     # The frequency-domain link has none: same configuration, error zero up to float32.
     static = PhyConfig(channel="tdl-a", delay_spread_s=10e-9, speed_mps=0.0, **FULL)
@@ -161,3 +161,19 @@ def test_validity_warning_fires_outside_and_not_inside():
         UplinkLink(PhyConfig(channel="tdl-c", delay_spread_s=300e-9, speed_mps=30.0))
         UplinkLink(PhyConfig(channel="umi"))
         UplinkLink(PhyConfig(channel="tdl-a", delay_spread_s=1e-6, domain="time"))
+
+
+@pytest.mark.parametrize("kw", [
+    dict(channel="tdl-a", delay_spread_s=1e-6),  # ISI -22.5 dB (guard bands: cross terms)
+    dict(channel="tdl-a", delay_spread_s=10e-9, speed_mps=100.0, carrier_hz=10e9),  # ICI
+])
+def test_time_domain_no_eff_includes_isi_and_ici(kw):
+    """The expected ISI + ICI per subcarrier (validity.leakage_matrix, ici_per_subcarrier)
+    matches the measured error of the noiseless waveform, and with perfect CSI at 30 dB,
+    where it exceeds the noise, E[|x_hat - x|^2 / no_eff] stays 1."""
+    cfg = PhyConfig(domain="time", pilot_pattern="empty", **kw)
+    p, se, tc = interference(cfg, num_slots=512)
+    expected = float(np.mean(tc.interference_power.numpy()))
+    assert abs(p / expected - 1) < 0.1, (p, expected)
+    _, calib = post_eq_snr_db(UplinkLink(PhyConfig(domain="time", **kw)), 30.0)
+    assert abs(calib - 1) < 0.1, calib

@@ -2,30 +2,37 @@ r"""Channel estimation (LS at the pilots with interpolation) and single-stream c
 
 LS estimate at a pilot RE: :math:`\hat h = y\,p^*` (unit-modulus pilots), error variance
 :math:`N_0`. The pilot estimates are averaged over ``ls_freq_window`` adjacent subcarriers
-(error variance :math:`N_0/w`, with a small bias where the channel changes within the window,
-i.e. for delay spreads approaching :math:`1/(w\,\Delta f)`), then interpolated linearly in time
-between pilot OFDM symbols and held constant before the first and after the last. The
-reported error variance at the RE of OFDM symbol :math:`t` and subcarrier :math:`f` is
+(the set :math:`J_f`, :math:`w_f = |J_f|` subcarriers, fewer at the band edges), then
+interpolated linearly in time between pilot OFDM symbols and held constant before the first
+and after the last. The reported error variance at the RE of OFDM symbol :math:`t` and
+subcarrier :math:`f` is
 
 .. math::
-    \sigma^2_{e}(t, f) = N_0\,\frac{\sum_p W_{tp}^2}{w_f}
-        + \hat P\,c_t,\qquad
-    c_t = 1 - 2\sum_p W_{tp}\,\rho(t-p) + \sum_{p,q} W_{tp}W_{tq}\,\rho(p-q),\qquad
-    \rho(k) = J_0(2\pi f_D\,k\,T_s),
+    \sigma^2_{e}(t, f) = N_0\,\frac{\sum_p W_{tp}^2}{w_f} + \hat P\,c_{tf},\qquad
+    c_{tf} = 1 - 2 A_t a_f + B_t b_f,
 
-with :math:`W` the time-interpolation weights, :math:`w_f` the number of subcarriers actually
-averaged, :math:`f_D = v f_c / c` the maximum Doppler shift and :math:`T_s` the OFDM symbol
-duration with its CP. The first term is the noise passed by the interpolation; the second is
-the error of interpolating linearly a channel that changes within the slot:
-:math:`E|\sum_p W_{tp}h_p - h_t|^2` for a channel of power :math:`P` whose time correlation
-is Clarke/Jakes' :math:`P\rho` (uniform angles of arrival, the model of the TDL taps; for
-CDL and umi/uma/rma, whose rays have set angles, and for LoS components it is the standard
-approximation). :math:`\hat P` is the channel power of the slot at the antenna, estimated
-from the pilots as :math:`\max(\overline{|y_p p^*|^2} - N_0, 0)` over all pilot REs (ours:
-the slot's power rather than the model's mean, so that the variance follows the fade and the
-path loss). Without Doppler (:math:`f_D = 0`, or channels constant over a slot) the second term
-vanishes. The bias of frequency averaging is not included (it is small while the delay spread
-is well below :math:`1/(w_f\,\Delta f)`).
+    A_t = \sum_p W_{tp}\,\rho_t(t-p),\quad B_t = \sum_{p,q} W_{tp}W_{tq}\,\rho_t(p-q),\quad
+    a_f = \frac{1}{w_f}\sum_{j\in J_f}\mathrm{Re}\,\rho_f(j-f),\quad
+    b_f = \frac{1}{w_f^2}\sum_{j,j'\in J_f}\mathrm{Re}\,\rho_f(j-j'),
+
+with :math:`W` the time-interpolation weights, :math:`\rho_t(k) = J_0(2\pi f_D\,k\,T_s)` the
+Clarke/Jakes time correlation between OFDM symbols :math:`k` apart (:math:`f_D = v f_c/c`
+the maximum Doppler shift, :math:`T_s` the OFDM symbol duration with its CP) and
+:math:`\rho_f(\Delta) = \sum_m P_m e^{-j2\pi\Delta\,\Delta f\,\tau_m}` the frequency
+correlation of the power-delay profile. The first term is the noise passed by averaging and
+interpolation; the second is :math:`E|\hat h_{tf} - h_{tf}|^2` of the noiseless estimate of a
+channel of power :math:`P` with the separable correlation :math:`P\rho_t\rho_f`: the error of
+interpolating linearly a channel that changes within the slot (Doppler) and the bias of
+averaging a channel that changes across the window (delay spread). Jakes' :math:`\rho_t` is
+the model of the TDL taps (uniform angles of arrival); for CDL and umi/uma/rma, whose rays
+have set angles, and for LoS components it is the standard approximation. :math:`\rho_f` is
+the model's own profile for tdl/cdl; for umi/uma/rma, whose delays are random, the
+exponential profile of :func:`psfl.phy.validity.nominal_delay_spread_s` (ours).
+:math:`\hat P` is the channel power of the slot at the antenna, estimated from the pilots as
+:math:`\max(\overline{|y_p p^*|^2} - N_0, 0)` over all pilot REs (ours: the slot's power
+rather than the model's mean, so that the variance follows the fade and the path loss).
+Without Doppler and frequency averaging (:math:`A_t = B_t = a_f = b_f = 1`) the second term
+vanishes.
 
 Combining for one transmit stream over :math:`R` receive antennas, with per-antenna
 impairment :math:`s_r = N_0 + \sigma^2_{e,r}` (noise plus channel-estimation error):
@@ -44,6 +51,8 @@ CSI both coincide.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -69,19 +78,29 @@ def time_interpolation_weights(num_ofdm_symbols: int, pilot_symbols: tuple[int, 
     return w
 
 
-def interpolation_error_shape(weights: np.ndarray, pilot_symbols: tuple[int, ...],
-                              max_doppler_hz: float, symbol_duration_s: float) -> np.ndarray:
-    r"""[num_ofdm_symbols] factors :math:`c_t` of the time-interpolation error (module
-    docstring): the error variance of interpolating, with ``weights``, a unit-power channel
-    whose correlation between OFDM symbols :math:`k` apart is
-    :math:`J_0(2\pi f_D k T_s)`."""
+def interpolation_error_shape(
+    weights: np.ndarray, pilot_symbols: tuple[int, ...], max_doppler_hz: float,
+    symbol_duration_s: float, freq_window: int = 1, num_subcarriers: int = 1,
+    freq_correlation: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    r"""[num_ofdm_symbols, num_subcarriers] factors :math:`c_{tf}` of the noiseless
+    estimation error (module docstring): the error variance of averaging over ``freq_window``
+    subcarriers and interpolating in time with ``weights`` a unit-power channel whose
+    correlation is :math:`J_0(2\pi f_D k T_s)` between OFDM symbols :math:`k` apart and
+    ``freq_correlation(delta)`` (complex, default 1) between subcarriers ``delta`` apart."""
     p = np.asarray(sorted(pilot_symbols), dtype=np.float64)
     t = np.arange(weights.shape[0], dtype=np.float64)
     x = 2.0 * np.pi * max_doppler_hz * symbol_duration_s
-    rho_tp = j0(x * (t[:, None] - p[None, :]))  # [T, P]
-    rho_pp = j0(x * (p[:, None] - p[None, :]))  # [P, P]
-    c = (1.0 - 2.0 * np.sum(weights * rho_tp, axis=1)
-         + np.einsum("tp,pq,tq->t", weights, rho_pp, weights))
+    a_t = np.sum(weights * j0(x * (t[:, None] - p[None, :])), axis=1)  # [T]
+    b_t = np.einsum("tp,pq,tq->t", weights, j0(x * (p[:, None] - p[None, :])), weights)
+    half = freq_window // 2
+    a_f, b_f = np.ones(num_subcarriers), np.ones(num_subcarriers)
+    if freq_correlation is not None and half:
+        for f in range(num_subcarriers):
+            j = np.arange(max(f - half, 0), min(f + half, num_subcarriers - 1) + 1)
+            a_f[f] = np.mean(np.real(freq_correlation(j - f)))
+            b_f[f] = np.mean(np.real(freq_correlation(j[:, None] - j[None, :])))
+    c = 1.0 - 2.0 * a_t[:, None] * a_f[None, :] + b_t[:, None] * b_f[None, :]
     return np.maximum(c, 0.0)
 
 
@@ -103,6 +122,9 @@ class LSEstimator:
         Maximum Doppler shift :math:`f_D` of the channel [Hz] (0: constant over the slot).
     symbol_duration_s : float
         OFDM symbol duration with CP :math:`T_s` [s] (needed when ``max_doppler_hz > 0``).
+    freq_correlation : None (default) | callable
+        :math:`\rho_f`: integer subcarrier offsets (numpy array) to the channel's complex
+        frequency correlation; None treats the channel as flat across the window.
 
     Input
     -----
@@ -121,7 +143,8 @@ class LSEstimator:
 
     def __init__(self, pilots: tf.Tensor, pilot_symbols: tuple[int, ...],
                  num_ofdm_symbols: int, freq_window: int, max_doppler_hz: float = 0.0,
-                 symbol_duration_s: float = 0.0):
+                 symbol_duration_s: float = 0.0,
+                 freq_correlation: Callable[[np.ndarray], np.ndarray] | None = None):
         order = np.argsort(pilot_symbols)
         self._rows = tf.constant(np.asarray(pilot_symbols)[order].astype(np.int32))
         self._conj_pilots = tf.math.conj(tf.gather(pilots, order))
@@ -135,8 +158,8 @@ class LSEstimator:
         self._err_shape = tf.constant(
             ((w**2).sum(1)[:, None] / count[None, :]).astype(np.float32))  # [T, F]
         c = interpolation_error_shape(w, tuple(pilot_symbols), max_doppler_hz,
-                                      symbol_duration_s)
-        self._interp_shape = tf.constant(c.astype(np.float32)[:, None])  # [T, 1]
+                                      symbol_duration_s, freq_window, nsc, freq_correlation)
+        self._interp_shape = tf.constant(c.astype(np.float32))  # [T, F]
         self._doppler = bool(np.any(c > 0))
 
     def __call__(self, y: tf.Tensor, no: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -13,7 +13,7 @@ from .config import PATHLOSS_CHANNELS, PhyConfig
 from .estimation import LSEstimator, combine
 from .grid import SlotGrid
 from .timedomain import TimeDomainChannel
-from .validity import check_frequency_domain, max_doppler_hz
+from .validity import check_frequency_domain, frequency_correlation, max_doppler_hz
 
 __all__ = ["UplinkLink", "complex_normal"]
 
@@ -67,7 +67,12 @@ class UplinkLink(Block):
     once at construction (:class:`~psfl.phy.validity.FrequencyDomainValidityWarning`, rule in
     :mod:`psfl.phy.validity`). With ``"time"`` the OFDM waveform goes through the multipath
     channel (:class:`~psfl.phy.timedomain.TimeDomainChannel`), which adds the ISI and ICI;
-    ``snr_db`` keeps its meaning per RE.
+    ``snr_db`` keeps its meaning per RE. Its receiver treats ISI and ICI as noise added to the
+    error variance of every RE, so ``no_eff`` stays honest (ours): with perfect CSI the
+    realization's own power per subcarrier; with LS the slot's received power per antenna
+    (:math:`\overline{|y|^2} - N_0`) times the expected
+    :attr:`~psfl.phy.timedomain.TimeDomainChannel.interference_power` (also added to
+    :math:`N_0` at the pilots).
 
     The link does not normalize ``x``: a mean :math:`|x|^2` other than 1 changes the SNR.
     It is differentiable with respect to ``x`` and traces once per ``k`` (the batch size may
@@ -110,7 +115,9 @@ class UplinkLink(Block):
             LSEstimator(self.grid.pilots, self.grid.pilot_symbol_indices,
                         cfg.num_ofdm_symbols, cfg.ls_freq_window,
                         max_doppler_hz=max_doppler_hz(cfg),
-                        symbol_duration_s=self.grid.ofdm_symbol_duration_s)
+                        symbol_duration_s=self.grid.ofdm_symbol_duration_s,
+                        freq_correlation=frequency_correlation(
+                            cfg, self.channel.path_delays_s, self.channel.path_powers))
             if cfg.csi == "ls" else None
         )
 
@@ -216,15 +223,26 @@ class UplinkLink(Block):
             h = self.channel(n)  # [n or 1, R, T or 1, F or 1]
             y = h * xg[:, None]
         else:
-            y, h = self.time_channel(xg)  # [n, R, T, F] each
+            y, h, i_real = self.time_channel(xg)  # [n, R, T, F] twice, [n, R, 1, F]
         shape = [n, cfg.num_rx_ant, cfg.num_ofdm_symbols, cfg.num_subcarriers]
         std = tf.sqrt(no)[:, None, None, None]
         y = y + complex_normal(shape) * tf.complex(std, tf.zeros_like(std))
 
+        no_est, i_var = no, 0.0
+        if self.time_channel is not None and self.estimator is None:
+            i_var = i_real  # perfect CSI: the realization's own ISI/ICI power
+        elif self.time_channel is not None:
+            # LS: ISI/ICI of the expected power per subcarrier (see class docstring).
+            p_rx = tf.reduce_mean(tf.math.real(y) ** 2 + tf.math.imag(y) ** 2, axis=[2, 3],
+                                  keepdims=True)
+            p_rx = tf.maximum(p_rx - no[:, None, None, None], 0.0)  # [n, R, 1, 1]
+            i_var = p_rx * self.time_channel.interference_power  # [n, R, 1, F]
+            no_est = no + tf.reduce_mean(i_var, axis=[1, 2, 3])
         if self.estimator is None:
-            h_hat, err_var = h, 0.0
+            h_hat, err_var = h, i_var
         else:
-            h_hat, err_var = self.estimator(y, no)
+            h_hat, err_var = self.estimator(y, no_est)
+            err_var = err_var + i_var
         x_hat, no_eff = combine(y, h_hat, no, err_var, cfg.equalizer)
         no_eff = tf.broadcast_to(no_eff, full)
         x_hat = tf.broadcast_to(x_hat, full)

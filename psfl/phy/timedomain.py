@@ -46,7 +46,13 @@ per RE with :math:`E_s = 1`; the CP's extra transmitted energy (factor :math:`1 
 the diagonal of the ICI matrix, i.e. the DFT of the taps averaged over the FFT window,
 :math:`H_k = \sum_\ell \bar h[\ell]\,e^{-j2\pi f_k \ell / f_s}` with :math:`\bar h[\ell] =
 \frac1N\sum_{m\in\mathrm{window}} h[m,\ell]`. ISI and ICI remain as interference, which the
-reported ``no_eff`` does not include (the receiver is unaware of it).
+link adds to ``no_eff``: with perfect CSI the realization's own (output ``i_var``, from its
+window-averaged taps), with LS the expected power per subcarrier relative to the channel
+power, :attr:`TimeDomainChannel.interference_power` (formulas of :mod:`psfl.phy.validity`): for
+tdl/cdl from the discrete taps' power-delay profile :math:`E|h[\ell]|^2 = \sum_p P_p
+\mathrm{sinc}^2(\ell - \tau_p f_s)` and their excess beyond the ISI-free lags
+:math:`[0, \mathrm{cp}]`, for umi/uma/rma from the exponential-profile estimate; plus the
+Jakes ICI.
 
 awgn and rayleigh have no impulse response (flat, constant over a slot: the frequency domain is
 exact for them); :class:`~psfl.phy.PhyConfig` refuses ``domain = "time"`` for them.
@@ -69,7 +75,12 @@ from sionna.phy.ofdm import OFDMDemodulator, OFDMModulator
 
 from .channels import ChannelSampler
 from .config import CIR_CHANNELS, PhyConfig
-from .validity import max_doppler_hz
+from .validity import (
+    ici_per_subcarrier,
+    leakage_matrix,
+    max_doppler_hz,
+    omitted_interference,
+)
 
 __all__ = ["TimeDomainChannel", "sinc_taps"]
 
@@ -127,6 +138,9 @@ class TimeDomainChannel(Block):
         Received grids after CP removal and FFT, without noise.
     h : [num_slots, num_rx_ant, num_ofdm_symbols, num_subcarriers], tf.complex64
         Channel of every RE: the window-averaged frequency response (ICI-matrix diagonal).
+    i_var : [num_slots, num_rx_ant, 1, num_subcarriers], tf.float32
+        ISI + ICI power of each realization per subcarrier (middle OFDM symbols): its
+        window-averaged tap powers through the kernels of :mod:`psfl.phy.validity`.
     """
 
     def __init__(self, cfg: PhyConfig, sampler: ChannelSampler):
@@ -170,6 +184,30 @@ class TimeDomainChannel(Block):
         lag = np.arange(self.l_min, self.l_max + 1)
         self._tap_dft = tf.constant(np.exp(-2j * np.pi * np.outer(lag, k) / n)
                                     .astype(np.complex64))  # [L, F]
+        # ISI/ICI kernels (psfl.phy.validity): leaking taps' quadratic form [F, B, B] and ICI
+        # per unit power [F].
+        bins = k % n
+        which, c = leakage_matrix(lag, cp, n, bins)
+        ici = ici_per_subcarrier(max_doppler_hz(cfg) / cfg.scs_hz, n, bins)
+        nb = which.size
+        self._leaking = tf.constant(which.astype(np.int32))
+        # Re(sum_ab R_ab C_fab) = [Re R, Im R] . [Re C, -Im C]: one real matmul, [2 B^2, F].
+        cm = np.transpose(c, (1, 2, 0)).reshape(nb * nb, -1)
+        self._leakage = tf.constant(np.concatenate([cm.real, -cm.imag]).astype(np.float32))
+        self._ici = tf.constant(ici.astype(np.float32))
+        if delays is None:
+            interference = ici + omitted_interference(cfg)[0]
+        else:
+            g = np.sinc(lag[None, which] - delays[:, None] * self.sampling_frequency)  # [P, B]
+            r = (sampler.path_powers[:, None, None] * g[:, :, None] * g[:, None, :]).sum(0)
+            interference = ici + np.real(np.einsum("ab,fab->f", r, c))
+        self._interference = tf.constant(interference.astype(np.float32))
+
+    @property
+    def interference_power(self) -> tf.Tensor:
+        """[num_subcarriers] tf.float32: expected ISI + ICI power per subcarrier relative to
+        the channel power (middle OFDM symbols of a slot; module docstring)."""
+        return self._interference
 
     def taps(self, num_slots) -> tf.Tensor:
         r"""Draw the discrete-time taps of ``num_slots`` independent realizations.
@@ -206,4 +244,15 @@ class TimeDomainChannel(Block):
         y = self._demodulator(y)[..., self._start:self._start + nsc]  # [n_slots, R, T, F]
         h_bar = tf.reduce_mean(tf.gather(h_time, self._window_rows, axis=2), axis=3)
         h = tf.linalg.matmul(h_bar, self._tap_dft)  # [n_slots, R, T, F]
-        return y, h
+        # This realization's ISI + ICI: its leaking taps' correlation (averaged over the slot)
+        # through the quadratic form, its power through the ICI kernel.
+        power = tf.reduce_sum(tf.reduce_mean(tf.math.real(h_bar) ** 2
+                                             + tf.math.imag(h_bar) ** 2, axis=2), axis=-1)
+        i_var = power[..., None] * self._ici  # [n_slots, R, F]
+        if self._leaking.shape[0]:
+            hb = tf.gather(h_bar, self._leaking, axis=3)  # [n_slots, R, T, B]
+            r = tf.reduce_mean(hb[..., :, None] * tf.math.conj(hb[..., None, :]), axis=2)
+            r = tf.reshape(r, [num_slots, cfg.num_rx_ant, -1])  # [n_slots, R, B*B]
+            i_var += tf.linalg.matmul(tf.concat([tf.math.real(r), tf.math.imag(r)], -1),
+                                      self._leakage)
+        return y, h, i_var[:, :, None, :]

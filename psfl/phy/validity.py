@@ -33,6 +33,15 @@ matrix), the ICI power on a fully occupied band is
 (Li & Cimini 2001; Russell & Stüber 1995 give the bound :math:`(\pi f_D T)^2/3` valid for any
 Doppler spectrum of maximum :math:`f_D`, twice the Jakes value). :math:`f_D = v f_c/c`.
 
+**Per subcarrier, with guard bands** (used by the time-domain link for its ``no_eff``). With
+only the bins :math:`K` of the :math:`N` occupied, the error of a tap with excess :math:`e`
+samples at bin :math:`k_0` is :math:`\frac{2}{N^2}\sum_{k\in K} D_e(k-k_0)^2`,
+:math:`D_e(\Delta) = |\sum_{p<e} e^{j2\pi\Delta p/N}|` (the window's wrong samples, a short
+rectangle, spread over neighbouring bins; Parseval gives :math:`2e/N` for :math:`K` = all), and
+the ICI is :math:`\sum_{k\in K,k\ne k_0} c(k-k_0)`, :math:`c(\Delta) = N^{-2}\sum_{d}(N-|d|)
+J_0(2\pi f_D T d/N)\cos(2\pi\Delta d/N)`. Both are exact in expectation over the data for a
+middle OFDM symbol (the first and last of a slot have no neighbour on one side: less ISI).
+
 **Rule (ours).** :func:`check_frequency_domain` warns with
 :class:`FrequencyDomainValidityWarning` when :math:`P_\mathrm{ISI} + P_\mathrm{ICI}`
 exceeds :data:`INTERFERENCE_LIMIT_DB` = -25 dB: the frequency-domain results then overstate
@@ -45,6 +54,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import j0
@@ -56,9 +66,14 @@ __all__ = [
     "INTERFERENCE_LIMIT_DB",
     "FrequencyDomainValidityWarning",
     "check_frequency_domain",
+    "frequency_correlation",
+    "ici_per_subcarrier",
     "ici_power_jakes",
     "isi_power",
+    "leakage_matrix",
+    "leakage_per_subcarrier",
     "max_doppler_hz",
+    "nominal_delay_spread_s",
     "omitted_interference",
 ]
 
@@ -106,6 +121,107 @@ def isi_power(delays_s: np.ndarray, powers: np.ndarray, cp_s: float, useful_s: f
     return float(np.sum(p * 2.0 * np.minimum(excess, useful_s) / useful_s) / p.sum())
 
 
+def _circular_sum(kernel: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """[len(bins)]: sum over k in bins of kernel[(k - k0) mod N] for each k0 in bins."""
+    n = kernel.size
+    return kernel[(bins[None, :] - bins[:, None]) % n].sum(axis=1)
+
+
+def leakage_per_subcarrier(excess: int, n: int, bins: np.ndarray) -> np.ndarray:
+    r"""[len(bins)] error power at each occupied bin from a unit-power tap whose delay
+    leaves ``excess`` samples of the FFT window on a neighbouring symbol:
+    :math:`\frac{2}{N^2}\sum_{k\in K} D_e(k-k_0)^2` (module docstring)."""
+    e = int(min(max(excess, 0), n))
+    if e == 0:
+        return np.zeros(len(bins))
+    d2 = np.abs(np.fft.fft(np.ones(e), n)) ** 2  # D_e(delta)^2, delta = 0..N-1
+    return 2.0 * _circular_sum(d2, np.asarray(bins)) / n**2
+
+
+def leakage_matrix(lags: np.ndarray, cp: int, n: int, bins: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    r"""ISI of a tap vector, cross-terms included: taps ``l`` with
+    :math:`\ell > \mathrm{cp}` read the previous symbol in the first :math:`\ell -
+    \mathrm{cp}` window samples, taps :math:`\ell < 0` the next one in the last
+    :math:`|\ell|`; with :math:`S_\ell(\Delta) = \sum_{p\in P_\ell} e^{j2\pi\Delta p/N}` over
+    those positions, the error power at bin :math:`k_0` is :math:`\sum_{\ell,\ell'} h_\ell
+    h^*_{\ell'} C_{\ell\ell'}(k_0)`,
+
+    .. math::
+        C_{\ell\ell'}(k_0) = \frac{m_{\ell\ell'}}{N^2}\sum_{k\in K}
+            e^{-j2\pi k(\ell-\ell')/N} S_\ell(k-k_0) S^*_{\ell'}(k-k_0),
+
+    :math:`m = 2` when both read the same neighbour, else 1 (the missing cyclic samples of
+    the current symbol); its diagonal is :func:`leakage_per_subcarrier`. Exact in expectation
+    over i.i.d. unit-power data on a middle symbol; with guard bands the band-limited samples
+    are correlated and the cross terms matter.
+
+    Output
+    ------
+    which : [num_leaking] int, indices into ``lags`` of the taps that leak.
+    c : [len(bins), num_leaking, num_leaking] complex128.
+    """
+    lags = np.asarray(lags)
+    bins = np.asarray(bins)
+    which = np.flatnonzero((lags > cp) | (lags < 0))
+    side = np.sign(lags[which])
+    s_l = np.zeros((which.size, n), np.complex128)
+    for i, lag in enumerate(lags[which]):
+        ind = np.zeros(n)
+        e = int(min(lag - cp if lag > cp else -lag, n))
+        if lag > cp:
+            ind[:e] = 1.0
+        else:
+            ind[n - e:] = 1.0
+        s_l[i] = n * np.fft.ifft(ind)  # S(delta) = sum_p ind[p] e^{+j 2 pi delta p / N}
+    delta = (bins[None, :] - bins[:, None]) % n  # [k0, k]
+    g = (np.exp(-2j * np.pi * np.outer(lags[which], bins) / n)[:, None, :]
+         * s_l[:, delta])  # [a, k0, k]
+    mult = np.where(side[:, None] == side[None, :], 2.0, 1.0)
+    c = np.einsum("akf,bkf->kab", g, g.conj()) * mult / n**2
+    return which, c
+
+
+def ici_per_subcarrier(fd_t: float, n: int, bins: np.ndarray) -> np.ndarray:
+    r"""[len(bins)] Jakes ICI power at each occupied bin, relative to the channel power,
+    from the other occupied bins (module docstring); sums to :func:`ici_power_jakes` per bin
+    when all N bins are occupied."""
+    if fd_t <= 0.0:
+        return np.zeros(len(bins))
+    d = np.arange(-(n - 1), n)
+    w = (n - np.abs(d)) * j0(2.0 * np.pi * fd_t * d / n) / n**2
+    c = np.array([np.sum(w * np.cos(2.0 * np.pi * k * d / n)) for k in range(n)])
+    return _circular_sum(c, np.asarray(bins)) - c[0]
+
+
+def nominal_delay_spread_s(cfg: PhyConfig) -> float:
+    """Median NLoS rms delay spread [s] of umi/uma/rma at ``cfg.carrier_hz`` (TR 38.901
+    Table 7.5-6), the exponential profile's spread used where the delays are random."""
+    a, b, c = _LGDS_NLOS[cfg.channel]
+    f_ghz = cfg.carrier_hz / 1e9
+    if cfg.channel == "uma":
+        f_ghz = max(f_ghz, 6.0)
+    return 10.0 ** (a * math.log10(b + f_ghz) + c)
+
+
+def frequency_correlation(cfg: PhyConfig, delays_s: np.ndarray | None = None,
+                          powers: np.ndarray | None = None
+                          ) -> Callable[[np.ndarray], np.ndarray] | None:
+    r""":math:`\rho_f(\Delta) = \sum_m P_m e^{-j2\pi\Delta\,\Delta f\,\tau_m}` of the
+    power-delay profile (tdl/cdl: ``delays_s``, ``powers``), or of the exponential profile
+    :math:`1/(1 + j2\pi\Delta\,\Delta f\,\mathrm{DS})` for umi/uma/rma; None for flat
+    channels."""
+    scs = cfg.scs_hz
+    if cfg.channel in PATHLOSS_CHANNELS:
+        ds = nominal_delay_spread_s(cfg)
+        return lambda d: 1.0 / (1.0 + 2j * np.pi * np.asarray(d) * scs * ds)
+    if delays_s is None or powers is None:
+        return None
+    tau = np.asarray(delays_s, np.float64)
+    p = np.asarray(powers, np.float64) / np.sum(powers)
+    return lambda d: np.exp(-2j * np.pi * np.asarray(d)[..., None] * scs * tau) @ p
+
+
 def omitted_interference(cfg: PhyConfig, delays_s: np.ndarray | None = None,
                          powers: np.ndarray | None = None) -> tuple[float, float]:
     r"""(:math:`P_\mathrm{ISI}`, :math:`P_\mathrm{ICI}`) the frequency-domain link omits for
@@ -116,11 +232,7 @@ def omitted_interference(cfg: PhyConfig, delays_s: np.ndarray | None = None,
     cp = cfg.cp_length / (cfg.fft_size * cfg.scs_hz)
     isi = 0.0
     if cfg.channel in PATHLOSS_CHANNELS:
-        a, b, c = _LGDS_NLOS[cfg.channel]
-        f_ghz = cfg.carrier_hz / 1e9
-        if cfg.channel == "uma":
-            f_ghz = max(f_ghz, 6.0)
-        ds = 10.0 ** (a * math.log10(b + f_ghz) + c)
+        ds = nominal_delay_spread_s(cfg)
         isi = 2.0 * ds * math.exp(-cp / ds) / useful
     elif delays_s is not None and powers is not None:
         isi = isi_power(delays_s, powers, cp, useful)

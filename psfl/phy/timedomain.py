@@ -11,8 +11,8 @@ and inter-carrier interference (ICI) from Doppler (formulas in :mod:`psfl.phy.va
    Sionna's :class:`~sionna.phy.ofdm.OFDMModulator` adds the ``cp_length``-sample CP (unitary
    IFFT, so an RE of energy 1 gives samples of mean power ``F/N``).
 2. The channel's CIR (:meth:`~psfl.phy.channels.ChannelSampler.cir`, the same sampler as the
-   frequency domain, large-scale gain included) is sampled at every waveform sample, at
-   :math:`f_s = N\Delta f`, and turned into discrete taps
+   frequency domain, large-scale gain included) is turned into discrete taps at the sample
+   rate :math:`f_s = N\Delta f`,
    :math:`h[m, \ell] = \sum_p a_p(m)\,\mathrm{sinc}(\ell - \tau_p f_s)` for
    :math:`\ell = \ell_\mathrm{min} \dots \ell_\mathrm{max}` — Sionna's
    :func:`~sionna.phy.channel.cir_to_time_channel`, computed as one matrix product — and
@@ -48,11 +48,14 @@ the diagonal of the ICI matrix, i.e. the DFT of the taps averaged over the FFT w
 \frac1N\sum_{m\in\mathrm{window}} h[m,\ell]`. ISI and ICI remain as interference, which the
 link adds to ``no_eff``: with perfect CSI the realization's own (output ``i_var``, from its
 window-averaged taps), with LS the expected power per subcarrier relative to the channel
-power, :attr:`TimeDomainChannel.interference_power` (formulas of :mod:`psfl.phy.validity`): for
-tdl/cdl from the discrete taps' power-delay profile :math:`E|h[\ell]|^2 = \sum_p P_p
-\mathrm{sinc}^2(\ell - \tau_p f_s)` and their excess beyond the ISI-free lags
-:math:`[0, \mathrm{cp}]`, for umi/uma/rma from the exponential-profile estimate; plus the
-Jakes ICI.
+power, :attr:`TimeDomainChannel.interference_power` (formulas of :mod:`psfl.phy.validity`,
+:func:`~psfl.phy.validity.leakage_matrix` for the ISI of the taps beyond the ISI-free lags
+:math:`[0, \mathrm{cp}]` with their cross terms): for tdl/cdl from the taps' expected
+correlation :math:`E[h[\ell]h^*[\ell']] = \sum_p P_p\,\mathrm{sinc}(\ell - \tau_p f_s)
+\,\mathrm{sinc}(\ell' - \tau_p f_s)`, for umi/uma/rma from the exponential-profile estimate;
+plus the Jakes ICI. Both are the values of a middle OFDM symbol: the first and last of a slot
+(no neighbour on one side) have less ISI, so the reported ``no_eff`` is slightly pessimistic
+there. ``tests/test_phy_timedomain.py`` checks these against the measured error.
 
 awgn and rayleigh have no impulse response (flat, constant over a slot: the frequency domain is
 exact for them); :class:`~psfl.phy.PhyConfig` refuses ``domain = "time"`` for them.
@@ -60,7 +63,7 @@ exact for them); :class:`~psfl.phy.PhyConfig` refuses ``domain = "time"`` for th
 The block runs eagerly, in graph mode and under XLA. Its cost grows with the samples per slot
 times the taps (``num_ofdm_symbols * (fft_size + cp_length) * (l_max - l_min + 1)`` complex
 values per slot and antenna, e.g. 1.9 k × 16 for the default numerology and TDL at 100 ns), and
-umi/uma/rma evaluate their rays at every sample.
+umi/uma/rma evaluate their rays at every CIR step (every sample when the step is 1).
 """
 
 from __future__ import annotations

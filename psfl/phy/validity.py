@@ -39,8 +39,11 @@ samples at bin :math:`k_0` is :math:`\frac{2}{N^2}\sum_{k\in K} D_e(k-k_0)^2`,
 :math:`D_e(\Delta) = |\sum_{p<e} e^{j2\pi\Delta p/N}|` (the window's wrong samples, a short
 rectangle, spread over neighbouring bins; Parseval gives :math:`2e/N` for :math:`K` = all), and
 the ICI is :math:`\sum_{k\in K,k\ne k_0} c(k-k_0)`, :math:`c(\Delta) = N^{-2}\sum_{d}(N-|d|)
-J_0(2\pi f_D T d/N)\cos(2\pi\Delta d/N)`. Both are exact in expectation over the data for a
-middle OFDM symbol (the first and last of a slot have no neighbour on one side: less ISI).
+J_0(2\pi f_D T d/N)\cos(2\pi\Delta d/N)`. With guard bands the samples of the
+band-limited signal are correlated, so taps of one path (a fractional delay spreads over
+several sinc taps) add coherently: :func:`leakage_matrix` keeps these cross terms. Both are
+exact in expectation over the data for a middle OFDM symbol (the first and last of a slot have
+no neighbour on one side: less ISI).
 
 **Rule (ours).** :func:`check_frequency_domain` warns with
 :class:`FrequencyDomainValidityWarning` when :math:`P_\mathrm{ISI} + P_\mathrm{ICI}`

@@ -12,8 +12,10 @@ The sweep (``semantic.eval_snr_db`` or ``--snr``) runs over ``phy.channel`` with
 the photos in that folder (each photo cut into non-overlapping tiles, cropped at the right and
 bottom to whole tiles; the folder is read and checked before any training). At each SNR it
 reports PSNR/SSIM of the codec and of the digital baseline
-(:class:`psfl.phy.digital.DigitalBaseline`: JPEG + CRC + 5G LDPC + QAM) at the same number of
-channel uses ``k``. On umi/uma/rma the sweep values are offsets to the link budget: rows give
+(:class:`psfl.phy.digital.DigitalBaseline`: the ``semantic.baseline_codec`` source coder + CRC +
+5G LDPC + QAM at the same number of channel uses ``k``, MCS thresholds from the table shipped or
+cached for this channel configuration, :mod:`psfl.phy.mcs_tables`) and, on the test set, the
+source coders at the capacity of the channel uses (:mod:`psfl.phy.capacity`, a dashed curve). On umi/uma/rma the sweep values are offsets to the link budget: rows give
 ``snr_offset_db`` and ``snr_db`` = median budget SNR + offset, the SNR the baseline's MCS is
 chosen for.
 
@@ -198,20 +200,21 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     baseline = None
     if sem.baseline and not args.no_baseline:
         from psfl.phy.digital import DigitalBaseline
-        from psfl.semantic.zoo import ZOO_DIR, mcs_thresholds
+        from psfl.phy.mcs_tables import thresholds_for
 
-        thresholds = None
-        cached = (ZOO_DIR / f"mcs-{phy.channel}-{phy.csi}-k{codec.k}.json").is_file()
-        if sem.baseline_calibrate or cached:
-            thresholds = mcs_thresholds(link, phy.channel, codec.k, phy.csi,
-                                        log=lambda m: run_dir.log(m, echo=True))
+        thresholds = thresholds_for(phy, codec.k, calibrate=sem.baseline_calibrate,
+                                    log=lambda m: run_dir.log(m, echo=True))
         if thresholds is not None:
-            run_dir.log(f"digital baseline: MCS thresholds measured over {phy.channel} "
-                        f"({'cached' if cached else 'now'})", echo=True)
             summary["baseline_thresholds_db"] = thresholds
-        baseline = DigitalBaseline(codec.k, thresholds_db=thresholds,
+        elif phy.channel != "awgn":
+            run_dir.log(f"warning: no MCS table for this {phy.channel} configuration; the digital "
+                        "baseline uses the AWGN thresholds, optimistic on a fading channel "
+                        "(measure them once with --set semantic.baseline_calibrate=true)",
+                        echo=True)
+        baseline = DigitalBaseline(codec.k, thresholds_db=thresholds, codec=sem.baseline_codec,
                                    margin_db=sem.baseline_margin_db)
         summary["baseline_margin_db"] = sem.baseline_margin_db
+    digital_label = f"{sem.baseline_codec.upper()}+LDPC+QAM"
 
     from psfl.results import progress
     from psfl.semantic.metrics import image_metrics, mean_metrics
@@ -240,6 +243,11 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             if "ms_ssim" in res:
                 row["codec_ms_ssim"] = res["ms_ssim"]
             received = {"codec": res["images"]}
+            if baseline is not None and name == "test":
+                from psfl.phy.capacity import capacity_reference
+
+                _, cap = capacity_reference(images, codec.k, snr, link)
+                row["capacity_psnr"] = float(np.mean(cap["psnr"]))
             if baseline is not None:
                 rx, info = baseline.transmit(images, link, snr, mcs_snr_db=snr + offset_db)
                 m = mean_metrics(image_metrics(images, rx))
@@ -260,7 +268,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         run_dir.write_csv("link.csv", rows)
     if photo_rows:
         run_dir.write_csv("images.csv", photo_rows)
-        _save_photos(run_dir, photos, stitched, picks, offset_db, codec.arch)
+        _save_photos(run_dir, photos, stitched, picks, offset_db, codec.arch, digital_label)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in eval_sets:
@@ -270,7 +278,10 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                 label=f"{codec.arch} ({name})")
         if baseline is not None:
             ax.plot(snrs, [r["digital_psnr"] for r in sel], "s" + style,
-                    label=f"JPEG+LDPC+QAM ({name})")
+                    label=f"{digital_label} ({name})")
+        if "capacity_psnr" in sel[0]:
+            ax.plot(snrs, [r["capacity_psnr"] for r in sel], "k--",
+                    label=f"source coders at capacity ({name})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("PSNR [dB]")
     ax.set_title(f"{phy.channel}, {phy.csi} CSI, k={codec.k} (k/n={codec.k_over_n:.3g})")
@@ -296,7 +307,8 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     run_dir.save_figure(fig, "samples.png")
 
     summary["results"] = rows
-    summary["baseline"] = "jpeg+crc24a+ldpc+qam" if baseline is not None else "skipped"
+    summary["baseline"] = (f"{sem.baseline_codec}+crc24a+ldpc+qam" if baseline is not None
+                           else "skipped")
     return summary
 
 
@@ -329,7 +341,7 @@ def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,
 
 
 def _save_photos(run_dir: RunDir, photos: list[Any], stitched: dict[tuple[str, float], list],
-                 picks: list[float], offset_db: float, arch: str) -> None:
+                 picks: list[float], offset_db: float, arch: str, digital_label: str) -> None:
     """For each photo: full-resolution reconstructions ``photos/<n>-<scheme>-<snr>dB.png`` and
     one overview figure ``photo-<n>.png`` (original beside each scheme at both SNRs)."""
     import io
@@ -342,7 +354,7 @@ def _save_photos(run_dir: RunDir, photos: list[Any], stitched: dict[tuple[str, f
     folder = run_dir.file("photos")
     folder.mkdir(exist_ok=True)
     schemes = list(dict.fromkeys(s for s, _ in stitched))
-    names = {"codec": arch, "digital": "digital"}
+    names = {"codec": arch, "digital": digital_label}
     for i, photo in enumerate(photos, start=1):
         # one row per scheme, the original in the first column of the first row
         picked = list(dict.fromkeys(picks))

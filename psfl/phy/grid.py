@@ -1,11 +1,12 @@
 """OFDM slot grid: where data and pilot symbols sit, and how k symbols map onto slots.
 
-The link simulates in the frequency domain, one slot (``num_ofdm_symbols`` OFDM symbols ×
-``num_subcarriers`` occupied subcarriers) at a time. This is exact as long as the cyclic
-prefix is longer than the channel's delay spread, which the 3GPP numerologies ensure for the
-TDL/CDL delay spreads used here; guard bands and the DC carrier carry nothing, so they are not
-simulated. ``fft_size`` and ``cp_length`` still set the OFDM symbol duration (airtime,
-Doppler sampling).
+By default the link simulates in the frequency domain, one slot (``num_ofdm_symbols`` OFDM
+symbols × ``num_subcarriers`` occupied subcarriers) at a time: exact while the cyclic prefix
+covers the channel's delays and the Doppler is small against the subcarrier spacing
+(:mod:`psfl.phy.validity` warns otherwise); guard bands and the DC carrier carry nothing, so
+they are not simulated, and ``fft_size`` and ``cp_length`` set the OFDM symbol duration
+(airtime, Doppler sampling). With ``phy.domain = "time"`` (:mod:`psfl.phy.timedomain`) the same
+grid is OFDM-modulated with ``fft_size`` and ``cp_length`` and sent as a waveform.
 """
 
 from __future__ import annotations

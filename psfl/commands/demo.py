@@ -6,7 +6,8 @@ Stages (each writes its CSV/PNG as soon as it finishes, so an interruption keeps
 2. federation: PSFL (PLD + AGP) with 5 MUs for a few rounds in Flower's simulation, each MU's
    channel re-drawn every round from the UMi link budget;
 3. link: the global student and one MU's mentor over an SNR sweep, beside the digital baseline
-   (JPEG + 5G LDPC + QAM) at the same number of channel uses;
+   (``semantic.baseline_codec`` + 5G LDPC + QAM, MCS thresholds from the table shipped for the
+   channel configuration) at the same number of channel uses;
 4. energy: model-transfer energy against distance with and without AGP, computation against
    communication.
 
@@ -89,10 +90,10 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     from psfl.federation.models import build_student, initial_weights
     from psfl.phy import UplinkLink
     from psfl.phy.digital import DigitalBaseline
+    from psfl.phy.mcs_tables import thresholds_for
     from psfl.semantic import build_codec
     from psfl.semantic.metrics import image_metrics, mean_metrics
     from psfl.semantic.train import evaluate_codec
-    from psfl.semantic.zoo import mcs_thresholds
 
     fed = config.federation
     _, test = load_images(config.data, seed=config.run.seed)
@@ -114,8 +115,15 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
         mentor = build_codec(name, config.data.patch_size, k=student.k)
         mentor.load_weights(mentor_file)
         codecs[f"MU {mentor_mu} mentor ({name})"] = mentor
-    thresholds = mcs_thresholds(link, fed.small_scale, student.k, config.phy.csi, log=run.log)
-    baseline = DigitalBaseline(student.k, thresholds_db=thresholds)
+    sem = config.semantic
+    thresholds = thresholds_for(link.cfg, student.k, calibrate=sem.baseline_calibrate,
+                                log=lambda m: run.log(m, echo=True))
+    if thresholds is None and fed.small_scale != "awgn":
+        run.log(f"warning: no MCS table for this {fed.small_scale} configuration; the digital "
+                "baseline uses the AWGN thresholds (--set semantic.baseline_calibrate=true "
+                "measures them once)", echo=True)
+    baseline = DigitalBaseline(student.k, thresholds_db=thresholds, codec=sem.baseline_codec,
+                               margin_db=sem.baseline_margin_db)
     snrs = list(config.semantic.eval_snr_db)
     out = []
     for snr in progress(snrs, desc="link sweep", unit="SNR"):
@@ -131,8 +139,9 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     for label in [*codecs, "digital"]:
         ax.plot(snrs, [r[f"{label} psnr"] for r in out], marker="o",
                 label=label if label != "digital" else
-                "JPEG + LDPC + QAM (" + ("AWGN MCS table" if thresholds is None else
-                                         f"MCS thresholds measured over {fed.small_scale}") + ")")
+                f"{sem.baseline_codec.upper()} + LDPC + QAM ("
+                + ("AWGN MCS table" if thresholds is None else
+                   f"MCS thresholds measured over {fed.small_scale}") + ")")
     for r in out:
         ax.annotate(f"{100 * r['digital success']:.0f} %", (r["snr_db"], r["digital psnr"]),
                     textcoords="offset points", xytext=(0, -12), ha="center", fontsize=7)

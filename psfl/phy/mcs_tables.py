@@ -165,6 +165,7 @@ def calibrate_mcs_thresholds(
     gain_db: float = 0.0,
     seed: int = 0,
     on_point: Callable[[], None] | None = None,
+    mode: str = "graph",
 ) -> dict[int, float | None]:
     """Measures, per MCS, the SNR at which the block error rate crosses ``target_bler``.
 
@@ -197,6 +198,8 @@ def calibrate_mcs_thresholds(
         Seed of every SNR point (common random numbers).
     on_point : `None` (default) | callable
         Called after every measured SNR point (progress bars).
+    mode : "graph" (default) | "xla" | "eager"
+        How the coding chains run (eager saves the tracing for a few small points).
 
     Output
     ------
@@ -215,7 +218,7 @@ def calibrate_mcs_thresholds(
 
     for i in indices:
         t0 = time.perf_counter()
-        chain = TransportChain(transport_format(k, table[i]), num_iter=num_iter)
+        chain = TransportChain(transport_format(k, table[i]), num_iter=num_iter, mode=mode)
         lo = 10 * math.log10(2 ** table[i].spectral_efficiency - 1) - gain_db
         hi, span = lo + span_db, span_db
         while bler(chain, hi) > target_bler and span < 16 * span_db:
@@ -362,7 +365,8 @@ def _mismatch(stored: dict[str, Any], wanted: dict[str, Any]) -> str:
 
 def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
                   resolution_db: float | None = None, seed: int = 0, show_progress: bool = True,
-                  indices: Sequence[int] | None = None, command: str = "") -> dict[str, Any]:
+                  indices: Sequence[int] | None = None, mode: str = "graph",
+                  command: str = "") -> dict[str, Any]:
     """Measures the table of ``cfg`` and ``k`` over :class:`~psfl.phy.link.UplinkLink` ``(cfg)``.
 
     Parameters
@@ -381,6 +385,8 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
         Progress bar on stderr (:func:`psfl.results.progress`).
     indices : `None` (default: every MCS usable with ``k``) | sequence of int
         MCS indices to measure (the others keep the AWGN defaults when the table is used).
+    mode : "graph" (default) | "eager"
+        Link and coding chains as ``tf.function`` or eager (faster for a few small points).
     command : str (default "")
         Command line recorded in the file.
 
@@ -412,8 +418,9 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
     try:
         raw = calibrate_mcs_thresholds(
             k, num_blocks=num_blocks, resolution_db=resolution_db, indices=indices,
-            link=tf.function(UplinkLink(cfg)), span_db=span_db,
-            gain_db=10 * math.log10(cfg.num_rx_ant), seed=seed, on_point=lambda: bar.update(1))
+            link=UplinkLink(cfg) if mode == "eager" else tf.function(UplinkLink(cfg)),
+            span_db=span_db, gain_db=10 * math.log10(cfg.num_rx_ant), seed=seed,
+            on_point=lambda: bar.update(1), mode=mode)
     finally:
         bar.close()
     mono = monotone_thresholds({i: math.inf if v is None else v for i, v in raw.items()})
@@ -467,7 +474,7 @@ def thresholds_for(cfg: PhyConfig, k: int, *, calibrate: bool = False,
         Receives one line before a measurement starts and where its result went.
     **measure
         Passed to :func:`measure_table` (``num_blocks``, ``resolution_db``, ``seed``,
-        ``indices``, ``show_progress``).
+        ``indices``, ``mode``, ``show_progress``).
 
     Output
     ------

@@ -105,7 +105,7 @@ class DigitalBaseline:
         Per-MCS thresholds, e.g. from :func:`psfl.phy.mcs_tables.thresholds_for`; missing
         indices keep the AWGN defaults, and the table is made non-decreasing.
     downscale : bool (default `True`)
-        Allow halving the resolution when the lowest quality does not fit.
+        Allow half resolution where it gives the lower MSE or is all that fits.
     num_iter : int (default 20)
         LDPC belief-propagation iterations.
     mode : "graph" (default) | "xla" | "eager"

@@ -45,13 +45,16 @@ def test_train_then_sweep_writes_results(trained_run):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "csc" and summary["k"] == 512 and summary["trained_steps"] == 2
-    assert summary["cost"]["flops"] > 0 and summary["baseline"].startswith("jpeg")
+    assert summary["cost"]["flops"] > 0 and summary["baseline"] == "avif+crc24a+ldpc+qam"
     rows = list(csv.DictReader((out / "link.csv").open()))
     assert [(r["dataset"], float(r["snr_db"])) for r in rows] == [
         ("test", 0.0), ("test", 20.0), ("folder", 0.0), ("folder", 20.0)]
     for r in rows:
         for key in ("codec_psnr", "codec_ssim", "digital_psnr", "digital_ssim"):
             assert np.isfinite(float(r[key])), (key, r)
+    # the source coders at capacity bound the digital baseline (test set only)
+    for r in rows[:2]:
+        assert float(r["capacity_psnr"]) >= float(r["digital_psnr"]) - 0.01
     assert rows[2]["images"] == "6"  # every tile: 64x64 → 4, 70x40 (cropped to 64x32) → 2
 
 
@@ -119,6 +122,17 @@ def test_bad_input(trained_run, tmp_path, capsys):
     assert rc == 2 and "not found" in capsys.readouterr().err
     rc = cli.main(["link", "--out", str(tmp_path / "d"), "--channel", "tdl-z"])
     assert rc == 2 and "unknown channel" in capsys.readouterr().err
+    rc = cli.main(["link", "--out", str(tmp_path / "e"), "--checkpoint", str(ckpt),
+                   "--set", "semantic.baseline_codec=bpg"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "semantic.baseline_codec" in err and "avif" in err
+    # the shipped Rayleigh table holds for the default grid only: another one is refused, naming
+    # the fix, before any evaluation
+    rc = cli.main(["link", "--out", str(tmp_path / "f"), "--checkpoint", str(ckpt),
+                   "--channel", "rayleigh", "--set", "phy.num_subcarriers=48"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "num_subcarriers" in err and "baseline_calibrate=true" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "f" / "link.csv").exists()
 
 
 def test_bad_images_are_refused_before_training(tmp_path, capsys):

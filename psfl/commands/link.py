@@ -111,6 +111,28 @@ def _sweep_axis(phy: Any) -> tuple[str, float]:
             f"{phy.distance_m:g} m)", budget)
 
 
+def _baseline(config: Config, k: int, run_dir: RunDir, summary: dict[str, Any]) -> Any:
+    """The digital baseline as configured, its MCS table recorded in ``summary``; None when
+    ``semantic.baseline`` is off."""
+    sem, phy = config.semantic, config.phy
+    if not sem.baseline:
+        return None
+    from psfl.phy.digital import DigitalBaseline
+    from psfl.phy.mcs_tables import thresholds_for
+
+    thresholds = thresholds_for(phy, k, calibrate=sem.baseline_calibrate,
+                                log=lambda m: run_dir.log(m, echo=True))
+    if thresholds is not None:
+        summary["baseline_thresholds_db"] = thresholds
+    elif phy.channel != "awgn":
+        run_dir.log(f"warning: no MCS table for this {phy.channel} configuration; the digital "
+                    "baseline uses the AWGN thresholds, optimistic on a fading channel (measure "
+                    "them once with --set semantic.baseline_calibrate=true)", echo=True)
+    summary["baseline_margin_db"] = sem.baseline_margin_db
+    return DigitalBaseline(k, thresholds_db=thresholds, codec=sem.baseline_codec,
+                           margin_db=sem.baseline_margin_db)
+
+
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     config = _apply_shortcuts(args, config)
     import matplotlib
@@ -137,7 +159,6 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         checkpoint = PREFIX + resolve(args.model or sem.model, phy.channel)
         run_dir.log(f"no --checkpoint or --steps: using the shipped {checkpoint} "
                     "(train a fresh codec with --steps N)", echo=True)
-    codec = None
     if checkpoint:
         from psfl.semantic.power import k_from_ratio
         from psfl.semantic.zoo import is_pretrained
@@ -154,7 +175,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     # the user's photos are read (and every problem with them reported) before any long work
     photos = read_photos(args.images, patch) if args.images else []
 
-    if codec is not None:
+    if checkpoint:
         data_cfg = config.data
         if data_cfg.patch_size != patch:
             run_dir.log(f"data.patch_size {data_cfg.patch_size} -> {patch} to match the "
@@ -166,6 +187,9 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         train, test = load_images(config.data, seed=seed)
         codec = build_codec(sem.model, image_size=config.data.patch_size, k=sem.k or None,
                             k_over_n=sem.k_over_n)
+    # the baseline's MCS table is looked up (or refused) before any training or evaluation
+    baseline = _baseline(config, codec.k, run_dir, summary) if not args.no_baseline else None
+    if not checkpoint:
         run_dir.log(f"training {codec.describe()} for {sem.steps} steps over {phy.channel} "
                     f"({phy.csi} CSI), SNR {phy.snr_db_min}..{phy.snr_db_max} dB", echo=True)
         result = train_codec(
@@ -197,23 +221,6 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         run_dir.log(f"folder: {len(photos)} photos, {len(eval_sets['folder'])} tiles of "
                     f"{patch}x{patch}, all evaluated", echo=True)
 
-    baseline = None
-    if sem.baseline and not args.no_baseline:
-        from psfl.phy.digital import DigitalBaseline
-        from psfl.phy.mcs_tables import thresholds_for
-
-        thresholds = thresholds_for(phy, codec.k, calibrate=sem.baseline_calibrate,
-                                    log=lambda m: run_dir.log(m, echo=True))
-        if thresholds is not None:
-            summary["baseline_thresholds_db"] = thresholds
-        elif phy.channel != "awgn":
-            run_dir.log(f"warning: no MCS table for this {phy.channel} configuration; the digital "
-                        "baseline uses the AWGN thresholds, optimistic on a fading channel "
-                        "(measure them once with --set semantic.baseline_calibrate=true)",
-                        echo=True)
-        baseline = DigitalBaseline(codec.k, thresholds_db=thresholds, codec=sem.baseline_codec,
-                                   margin_db=sem.baseline_margin_db)
-        summary["baseline_margin_db"] = sem.baseline_margin_db
     digital_label = f"{sem.baseline_codec.upper()}+LDPC+QAM"
 
     from psfl.results import progress

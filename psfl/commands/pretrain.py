@@ -5,8 +5,8 @@ running the same command with the same ``--out`` resumes (and, once training is 
 evaluates and exports). After training the codec is evaluated over the real link
 (``phy.channel`` = ``--channel``, perfect CSI) on the held-back test split of the embedded data
 — data the codec never saw — beside the digital baseline at the same channel uses (AWGN MCS table
-on AWGN; on a fading channel MCS thresholds measured over that channel, cached next to the zoo
-as ``mcs-<channel>-perfect-k<k>.json`` so they are measured once).
+on AWGN; on a fading channel MCS thresholds measured over that channel: the table shipped in
+``psfl/phy/mcs/`` or, for another configuration, measured once and cached, :mod:`psfl.phy.mcs_tables`).
 
 ``--export DIR`` (e.g. ``psfl/semantic/zoo``) writes ``<model>-<channel>.npz`` and its
 provenance ``.json`` (:mod:`psfl.semantic.zoo`). Writes ``training.csv``, ``table.csv``,
@@ -128,10 +128,11 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     if args.no_eval or not finished:
         return summary
 
-    from psfl.semantic.zoo import ZOO_DIR, mcs_thresholds
+    from psfl.phy.mcs_tables import thresholds_for
 
-    cache = Path(args.export) if args.export else ZOO_DIR
-    thresholds = mcs_thresholds(link, args.channel, k, "perfect", cache, log=run_dir.log)
+    # a fading channel needs its own table: measured once (minutes) and cached when not shipped
+    thresholds = thresholds_for(link.cfg, k, calibrate=args.channel != "awgn",
+                                log=lambda m: run_dir.log(m, echo=True))
     test = evaluation_images(config.data.patch_size)
     snrs = list(sem.eval_snr_db)
     table = link_table(codec, link, test, snrs, thresholds)

@@ -5,7 +5,7 @@
   names.
 * :mod:`psfl.phy.budget` — thermal noise, 3GPP path loss, link-budget SNR.
 * :mod:`psfl.phy.energy` — Shannon rate, airtime, transmit / model-transfer / compute energy.
-* :mod:`psfl.phy.digital` — digital baseline (JPEG/WebP + 5G LDPC + QAM + CRC) over the same link.
+* :mod:`psfl.phy.digital` — digital baseline (a Pillow source coder + CRC + 5G LDPC + QAM) over the same link.
 * :mod:`psfl.phy.timedomain` — the OFDM waveform through the multipath channel
   (``phy.domain = "time"``); :mod:`psfl.phy.validity` — ISI/ICI the frequency-domain link
   omits, and :class:`FrequencyDomainValidityWarning` when they matter.

@@ -344,11 +344,11 @@ def _thresholds(record: dict[str, Any]) -> dict[int, float]:
 
 def write_table(path: Path, record: dict[str, Any]) -> Path:
     """Writes a table record atomically (a temporary file renamed over ``path``)."""
+    from psfl.results import atomic_write_bytes
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, path)
+    atomic_write_bytes(path, (json.dumps(record, indent=1) + "\n").encode("utf-8"))
     return path
 
 
@@ -396,7 +396,6 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
         The record :func:`write_table` stores: ``key``, ``thresholds_db`` (monotone),
         ``measured_db`` (raw), the settings, wall time and versions.
     """
-    import sionna
 
     from psfl.results import progress
 
@@ -424,7 +423,7 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
     finally:
         bar.close()
     mono = monotone_thresholds({i: math.inf if v is None else v for i, v in raw.items()})
-    from psfl import __version__
+    from psfl.provenance import environment
 
     return {
         "key": table_key(cfg, k),
@@ -435,21 +434,8 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
         "num_blocks": num_blocks, "resolution_db": resolution_db, "span_db": span_db,
         "seed": seed, "wall_s": round(time.perf_counter() - t0, 1),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "psfl": __version__, "sionna": sionna.__version__, "tensorflow": tf.__version__,
-        "cpu_count": os.cpu_count(), "commit": _commit(), "command": command,
+        **environment(), "command": command,
     }
-
-
-def _commit() -> str:
-    """Git commit of the psfl source tree, or "unknown"."""
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                             capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() if out.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def thresholds_for(cfg: PhyConfig, k: int, *, calibrate: bool = False,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export", "is_pretrained",
-           "float16_change_db", "load_pretrained", "mcs_thresholds", "provenance", "resolve"]
+           "float16_change_db", "load_pretrained", "provenance", "resolve"]
 
 PREFIX = "pretrained:"
 ZOO_DIR = Path(__file__).parent / "zoo"
@@ -88,31 +88,6 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
         arrays = [data[f"w{i}"].astype(np.float32) for i in range(len(data.files))]
     codec.set_weights(arrays)
     return codec
-
-
-def mcs_thresholds(link: Any, channel: str, k: int, csi: str = "perfect",
-                   directory: Path | None = None, log: Any = None) -> dict[int, float] | None:
-    """MCS thresholds of the digital baseline over ``link``'s channel configuration.
-
-    Kept for the commands that call it; new code calls
-    :func:`psfl.phy.mcs_tables.thresholds_for` directly. Returns the table shipped in
-    ``psfl/phy/mcs/`` or one cached by an earlier calibration; otherwise, on every channel but
-    AWGN, measures it now (minutes, with a progress bar) and caches it in ``directory`` (default
-    and for the zoo folder: the user cache :func:`psfl.phy.mcs_tables.cache_dir`, never the
-    installed package). AWGN without a table gives ``None`` (the AWGN defaults).
-    """
-    import dataclasses
-
-    from psfl.phy.config import PhyConfig
-    from psfl.phy.mcs_tables import thresholds_for
-
-    cfg = getattr(link, "cfg", None)
-    if not isinstance(cfg, PhyConfig):
-        cfg = PhyConfig(channel=channel, csi=csi)
-    elif (cfg.channel, cfg.csi) != (channel, csi):
-        cfg = dataclasses.replace(cfg, channel=channel, csi=csi)
-    cache = None if directory is None or Path(directory) == ZOO_DIR else Path(directory)
-    return thresholds_for(cfg, k, calibrate=channel != "awgn", cache=cache, log=log)
 
 
 def float16_change_db(codec: Any, images: np.ndarray) -> float:

@@ -1,7 +1,7 @@
 """Which digital baseline is strongest, and where the shipped learned codecs stand against each.
 
-For each channel (AWGN with perfect CSI; TDL-C 100 ns, 3 m/s with LS estimation, the default
-numerology) and each data set, at each SNR, through the real :class:`psfl.phy.UplinkLink`:
+For each channel (AWGN with perfect CSI; TDL-C with LS estimation at the default numerology: 100 ns, static,
+as the shipped MCS table) and each data set, at each SNR, through the real :class:`psfl.phy.UplinkLink`:
 
 * the digital baseline with every source coder (JPEG, WebP, JPEG 2000, AVIF) + CRC24A + 5G LDPC
   + QAM at the same k = 512 channel uses, MCS thresholds from the table shipped for that channel
@@ -33,8 +33,7 @@ from typing import Any
 import numpy as np
 
 CHANNELS = {"awgn": {"channel": "awgn", "csi": "perfect"},
-            "tdl-c": {"channel": "tdl-c", "csi": "ls", "delay_spread_s": 100e-9,
-                      "speed_mps": 3.0}}
+            "tdl-c": {"channel": "tdl-c", "csi": "ls"}}
 MODELS = ("csc", "gsc-s", "gsc-m", "gsc-l")
 
 

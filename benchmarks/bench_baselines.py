@@ -1,7 +1,8 @@
 """Which digital baseline is strongest, and where the shipped learned codecs stand against each.
 
-For each channel (AWGN with perfect CSI; TDL-C with LS estimation at the default numerology: 100 ns, static,
-as the shipped MCS table) and each data set, at each SNR, through the real :class:`psfl.phy.UplinkLink`:
+For each channel (AWGN with perfect CSI; TDL-C with LS estimation at the default numerology,
+100 ns and static, as the shipped MCS table) and each data set, at each SNR, through the real
+:class:`psfl.phy.UplinkLink`:
 
 * the digital baseline with every source coder (JPEG, WebP, JPEG 2000, AVIF) + CRC24A + 5G LDPC
   + QAM at the same k = 512 channel uses, MCS thresholds from the table shipped for that channel

@@ -45,7 +45,7 @@ def test_train_then_sweep_writes_results(trained_run):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "csc" and summary["k"] == 512 and summary["trained_steps"] == 2
-    assert summary["cost"]["flops"] > 0 and summary["baseline"] == "avif+crc24a+ldpc+qam"
+    assert summary["cost"]["flops"] > 0 and summary["baseline"] == "jpeg+crc24a+ldpc+qam"
     rows = list(csv.DictReader((out / "link.csv").open()))
     assert [(r["dataset"], float(r["snr_db"])) for r in rows] == [
         ("test", 0.0), ("test", 20.0), ("folder", 0.0), ("folder", 20.0)]

@@ -35,7 +35,9 @@ MSE floored at 1e-10 (100 dB) so that lossless results stay finite.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -363,8 +365,12 @@ class DigitalBaseline:
             fmt = self._formats[int(m)]
             chain = self._chain(int(m))
             payloads = []
-            for i in sel:
-                coded = source_encode(u8[i], self._coder, fmt.payload_bytes, self.downscale)
+            # Pillow's encoders release the GIL: one thread per core codes the images in parallel
+            with ThreadPoolExecutor(max(1, min(len(sel), os.cpu_count() or 1))) as pool:
+                coded_all = list(pool.map(
+                    source_encode, u8[sel], [self._coder] * len(sel),
+                    [fmt.payload_bytes] * len(sel), [self.downscale] * len(sel)))
+            for i, coded in zip(sel, coded_all, strict=True):
                 payloads.append(coded.payload)
                 info["quality"][i], info["scale"][i] = coded.quality, coded.scale
                 info["source_bits"][i] = 8 * coded.source_bytes

@@ -51,15 +51,16 @@ class SemanticConfig:
         check=_check_snr_list)
     eval_images: int = option(256, help="Test images per SNR in evaluation (0: all).", lo=0)
     xla: bool = option(True, help="Compile training and evaluation steps with XLA.")
-    baseline: bool = option(True, help="Also evaluate the digital baseline (JPEG+LDPC+QAM) "
-                            "at the same channel uses.")
+    baseline: bool = option(True, help="Also evaluate the digital baseline (a source coder + "
+                            "CRC + 5G LDPC + QAM) at the same channel uses.")
     baseline_codec: str = option(
-        "avif", help="Source coder of the digital baseline: avif (AV1 intra, BPG class), "
-        "jpeg2000, webp or jpeg, each without the headers the receiver rebuilds. avif is the "
-        "default as the strongest from 91 payload bytes on (32x32 test patches, k=512: +1.2 dB "
-        "PSNR over jpeg end to end on AWGN at 10 and 20 dB); jpeg is better at the smallest "
-        "payload, MCS 2 (-0.7 dB for avif on AWGN at 0 dB, -1.2 dB on Rayleigh at 0 dB), and "
-        "2x faster.",
+        "jpeg", help="Source coder of the digital baseline: jpeg, avif (AV1 intra, BPG class), "
+        "webp or jpeg2000, each without the headers the receiver rebuilds. No coder is strongest "
+        "everywhere (benchmarks/RESULTS.md, k=512): avif leads on 32x32 test patches from 5 dB "
+        "up (+0.3 to +1.5 dB on AWGN), jpeg at 0 dB and at every SNR on tiles of larger photos "
+        "(+0.3 to +2.8 dB over avif on AWGN). jpeg is the default because avif costs about 14x "
+        "its encoding time (0.11 s against 0.008 s per 32x32 tile, 2 loaded cores), too slow for "
+        "psfl link on whole photos.",
         choices=BASELINE_CODECS)
     baseline_margin_db: float = option(
         0.0, help="dB added to the baseline's MCS thresholds, AWGN table or calibrated "

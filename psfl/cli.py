@@ -3,7 +3,8 @@
 Each subcommand lives in ``psfl/commands/<name>.py`` and provides ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args, config, run_dir) -> dict`` (the summary). This module
 only wires them together: it loads the configuration (``--config``, ``--set``), seeds the run,
-creates the output directory, writes ``config.toml`` and ``summary.json``, and turns user errors
+creates the output directory, writes ``config.toml`` and ``summary.json`` (with the seed, the
+command line and :func:`psfl.provenance.environment`), and turns user errors
 into one line on stderr with exit code 2.
 """
 
@@ -116,8 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from psfl.provenance import environment
 
         summary = {"command": args.command, "seconds": round(time.perf_counter() - t0, 2),
-                   **(summary or {}), "seed": config.run.seed,
-                   "argv": argv,
+                   **(summary or {}), "seed": config.run.seed, "argv": argv,
                    "provenance": environment()}
         run_dir.write_summary(summary)
         run_dir.log(f"{prog} finished in {summary['seconds']} s")

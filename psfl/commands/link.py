@@ -235,7 +235,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     rows: list[dict[str, Any]] = []
     photo_rows: list[dict[str, Any]] = []
     shown: dict[tuple[str, str, float], np.ndarray] = {}
-    stitched: dict[tuple[str, float], list[np.ndarray]] = {}
+    stitched: dict[tuple[str, float], list[tuple[np.ndarray, float]]] = {}
     n_show = 6
     for name, images in eval_sets.items():
         # one call for the whole sweep: the codec is traced once, not once per SNR
@@ -321,11 +321,11 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
 def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,
                 offset_db: float, success: np.ndarray | None,
-                stitched: dict[tuple[str, float], list[np.ndarray]], keep: bool
+                stitched: dict[tuple[str, float], list[tuple[np.ndarray, float]]], keep: bool
                 ) -> list[dict[str, Any]]:
     """Per-photo quality of each scheme at one SNR, measured on the stitched reconstruction
     (PSNR from the whole photo's MSE; SSIM and, from 176 px, MS-SSIM on the whole photo);
-    the stitched photos are kept in ``stitched`` when ``keep``."""
+    the stitched photos and their PSNR are kept in ``stitched`` when ``keep``."""
     from psfl.data import stitch
     from psfl.semantic.metrics import image_metrics
 
@@ -342,7 +342,7 @@ def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,
                 row["delivered"] = float(np.mean(success[start:end]))
             out.append(row)
             if keep:
-                stitched.setdefault((scheme, snr), []).append(img)
+                stitched.setdefault((scheme, snr), []).append((img, row["psnr"]))
         start = end
     return out
 
@@ -375,13 +375,11 @@ def _save_photos(run_dir: RunDir, photos: list[Any], stitched: dict[tuple[str, f
         axes[0, 0].set_title(f"original ({w}x{h}, {photo.num_tiles} tiles)", fontsize=8)
         for r, scheme in enumerate(schemes):
             for c, snr in enumerate(picked, start=1):
-                img = stitched[(scheme, snr)][i - 1]
+                img, psnr = stitched[(scheme, snr)][i - 1]
                 buf = io.BytesIO()
                 Image.fromarray(np.round(img * 255).astype(np.uint8)).save(buf, format="PNG")
                 atomic_write_bytes(folder / f"{i}-{scheme}-{snr + offset_db:g}dB.png",
                                    buf.getvalue())
-                mse = float(np.mean((img - photo.image) ** 2))
-                psnr = 10 * np.log10(1.0 / max(mse, 1e-10))
                 axes[r, c].imshow(img, interpolation="antialiased")
                 axes[r, c].set_title(f"{names[scheme]}, {snr + offset_db:g} dB: PSNR "
                                      f"{psnr:.1f} dB", fontsize=8)

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         cells = ["" if r[c] is None else f"{r[c]:.4g}" for r in rows]
         print(f"{c:<{label}}  " + "  ".join(f"{v:>{cell}}" for v in cells))
 
-    swept = [(n, sweep(s)) for n, s in zip(names, summaries, strict=True) if sweep(s)]
+    swept = [(n, sw) for n, s in zip(names, summaries, strict=True) if (sw := sweep(s))]
     if swept:
         fig, ax = plt.subplots(figsize=(6.5, 4))
         for i, (name, sw) in enumerate(swept):

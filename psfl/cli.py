@@ -3,17 +3,23 @@
 Each subcommand lives in ``psfl/commands/<name>.py`` and provides ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args, config, run_dir) -> dict`` (the summary). This module
 only wires them together: it loads the configuration (``--config``, ``--set``), seeds the run,
-creates the output directory, writes ``config.toml`` and ``summary.json`` (with the seed, the
-command line and :func:`psfl.provenance.environment`), and turns user errors
-into one line on stderr with exit code 2.
+creates the output directory (owned by this process while it runs), writes ``run.json`` (the
+command), ``config.toml`` and ``summary.json`` (with the seed, the command line and
+:func:`psfl.provenance.environment`), and turns user errors into one line on stderr with exit
+code 2. ``--resume DIR`` is accepted only for a run of the same command whose configuration it
+keeps (:func:`_resume`). SIGINT and SIGTERM end every command the same way: finished work kept,
+one line, exit code 130.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,6 +81,45 @@ def _quiet_tensorflow() -> None:
         os.close(saved)
 
 
+def _resume(command: str, directory: str, args: argparse.Namespace,
+            overrides: list[str]) -> None:
+    """Check that ``directory`` is a run of ``command`` and that the configuration asked for
+    now is the one it was started with (keys that may change between the parts of one run
+    aside); point ``args`` at it."""
+    from psfl.config import load_config
+    from psfl.federation.checkpoint import config_changes
+
+    path = Path(directory)
+    saved = path / "config.toml"
+    if not saved.is_file():
+        raise FileNotFoundError(f"--resume {directory}: no config.toml there; pass the "
+                                "output directory of an earlier run")
+    owner = None
+    for name in ("run.json", "summary.json"):
+        try:
+            owner = json.loads((path / name).read_text()).get("command")
+            break
+        except (OSError, ValueError, AttributeError):
+            continue
+    if owner != command:
+        raise ValueError(f"--resume {directory}: that is "
+                         f"{f'a run of psfl {owner}' if owner else 'not a psfl run'}, not of "
+                         f"psfl {command}; nothing there is changed")
+    original = load_config(saved)
+    asked = load_config(args.config or saved, overrides)
+    changed = config_changes(original.to_dict(), asked.to_dict())
+    if changed:
+        raise ValueError(f"--resume {directory}: the run was started with another "
+                         f"configuration ({'; '.join(changed)}); resume it as it was (only "
+                         "federation.rounds, round_timeout_s, backend and parallel_mus may "
+                         "change) or start a new run with another --out")
+    args.config, args.out = str(args.config or saved), str(directory)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: finished work kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -90,23 +135,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     mod = importlib.import_module(COMMANDS[args.command])
     prog = f"psfl {args.command}"
     run_dir = None
+    in_main = threading.current_thread() is threading.main_thread()
+    previous_term = signal.getsignal(signal.SIGTERM)
     try:
-        resume = getattr(args, "resume", None)
-        if resume:
-            saved = Path(resume) / "config.toml"
-            if not saved.is_file():
-                raise FileNotFoundError(f"--resume {resume}: no config.toml there; pass the "
-                                        "output directory of an earlier run")
-            args.config = args.config or str(saved)
-            args.out = str(resume)
+        if in_main:  # only the main thread may set handlers (tests call main() from others)
+            signal.signal(signal.SIGTERM, _interrupt)
         overrides = list(args.overrides)
         if args.seed is not None:
             overrides.append(f"run.seed={args.seed}")
+        resume = getattr(args, "resume", None)
+        if resume:
+            _resume(args.command, resume, args, overrides)
         if args.out:
             overrides.append(f"run.out={args.out!r}")
         config = load_config(args.config, overrides)
         out = config.run.out or str(default_out_dir(args.command))
-        run_dir = RunDir(out)
+        run_dir = RunDir(out, prog)
+        run_dir.write_json("run.json", {"command": args.command, "argv": argv})
         run_dir.write_config(config)
         run_dir.log(f"{prog} started: argv={argv}")
         from psfl.seeding import set_seed
@@ -129,13 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_dir.log(f"error: {msg}")
         print(f"{prog}: error: {msg}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        where = run_dir.path if run_dir else "-"
+        msg = str(exc) or f"interrupted; results written so far are kept in {where}"
         if run_dir is not None:
-            run_dir.log("interrupted")
-        print(f"{prog}: interrupted; results written so far are kept in {run_dir.path if run_dir else '-'}",
-              file=sys.stderr)
+            run_dir.log(msg)
+        print(f"{prog}: {msg}", file=sys.stderr)
         return 130
     finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous_term)
         if run_dir is not None:
             run_dir.close()
 

@@ -7,3 +7,7 @@ class PsflError(Exception):
 
 class DataError(PsflError, ValueError):
     """A data source is missing, corrupt or unsuitable (names the file and the fix)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM; the message says what was kept and how to go on."""

@@ -3,7 +3,8 @@
 Every command writes into one run directory (``--out``, default ``runs/<command>-<timestamp>/``):
 ``config.toml`` (the configuration used), ``summary.json``, CSV series, PNG plots and ``log.txt``.
 Files are written atomically (temporary file + rename), so a crash or a bad input later in the run
-never leaves a half-written file or destroys one that was already complete.
+never leaves a half-written file or destroys one that was already complete. A run directory is
+owned by one process at a time (:class:`RunLock`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import json
 import math
 import os
 import shutil
+import socket
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunDir", "atomic_write_bytes", "default_out_dir", "mosaic", "progress"]
+__all__ = ["RunDir", "RunLock", "atomic_write_bytes", "csv_text", "default_out_dir", "mosaic",
+           "progress"]
 
 
 def default_out_dir(command: str, root: str | Path = "runs") -> Path:
@@ -29,10 +33,37 @@ def default_out_dir(command: str, root: str | Path = "runs") -> Path:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file of this process and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The temporary name is unique to each call (not only to the process), so two writers of the
+    same file (threads, or processes that share a directory) never rename each other's file
+    away; the last rename wins and the file is always whole.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]], fieldnames: Sequence[str] | None = None) -> str:
+    """``rows`` (dicts) as CSV; columns are the union of keys in first-seen order."""
+    if fieldnames is None:
+        seen: dict[str, None] = {}
+        for row in rows:
+            for key in row:
+                seen.setdefault(key, None)
+        fieldnames = list(seen)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fieldnames))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _jsonable(v) for k, v in row.items()})
+    return buf.getvalue()
 
 
 def _jsonable(obj: Any) -> Any:
@@ -50,6 +81,67 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+class RunLock:
+    """Ownership of a run directory by one process.
+
+    ``<dir>/.psfl.lock`` carries an exclusive ``flock`` for as long as the run lives and names
+    its owner (command, PID, host, start time). The kernel drops a ``flock`` when its process
+    ends, however it ends (SIGKILL included), so a name left in the file by an owner that no
+    longer holds the lock is stale: the next run takes it over and says so (:attr:`stale`).
+    The file is emptied, never deleted, on release: deleting it would let a process that opened
+    the old file and one that creates a new one both believe they own the directory.
+
+    Parameters
+    ----------
+    directory
+        The run directory (must exist).
+    command
+        What owns it, for the message a second process gets (e.g. ``"psfl train"``).
+
+    Raises
+    ------
+    ValueError
+        When another live process owns the directory (one line naming it).
+    """
+
+    NAME = ".psfl.lock"
+
+    def __init__(self, directory: str | Path, command: str):
+        import fcntl
+
+        self.path = Path(directory) / self.NAME
+        self._fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = self._owner() or "another process"
+            self._fh.close()
+            raise ValueError(f"--out {str(directory)!r} is in use by {owner}; wait for it to "
+                             "finish or choose another --out") from None
+        self.stale = self._owner()
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(json.dumps({
+            "command": command, "pid": os.getpid(), "host": socket.gethostname(),
+            "started": _dt.datetime.now().isoformat(timespec="seconds")}))
+        self._fh.flush()
+
+    def _owner(self) -> str | None:
+        self._fh.seek(0)
+        try:
+            info = json.loads(self._fh.read() or "null")
+            return (f"{info['command']} (PID {info['pid']} on {info['host']}, started "
+                    f"{info['started']})") if info else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def release(self) -> None:
+        if not self._fh.closed:
+            self._fh.seek(0)
+            self._fh.truncate()
+            self._fh.close()  # closing drops the flock
+
+
 class RunDir:
     """A run's output directory.
 
@@ -59,23 +151,36 @@ class RunDir:
     :attr:`previous` names that folder. Sub-folders (checkpoints) are left as they are, since
     resuming reads them.
 
+    The directory is owned by this run until :meth:`close` (:class:`RunLock`): a second
+    process that opens it meanwhile gets a ``ValueError``.
+
     Parameters
     ----------
     path
         Directory to create (parents included).
+    command
+        Who owns it while it is open (named to a second process that tries to open it).
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path: str | Path, command: str = "psfl"):
+        self.path, self.command = Path(path), command
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"--out {str(self.path)!r} is an existing file; give a directory")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self.previous = self._version_earlier_outputs()
-            self._log = open(self.path / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
+            self.lock = RunLock(self.path, command)
         except OSError as exc:
             raise ValueError(f"cannot write to output directory {str(self.path)!r}: "
                              f"{exc.strerror}; choose another --out") from exc
+        try:
+            self.previous = self._version_earlier_outputs()
+            self._log = open(self.path / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            self.lock.release()
+            raise ValueError(f"cannot write to output directory {str(self.path)!r}: "
+                             f"{exc.strerror}; choose another --out") from exc
+        if self.lock.stale is not None:
+            self.log(f"took over the lock of {self.lock.stale}, which no longer runs")
         if self.previous is not None:
             self.log(f"earlier outputs copied to {self.previous.relative_to(self.path)}/")
 
@@ -84,12 +189,17 @@ class RunDir:
                  if p.is_file() and p.name != "log.txt" and not p.name.startswith(".")]
         if not files:
             return None
+        dest = self.new_version()
+        for p in files:
+            shutil.copy2(p, dest / p.name)
+        return dest
+
+    def new_version(self) -> Path:
+        """A new, empty ``versions/<n>/`` folder for outputs of an earlier run."""
         root = self.path / "versions"
         n = 1 + max((int(p.name) for p in root.glob("*") if p.name.isdigit()), default=0)
         dest = root / str(n)
         dest.mkdir(parents=True)
-        for p in files:
-            shutil.copy2(p, dest / p.name)
         return dest
 
     def __repr__(self) -> str:
@@ -123,19 +233,8 @@ class RunDir:
 
     def write_csv(self, name: str, rows: Sequence[Mapping[str, Any]],
                   fieldnames: Sequence[str] | None = None) -> Path:
-        """Write ``rows`` (dicts) as CSV; columns are the union of keys in first-seen order."""
-        if fieldnames is None:
-            seen: dict[str, None] = {}
-            for row in rows:
-                for key in row:
-                    seen.setdefault(key, None)
-            fieldnames = list(seen)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(fieldnames))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _jsonable(v) for k, v in row.items()})
-        return self.write_text(name, buf.getvalue())
+        """Write ``rows`` (dicts) as CSV (:func:`csv_text`)."""
+        return self.write_text(name, csv_text(rows, fieldnames))
 
     def save_figure(self, fig: Any, name: str, dpi: int = 120) -> Path:
         """Save a matplotlib figure as PNG and close it."""
@@ -151,6 +250,7 @@ class RunDir:
     def close(self) -> None:
         if not self._log.closed:
             self._log.close()
+        self.lock.release()
 
     def __enter__(self) -> RunDir:
         return self

@@ -30,7 +30,7 @@ def test_demo_quick_writes_results(demo_dir):
     for name in ("config.toml", "summary.json", "partition.csv", "data.png", "log.txt",
                  "rounds.csv", "mu_rounds.csv", "final.csv", "psnr_vs_round.png",
                  "link.csv", "link_psnr_vs_snr.png", "energy_vs_distance.csv",
-                 "energy_vs_distance.png", "compute_vs_comm.png", "checkpoint/global.npz"):
+                 "energy_vs_distance.png", "compute_vs_comm.png", "checkpoint/round.npz"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["command"] == "demo"

@@ -29,6 +29,7 @@ import psutil
 import pytest
 
 from psfl.config import load_config
+from psfl.federation.checkpoint import MuState, RunLayout
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # flower-superlink, flower-supernode, flwr of this venv
@@ -194,11 +195,9 @@ def _run_log(lab: Processes, run_id: str) -> str:
     return f"{lab.logs()}\n----- flwr log {run_id} --show -----\n{stream}"
 
 
-def _state(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+def _state(layout: RunLayout) -> dict[str, Any] | None:
+    loaded = layout.load()
+    return None if loaded is None else loaded[1]
 
 
 @pytest.mark.slow
@@ -239,7 +238,7 @@ def test_one_psfl_round_over_superlink_and_two_supernodes(lab: Processes) -> Non
     run_id = json.loads(run.stdout[run.stdout.index("{"):])["run-id"]
 
     # wait for the BS's final evaluation; fail early if a process or the ServerApp dies
-    ckpt = out / "checkpoint" / "state.json"
+    ckpt = RunLayout(out)
     deadline, server_seen = time.monotonic() + RUN_S, False
     while True:
         s = _state(ckpt)
@@ -267,7 +266,7 @@ def test_one_psfl_round_over_superlink_and_two_supernodes(lab: Processes) -> Non
         assert math.isfinite(row["own_psnr"]) and row["own_psnr"] > 5.0, row
     # the MUs found their state directory through the run config, and trained their mentors
     for mu in range(NUM_MUS):
-        assert (state / f"mu{mu}" / "mentor.weights.h5").is_file()
+        assert MuState(state / f"mu{mu}").rounds("mentor") == [1]
 
     # and Flower agrees that the ServerApp finished cleanly
     deadline = time.monotonic() + 60.0

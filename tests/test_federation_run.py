@@ -1,7 +1,7 @@
 """Federated runs end to end (bare loop and Flower simulation): learning, AGP, accounting,
 crash safety and faulty MUs. Tiny settings: 2 MUs, few rounds, few steps."""
 
-import json
+import csv
 import math
 
 import numpy as np
@@ -9,6 +9,7 @@ import pytest
 
 from psfl.config import load_config
 from psfl.federation.agp import model_bits
+from psfl.federation.checkpoint import RunLayout
 from psfl.federation.core import BaseStation, MobileUserClient, run_loop
 from psfl.phy import dbm_to_w, model_transfer_energy_j
 from psfl.results import RunDir
@@ -21,6 +22,11 @@ BASE = ["data.max_train=240", "data.max_test=48", "data.num_mus=2", "federation.
 
 def cfg(*extra):
     return load_config(None, BASE + list(extra))
+
+
+def read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def test_fedavg_learns_and_accounts(tmp_path):
@@ -66,11 +72,13 @@ def test_psfl_prunes_by_channel_and_resumes_after_a_crash(tmp_path, monkeypatch)
     monkeypatch.setattr(MobileUserClient, "train", crash_in_round_3)
     with pytest.raises(KeyboardInterrupt):
         run_loop(config, tmp_path, log=lambda m: None)
-    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    layout = RunLayout(tmp_path)
+    state = layout.load()[1]
     assert state["completed_rounds"] == 2
     before = state["mu_rows"]
-    mentor_round = json.loads((tmp_path / "mu_state" / "mu0" / "mentor.json").read_text())
-    assert mentor_round["round"] == 3  # MU 0 had finished its part of round 3
+    assert layout.mu(0).rounds("mentor") == [2, 3]  # MU 0 had finished its part of round 3
+    assert layout.mu(0).before("mentor", 3).name == "mentor-r00002.weights.h5"
+    assert len(read_csv(layout.rounds_csv)) == 2  # the series of finished rounds, before the end
 
     monkeypatch.setattr(MobileUserClient, "train", real_train)
     bs = run_loop(config, tmp_path, log=lambda m: None)
@@ -132,7 +140,7 @@ def test_resume_refuses_another_strategy(tmp_path):
                  "federation.local_steps=1")
     run_loop(config, tmp_path, log=lambda m: None)
     other = cfg("federation.strategy=local-only", "federation.rounds=1")
-    with pytest.raises(ValueError, match="strategy 'fedavg-csc'"):
+    with pytest.raises(ValueError, match="federation.strategy 'fedavg-csc' → 'local-only'"):
         BaseStation(other, tmp_path).restore()
 
 
@@ -155,7 +163,7 @@ def test_flower_simulation_matches_the_loop(tmp_path):
         assert f["status"] == g["status"] == "ok"
         for key in ("distance_m", "snr_db", "prune_ratio", "bits_down", "num_samples"):
             assert f[key] == pytest.approx(g[key]), key
-    assert (tmp_path / "flower" / "checkpoint" / "state.json").is_file()
+    assert RunLayout(tmp_path / "flower").completed_rounds() == 1
 
 
 def test_mu_that_times_out_is_counted_and_the_round_goes_on(tmp_path):
@@ -176,7 +184,7 @@ def test_mu_that_times_out_is_counted_and_the_round_goes_on(tmp_path):
     assert any("MU 1 failed" in m for m in messages)
     for new, old in zip(bs.dense, before):
         np.testing.assert_allclose(new, old + 1.0, rtol=1e-6)  # only MU 0's update counts
-    assert json.loads((tmp_path / "checkpoint" / "state.json").read_text())["completed_rounds"] == 1
+    assert RunLayout(tmp_path).completed_rounds() == 1
 
 
 def test_pretrained_start_beats_scratch_after_one_round(tmp_path):

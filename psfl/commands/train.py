@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import shlex
 from typing import Any
 
 from psfl.config import Config
@@ -33,20 +33,34 @@ def with_budget(config: Config, federation: dict[str, Any], batch_size: int) -> 
     return config
 
 
-def train(config: Config, run_dir: RunDir, echo: bool = True) -> dict[str, Any]:
-    """Run the configured federation into ``run_dir`` (resuming its checkpoint if any)."""
+def train(config: Config, run_dir: RunDir, echo: bool = True,
+          resume: bool = False) -> dict[str, Any]:
+    """Run the configured federation into ``run_dir``.
+
+    With ``resume`` the run's checkpoint is continued; without it, a checkpoint of an earlier
+    run in ``run_dir`` is moved into ``versions/<n>/`` and the run starts afresh. An interrupt
+    raises :class:`psfl.errors.Interrupted` naming the rounds kept and how to go on.
+    """
+    from psfl.data import check_data
+    from psfl.errors import Interrupted
+    from psfl.federation.checkpoint import RunLayout
     from psfl.federation.core import run_loop
     from psfl.federation.report import write_report
 
     fed = config.federation
-    bar = progress(total=fed.rounds, desc=f"{fed.strategy} rounds", unit="round")
-    ckpt = Path(run_dir.path) / "checkpoint" / "state.json"
-    if ckpt.is_file():
-        import json
-
-        done = json.loads(ckpt.read_text())["completed_rounds"]
-        bar.update(min(done, fed.rounds))
+    layout = RunLayout(run_dir.path)
+    check_data(config.data)
+    done = 0
+    if resume:
+        done = layout.completed_rounds()
         run_dir.log(f"resuming after {done} finished rounds", echo=echo)
+    elif layout.exists():
+        dest = run_dir.previous or run_dir.new_version()
+        layout.archive(dest)
+        run_dir.log(f"checkpoint of an earlier run moved to {dest.relative_to(run_dir.path)}/",
+                    echo=echo)
+    bar = progress(total=fed.rounds, desc=f"{fed.strategy} rounds", unit="round")
+    bar.update(min(done, fed.rounds))
 
     def on_round(s: dict[str, Any]) -> None:
         bar.update(1)
@@ -56,12 +70,20 @@ def train(config: Config, run_dir: RunDir, echo: bool = True) -> dict[str, Any]:
     def log(msg: str) -> None:
         run_dir.log(msg, echo=echo)
 
-    if fed.backend == "flower":
-        from psfl.federation.apps import run_flower_simulation
+    try:
+        if fed.backend == "flower":
+            from psfl.federation.apps import run_flower_simulation
 
-        bs = run_flower_simulation(config, run_dir.path, log=log, on_round=on_round)
-    else:
-        bs = run_loop(config, run_dir.path, log=log, progress=on_round)
+            bs = run_flower_simulation(config, run_dir.path, log=log, on_round=on_round)
+        else:
+            bs = run_loop(config, run_dir.path, log=log, progress=on_round)
+    except KeyboardInterrupt:
+        bar.close()
+        kept = layout.completed_rounds()
+        how = (f"resume with: psfl train --resume {shlex.quote(str(run_dir.path))}"
+               if run_dir.command == "psfl train" else
+               f"the finished rounds are kept in {layout.checkpoint_dir}/")
+        raise Interrupted(f"interrupted after round {kept} of {fed.rounds}; {how}") from None
     bar.close()
     return write_report(bs, run_dir)
 
@@ -69,10 +91,14 @@ def train(config: Config, run_dir: RunDir, echo: bool = True) -> dict[str, Any]:
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     if args.strategy:
         config = config.replace("federation", strategy=args.strategy)
-    if args.rounds:
+    if args.rounds is not None:
         config = config.replace("federation", rounds=args.rounds)
+    if args.resume:
+        from psfl.federation.checkpoint import RunLayout
+
+        RunLayout(run_dir.path).check_config(config.to_dict())  # before config.toml changes
     run_dir.write_config(config)
-    summary = train(config, run_dir)
+    summary = train(config, run_dir, resume=args.resume is not None)
     psnr = summary["final_global_psnr"]
     print(f"{summary['strategy']}: {summary['rounds']} rounds, final global PSNR "
           f"{'n/a' if psnr is None else f'{psnr:.2f} dB'}, communication "

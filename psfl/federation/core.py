@@ -14,7 +14,7 @@ Per round ``r``:
    student, else train the student alone (MSE, or FedProx); evaluate the personalized student.
 3. BS: screen the updates (NaN/Inf/shape → rejected and logged), aggregate (FedAvg weighted by
    data size, masked under AGP, or a robust rule), account bits, airtime and energy per MU, and
-   checkpoint the round atomically.
+   checkpoint the round atomically (:mod:`.checkpoint`).
 
 Energy accounting (per MU and round): downlink ``E = P_BS·b_down/R_down``, uplink
 ``E = P_MU·b_up/R_up`` with Shannon rates ``R = B·log2(1+SNR)`` (:mod:`psfl.phy.energy`);
@@ -22,13 +22,16 @@ computation ``E = κ·(FLOPs/φ)·f²`` with ``φ`` FLOPs per cycle, FLOPs count
 (training step = 3× forward). ``b_down`` counts AGP's sparse index encoding
 (:func:`.agp.model_bits`); the uplink update is sparse on the support the BS chose, so
 ``b_up`` counts values only.
+
+Wasted work (ours): every MU keeps a running total of the computation energy it has spent and
+reports it with each reply. What exceeds the energy the BS has accounted for that MU is work the
+BS never received (a reply that came after the round timeout, a round run again after a crash);
+it is counted in the round where the BS learns of it, as ``wasted_compute_energy_j``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,12 +43,13 @@ from psfl.config import Config
 from psfl.federation.aggregate import aggregate, check_update, update_weight
 from psfl.federation.agp import apply_masks, choose_ratio, magnitude_masks, model_bits, prunable
 from psfl.federation.channels import RoundChannel, draw_round_channels
+from psfl.federation.checkpoint import CheckpointError, MuState, RunLayout, config_hash
 from psfl.federation.mentor import select_mentor
 from psfl.federation.models import SharedModels, initial_weights
 from psfl.federation.population import MobileUser, make_population
 from psfl.phy import compute_energy_j, dbm_to_w, model_transfer_energy_j, shannon_rate
 
-__all__ = ["BaseStation", "MobileUserClient", "load_arrays", "run_loop", "strategy_flags"]
+__all__ = ["BaseStation", "MobileUserClient", "run_loop", "strategy_flags"]
 
 Payload = tuple[list[np.ndarray] | None, dict[str, Any]]
 #: Training images of an MU on which the round-gate compares mentor and student.
@@ -75,24 +79,6 @@ def strategy_flags(name: str) -> StrategyFlags:
     return table[name]
 
 
-def _atomic_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
-
-
-def _atomic_npz(path: Path, arrays: list[np.ndarray]) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez(tmp, *arrays)
-    os.replace(tmp, path)
-
-
-def load_arrays(path: Path) -> list[np.ndarray]:
-    """The arrays of an ``.npz`` written by :func:`_atomic_npz`, in order."""
-    with np.load(path) as z:
-        return [z[f"arr_{i}"] for i in range(len(z.files))]
-
-
 # ----------------------------------------------------------------------------------------- MU
 
 
@@ -107,7 +93,8 @@ class MobileUserClient:
     mu
         MU index (Flower's ``partition-id``).
     state_dir
-        Where the MU keeps what persists across rounds and crashes (mentor, local-only student).
+        Where the MUs keep what persists across rounds and crashes (this MU's folder in it is a
+        :class:`~psfl.federation.checkpoint.MuState`: mentor, local-only student, energy spent).
     """
 
     def __init__(self, config: Config, mu: int, state_dir: str | Path):
@@ -118,8 +105,7 @@ class MobileUserClient:
         if not 0 <= mu < data.num_mus:
             raise ValueError(f"MU index {mu} outside 0…{data.num_mus - 1} (data.num_mus)")
         self.flags = strategy_flags(fed.strategy)
-        self.state = Path(state_dir) / f"mu{mu}"
-        self.state.mkdir(parents=True, exist_ok=True)
+        self.state = MuState(Path(state_dir) / f"mu{mu}")
         seed = config.run.seed
         train, test = load_images(data, seed=seed)
         parts = partition(train.labels, data.num_mus, data.partition, data.alpha, seed=seed)
@@ -145,8 +131,9 @@ class MobileUserClient:
         return test.images[np.sort(idx)]
 
     # -- persistent mentor --------------------------------------------------------------------
-    def mentor(self):
-        """This MU's mentor: the shared model of its chosen preset, holding this MU's weights."""
+    def mentor(self, rnd: int):
+        """This MU's mentor as it was before round ``rnd``: the shared model of its chosen
+        preset, holding this MU's weights."""
         if self.mentor_choice is None:
             cfg = self.config
             self.mentor_choice = select_mentor(self.shared.mentor_costs(), self.user,
@@ -154,18 +141,19 @@ class MobileUserClient:
                                                cfg.federation.mentor_steps)
         name = self.mentor_choice["name"]
         model = self.shared.mentor(name)
-        path = self.state / "mentor.weights.h5"
-        if path.is_file():
+        path = self.state.before("mentor", rnd)
+        if path is not None:
             model.load_weights(path)
         else:  # a new mentor, not the weights another MU left in the shared model
             model.set_weights(self.shared.initial_mentor_weights(name))
         return model
 
-    def _save(self, model, name: str, rnd: int) -> None:
-        tmp = self.state / f"tmp-{name}.weights.h5"
-        model.save_weights(tmp)
-        os.replace(tmp, self.state / f"{name}.weights.h5")
-        _atomic_json(self.state / f"{name}.json", {"round": rnd})
+    def _spend(self, flops: float) -> float:
+        """Account ``flops`` of work as spent energy at once (a crash later cannot unspend it);
+        returns the MU's running total."""
+        fed = self.config.federation
+        return self.state.spend(float(compute_energy_j(flops / fed.flops_per_cycle, fed.cpu_hz,
+                                                       fed.kappa)))
 
     # -- one round ----------------------------------------------------------------------------
     def register(self) -> dict[str, Any]:
@@ -173,24 +161,26 @@ class MobileUserClient:
         return {"mu": self.mu, "distance_m": self.user.distance_m,
                 "num_samples": len(self.images)}
 
-    def _load_global(self, arrays: list[np.ndarray] | None) -> None:
+    def _load_global(self, arrays: list[np.ndarray] | None, rnd: int) -> None:
         if self.flags.aggregate:
             if arrays is None:
                 raise ValueError("the BS sent no model")
             self.student.set_weights(arrays)
-        elif (self.state / "student.weights.h5").is_file():
-            self.student.load_weights(self.state / "student.weights.h5")
+        elif (own := self.state.before("student", rnd)) is not None:
+            self.student.load_weights(own)
         else:  # a local-only MU's first round: not the weights another MU left in the model
             self.student.set_weights(self.shared.initial_student)
 
     def evaluate(self, arrays: list[np.ndarray] | None, cfg: dict[str, Any]) -> dict[str, float]:
-        """Quality of the received model at this MU's SNR, own and global test split."""
-        self._load_global(arrays)
+        """Quality of the received model at this MU's SNR, own and global test split, and the
+        computation energy the MU has spent so far."""
+        self._load_global(arrays, int(cfg["round"]))
         snr = float(cfg["snr_db"])
         own = self.shared.evaluator(self.own_test, snr)
         glob = self.shared.evaluator(self.global_test, snr)
         return {"own_psnr": own["psnr"], "own_ssim": own["ssim"],
-                "global_psnr": glob["psnr"], "global_ssim": glob["ssim"]}
+                "global_psnr": glob["psnr"], "global_ssim": glob["ssim"],
+                "spent_compute_energy_j": self.state.spent_j()}
 
     def train(self, arrays: list[np.ndarray] | None, cfg: dict[str, Any]) -> Payload:
         """The local step of one round (module docstring, step 2)."""
@@ -200,13 +190,13 @@ class MobileUserClient:
         rnd, snr = int(cfg["round"]), float(cfg["snr_db"])
         seed = conf.run.seed * 100_003 + self.mu * 1009 + rnd
         metrics: dict[str, Any] = {f"received_{k}": v for k, v in self.evaluate(arrays, cfg)
-                                   .items()}
+                                   .items() if k != "spent_compute_energy_j"}
         masks = None
         if cfg.get("pruned"):
             weights = self.student.get_weights()
             masks = [(w != 0).astype(np.float32) if f else np.ones_like(w, np.float32)
                      for w, f in zip(weights, prunable(weights), strict=True)]
-        mentor = self.mentor() if self.flags.pld else None
+        mentor = self.mentor(rnd) if self.flags.pld else None
         name = self.mentor_choice["name"] if mentor is not None else ""
         objective = self.flags.objective
         flops = 0.0
@@ -215,8 +205,9 @@ class MobileUserClient:
             mentor_trainer.reset_optimizer()
             m = local_fit(mentor_trainer, self.images, steps=fed.mentor_steps,
                           batch_size=sem.batch_size, snr_db=snr, seed=seed)
-            self._save(mentor, "mentor", rnd)
+            self.state.save(mentor, "mentor", rnd)
             flops += 3.0 * mentor.cost()["flops"] * m["images"]
+            self._spend(flops)
             # A teacher helps only if it is better than the student it teaches: measured on the
             # MU's own test images at this round's SNR, against the student as received.
             teacher = self.shared.mentor_evaluator(name)(self.own_test, snr)
@@ -239,18 +230,20 @@ class MobileUserClient:
         student_trainer.reset_optimizer()
         s = local_fit(student_trainer, self.images, steps=fed.local_steps,
                       batch_size=sem.batch_size, snr_db=snr, seed=seed + 1, masks=masks)
-        flops += 3.0 * self.student.cost()["flops"] * s["images"]
+        student_flops = 3.0 * self.student.cost()["flops"] * s["images"]
         if objective == "pld":
-            flops += mentor.cost()["flops"] * s["images"]  # the teacher's forward pass
+            student_flops += mentor.cost()["flops"] * s["images"]  # the teacher's forward pass
+        spent = self._spend(student_flops)
+        flops += student_flops
         cycles = flops / fed.flops_per_cycle
         personal = self.shared.evaluator(self.own_test, snr)
         metrics.update(loss_first=s["loss_first"], loss_last=s["loss_last"],
                        personal_psnr=personal["psnr"], personal_ssim=personal["ssim"],
                        train_flops=flops,
                        compute_energy_j=float(compute_energy_j(cycles, fed.cpu_hz, fed.kappa)),
-                       num_samples=len(self.images), mu=self.mu)
+                       spent_compute_energy_j=spent, num_samples=len(self.images), mu=self.mu)
         if not self.flags.aggregate:
-            self._save(self.student, "student", rnd)
+            self.state.save(self.student, "student", rnd)
             return None, metrics
         return self.student.get_weights(), metrics
 
@@ -266,7 +259,7 @@ class BaseStation:
     config
         The run configuration.
     out_dir
-        Run directory; checkpoints go to ``out_dir/checkpoint``.
+        Run directory (laid out by :class:`~psfl.federation.checkpoint.RunLayout`).
     log
         Receives one line per notable event (rejected update, failed MU, round summary).
     """
@@ -276,8 +269,7 @@ class BaseStation:
         self.config, self.log = config, log
         self.fed = config.federation
         self.flags = strategy_flags(self.fed.strategy)
-        self.ckpt = Path(out_dir) / "checkpoint"
-        self.ckpt.mkdir(parents=True, exist_ok=True)
+        self.layout = RunLayout(out_dir)
         self.dense = initial_weights(config)
         self.population: list[MobileUser] = []
         self.mu_rows: list[dict[str, Any]] = []
@@ -288,34 +280,54 @@ class BaseStation:
 
     # -- checkpoints --------------------------------------------------------------------------
     def save(self) -> None:
-        """Write the finished round atomically (weights first, then the state that names it)."""
-        _atomic_npz(self.ckpt / "global.npz", self.dense)
-        _atomic_json(self.ckpt / "state.json", {
+        """Write the finished round as one atomic checkpoint, then its CSV series."""
+        config = self.config.to_dict()
+        self.layout.save(self.dense, {
             "completed_rounds": self.completed, "strategy": self.fed.strategy,
+            "config": config, "config_hash": config_hash(config),
             "population": [dataclasses.asdict(p) for p in self.population],
             "mu_rows": self.mu_rows, "round_rows": self.round_rows,
             "final_rows": self.final_rows})
+        self.layout.write_rows(self.round_rows, self.mu_rows)
 
     def restore(self) -> int:
-        """Load the last finished round; returns the number of rounds already done (0 if none)."""
-        state_file = self.ckpt / "state.json"
-        if not state_file.is_file():
+        """Load the last finished round; returns the number of rounds already done (0 if none).
+
+        Raises :class:`~psfl.federation.checkpoint.CheckpointError` (one line) when the
+        checkpoint is unreadable, was made with another configuration (naming the keys), or
+        holds more rounds than this configuration asks for.
+        """
+        loaded = self.layout.load()
+        if loaded is None:
             return 0
-        state = json.loads(state_file.read_text())
-        if state["strategy"] != self.fed.strategy:
-            raise ValueError(f"checkpoint in {str(self.ckpt)!r} is for strategy "
-                             f"{state['strategy']!r}, not {self.fed.strategy!r}; resume with "
-                             "the run's own config.toml")
-        dense = load_arrays(self.ckpt / "global.npz")
+        dense, state = loaded
+        where = str(self.layout.checkpoint_dir)
+        self.layout.check_config(self.config.to_dict())
         if check_update(dense, self.dense) is not None:
-            raise ValueError(f"checkpoint in {str(self.ckpt)!r} does not match the student model "
-                             "of this configuration; resume with the run's own config.toml")
+            raise CheckpointError(f"checkpoint in {where!r} does not match the student model "
+                                  "of this configuration")
+        done = int(state["completed_rounds"])
+        if done > self.fed.rounds:
+            raise CheckpointError(f"the run in {where!r} already finished {done} rounds; "
+                                  f"federation.rounds = {self.fed.rounds} cannot undo them")
         self.dense = dense
         self.population = [MobileUser(**p) for p in state["population"]]
         self.mu_rows, self.round_rows = state["mu_rows"], state["round_rows"]
-        self.final_rows = state.get("final_rows", [])
-        self.completed = int(state["completed_rounds"])
-        return self.completed
+        # a closing evaluation counts only for the last round (more rounds may follow now)
+        self.final_rows = state["final_rows"] if done == self.fed.rounds else []
+        self.completed = done
+        return done
+
+    def _wasted_j(self, mu: int, metrics: dict[str, Any]) -> float:
+        """Energy MU ``mu`` reports as spent beyond what the BS has accounted for it."""
+        if "spent_compute_energy_j" not in metrics:
+            return 0.0
+        accounted = sum((r.get("compute_energy_j") or 0.0) +
+                        (r.get("wasted_compute_energy_j") or 0.0)
+                        for r in self.mu_rows if r["mu"] == mu)
+        extra = (float(metrics["spent_compute_energy_j"]) - accounted
+                 - float(metrics.get("compute_energy_j", 0.0)))
+        return extra if extra > 1e-9 * max(1.0, accounted) else 0.0
 
     # -- round logic --------------------------------------------------------------------------
     def register(self, infos: list[dict[str, Any]]) -> None:
@@ -383,8 +395,15 @@ class BaseStation:
                         masks_used.append(plan["masks"])
             if status != "ok":
                 self.log(f"round {rnd}: MU {mu.mu} {status}")
-            row.update({k: v for k, v in metrics.items() if k != "mu"})
+            wasted = self._wasted_j(mu.mu, metrics)
+            row.update({k: v for k, v in metrics.items()
+                        if k not in ("mu", "spent_compute_energy_j")})
             row["status"] = status
+            row["wasted_compute_energy_j"] = wasted
+            if wasted:
+                self.log(f"round {rnd}: MU {mu.mu} spent {wasted:.3g} J on work the BS never "
+                         "received (a reply after the timeout, or a round run again after a "
+                         "crash); counted as wasted")
             row.update(self._account(plan, ch, received=status == "ok" or
                                      status.startswith("rejected")))
             rows.append(row)
@@ -409,6 +428,7 @@ class BaseStation:
         self.mu_rows.extend(rows)
         self.round_rows.append(summary)
         self.completed = rnd
+        self.final_rows = []
         self.save()
         return summary
 
@@ -450,7 +470,8 @@ class BaseStation:
                 "bits_down": total("bits_down"), "bits_up": total("bits_up"),
                 "comm_energy_j": total("energy_down_j") + total("energy_up_j"),
                 "mu_comm_energy_j": total("energy_up_j"),
-                "compute_energy_j": total("compute_energy_j")}
+                "compute_energy_j": total("compute_energy_j") + total("wasted_compute_energy_j"),
+                "wasted_compute_energy_j": total("wasted_compute_energy_j")}
 
     def final_payloads(self) -> dict[int, Payload]:
         """Payloads for the closing evaluation of the final global model at each MU."""
@@ -470,7 +491,9 @@ class BaseStation:
             reply = replies.get(mu.mu, "no reply")
             row: dict[str, Any] = {"mu": mu.mu, "snr_db": self._final_snr[mu.mu]}
             if isinstance(reply, dict):
-                row.update(reply)
+                wasted = self._wasted_j(mu.mu, reply)
+                row.update({k: v for k, v in reply.items() if k != "spent_compute_energy_j"})
+                row["wasted_compute_energy_j"] = wasted
             else:
                 row["status"] = f"failed: {reply}"
                 self.log(f"final evaluation: MU {mu.mu} failed: {reply}")
@@ -482,10 +505,11 @@ def run_loop(config: Config, out_dir: str | Path, state_dir: str | Path | None =
              log: Callable[[str], None] = print, progress: Any = None) -> BaseStation:
     """Run the federation as a bare loop over the same MU and BS code (no Flower).
 
-    Resumes from ``out_dir/checkpoint`` when it holds finished rounds. ``progress`` (optional)
+    Resumes from the run's checkpoint (:class:`~psfl.federation.checkpoint.RunLayout`) when
+    it holds finished rounds. ``progress`` (optional)
     is called with the round's summary after each round.
     """
-    state_dir = Path(state_dir or Path(out_dir) / "mu_state")
+    state_dir = Path(state_dir or RunLayout(out_dir).mu_state)
     bs = BaseStation(config, out_dir, log)
     done = bs.restore()
     clients = {mu: MobileUserClient(config, mu, state_dir) for mu in range(config.data.num_mus)}

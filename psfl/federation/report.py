@@ -19,6 +19,8 @@ def summarize(bs: BaseStation) -> dict[str, Any]:
     def total(key: str) -> float:
         return float(sum(r[key] for r in rows))
 
+    final_wasted = float(sum(r.get("wasted_compute_energy_j") or 0.0 for r in bs.final_rows))
+
     out: dict[str, Any] = {
         "strategy": bs.fed.strategy, "rounds": bs.completed,
         "final_global_psnr": float(np.mean([r["global_psnr"] for r in final])) if final else None,
@@ -28,7 +30,10 @@ def summarize(bs: BaseStation) -> dict[str, Any]:
         "personal_ssim_last_round": rows[-1].get("personal_ssim") if rows else None,
         "bits_down": total("bits_down"), "bits_up": total("bits_up"),
         "comm_energy_j": total("comm_energy_j"), "mu_comm_energy_j": total("mu_comm_energy_j"),
-        "compute_energy_j": total("compute_energy_j"),
+        # computation the MUs spent, wasted work included (core's module docstring)
+        "compute_energy_j": total("compute_energy_j") + final_wasted,
+        "wasted_compute_energy_j": sum(r.get("wasted_compute_energy_j") or 0.0
+                                       for r in rows) + final_wasted,
         "rejected_updates": int(sum(r["rejected"] for r in rows)),
         "failed_mus": int(sum(r["failed"] for r in rows)),
     }

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 
+import numpy as np
 import pytest
 
 from psfl.cli import main
@@ -33,6 +40,10 @@ def test_hil_emulated_writes_results(tmp_path) -> None:
     assert abs(s["psnr_radio"] - s["psnr_simulated"]) < 1.0
     rows = _rows(out / "frames.csv")
     assert len(rows) == 10 and all(r["detected"] == "True" for r in rows)
+    # Written row by row now; the columns and their order are still those of one write.
+    assert list(rows[0]) == ["frame", "detected", "batch", "captures", "timing", "cfo_hz",
+                             "cfo_sc", "snr_db", "evm_db", "pilot_evm_db", "metric"]
+    assert [int(r["frame"]) for r in rows] == list(range(10))
 
 
 def test_hil_twin_dropped_connection_keeps_frames(tmp_path, capsys) -> None:
@@ -48,6 +59,7 @@ def test_hil_twin_dropped_connection_keeps_frames(tmp_path, capsys) -> None:
     s = json.loads((out / "summary.json").read_text())
     assert s["error"] and 4 <= s["frames_detected"] < 16
     assert sum(r["detected"] == "True" for r in rows) == s["frames_detected"]
+    assert len(rows) == s["frames_sent"]
     assert (out / "constellation.png").is_file()
 
 
@@ -72,3 +84,78 @@ def test_hil_pluto_unreachable_and_out_of_range(tmp_path, capsys) -> None:
 def test_hil_bad_config(tmp_path, capsys, bad) -> None:
     assert main(["hil", "--out", str(tmp_path / "c"), "--set", bad]) == 2
     assert "hil." in capsys.readouterr().err
+
+
+def _data_rows(path) -> int:
+    """Complete data rows in a CSV being written (a last line without its newline not counted)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return 0
+    return max(text.count("\n") - 1, 0)
+
+
+def test_hil_interrupted_keeps_decoded_frames(tmp_path) -> None:
+    # A real process and a real SIGINT: the CLI's interrupt handling and the file on disk are
+    # what is tested, not a KeyboardInterrupt raised by hand. 3000 frames take about a minute,
+    # far longer than the test waits, so the run is always interrupted mid-way.
+    out = tmp_path / "intr"
+    cmd = [sys.executable, "-m", "psfl.cli", "hil", "--radio", "emulated", "--out", str(out),
+           "--frames", "3000", "--set", "hil.frames_per_buffer=2", *SMALL]
+    env = {**os.environ, "PSFL_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        deadline = time.monotonic() + 40
+        while _data_rows(out / "frames.csv") < 6:
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "frames.csv never reached 6 rows"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert "interrupted; results written so far are kept" in err
+    with open(out / "frames.csv", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = list(reader)
+    assert header[:2] == ["frame", "detected"] and "snr_db" in header
+    assert 6 <= len(rows) < 3000
+    assert all(len(r) == len(header) for r in rows)
+    assert [int(r[0]) for r in rows] == list(range(len(rows)))
+    # The partial account in log.txt: never more frames than the file holds (an interrupt
+    # between writing a row and counting it may leave it one short).
+    m = re.search(r"interrupted after (\d+)/3000 frames sent, (\d+) detected",
+                  (out / "log.txt").read_text())
+    assert m and len(rows) - 1 <= int(m[1]) <= len(rows), m
+    assert int(m[2]) == sum(r[1] == "True" for r in rows[: int(m[1])])
+    assert not (out / "summary.json").exists()
+
+
+def test_hil_frames_csv_appended_equals_written_at_once(tmp_path) -> None:
+    # What the file held when it was written once at the end (RunDir.write_csv): same columns
+    # (union of keys, first seen first), NaN and numpy scalars converted alike, missing keys
+    # empty, even when a later row brings a key the first one lacked.
+    from psfl.commands.hil import _FramesCsv
+    from psfl.results import RunDir
+
+    rows = [{"frame": 0, "detected": True, "snr_db": np.float64(21.5), "metric": np.float32(0.5)},
+            {"frame": 1, "detected": False, "snr_db": float("nan"), "metric": float("nan")},
+            {"frame": 2, "detected": True, "snr_db": 3.25, "extra": "a,b"},
+            {"frame": 3, "detected": np.bool_(True), "snr_db": np.inf, "metric": 1}]
+    expected = RunDir(tmp_path / "once").write_csv("frames.csv", rows).read_bytes()
+    path = tmp_path / "frames.csv"
+    path.write_text("an earlier run's file\n")
+    appender = _FramesCsv(path)
+    for i, row in enumerate(rows):
+        appender.append(row)
+        # After every row the file on disk is complete, without closing it.
+        assert path.read_bytes() == RunDir(tmp_path / f"p{i}").write_csv(
+            "frames.csv", rows[: i + 1]).read_bytes()
+    appender.close()
+    assert path.read_bytes() == expected

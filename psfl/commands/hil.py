@@ -11,19 +11,25 @@ the simulated link's symbols at the mean measured SNR (AWGN, LS estimation, same
 
 Writes ``frames.csv`` (per frame: detected, timing, CFO, SNR, EVM), ``summary.json``,
 ``constellation.png``, ``images.png`` (originals, through the radio, simulated),
-``frames.png`` (per-frame SNR/EVM/CFO). If the radio goes away mid-run, everything received
+``frames.png`` (per-frame SNR/EVM/CFO). ``frames.csv`` grows by one row as each frame is
+received, so an interrupted run (Ctrl-C, SIGTERM) keeps every frame received so far, with a
+one-line account of them in ``log.txt``. If the radio goes away mid-run, everything received
 until then is written and the command fails with one line naming the problem.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import csv
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
 
 from psfl.config import Config
-from psfl.results import RunDir, mosaic
+from psfl.results import RunDir, _jsonable, atomic_write_bytes, mosaic
 
 HELP = ("Send images as OFDM frames through an SDR (pluto | twin | emulated) and compare with "
         "the simulated link at the measured SNR.")
@@ -61,6 +67,80 @@ def _shortcuts(args: argparse.Namespace, config: Config) -> Config:
     if args.uri and not args.radio:
         hil["radio"] = "pluto"
     return config.replace("hil", **hil) if hil else config
+
+
+class _FramesCsv:
+    """``frames.csv`` written row by row, so that a run stopped at any point keeps its frames.
+
+    After every :meth:`append` the file on disk holds exactly what
+    :meth:`RunDir.write_csv <psfl.results.RunDir.write_csv>` would write for the rows so far:
+    columns are the union of keys in first-seen order, missing keys are left empty, values are
+    converted alike (NaN becomes empty). A row bringing a key not seen before rewrites the file
+    with the wider header (atomically); otherwise the row is appended and flushed.
+
+    Parameters
+    ----------
+    path : Path
+        The file; whatever it held is replaced on the first :meth:`append` (an earlier run's
+        file has been versioned by :class:`~psfl.results.RunDir`).
+
+    Attributes
+    ----------
+    rows : list of dict
+        The rows appended so far, converted as written.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.rows: list[dict[str, Any]] = []
+        self._fields: list[str] = []
+        self._out: tuple[TextIO, csv.DictWriter] | None = None
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Add one frame's row to the file and flush it."""
+        # The conversion write_csv applies, so that the appended file equals the one it wrote.
+        row = {k: _jsonable(v) for k, v in row.items()}
+        new = [k for k in row if k not in self._fields]
+        if new or self._out is None:
+            self._fields += new
+            self._rewrite([*self.rows, row])
+        else:
+            file, writer = self._out
+            writer.writerow(row)
+            file.flush()
+        # Counted once on disk: an interrupt in between leaves rows short, never the file.
+        self.rows.append(row)
+
+    def _rewrite(self, rows: list[dict[str, Any]]) -> None:
+        self.close()
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self._fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_bytes(self.path, buf.getvalue().encode("utf-8"))
+        # newline="": the csv module writes its own \r\n, as write_csv's StringIO keeps it.
+        file = open(self.path, "a", newline="", encoding="utf-8")  # noqa: SIM115
+        self._out = file, csv.DictWriter(file, fieldnames=self._fields)
+
+    def close(self) -> None:
+        """Close the file (a no-op before the first row or when closed)."""
+        if self._out is not None:
+            self._out[0].close()
+            self._out = None
+
+
+def _frames_line(rows: list[dict[str, Any]], total: int) -> str:
+    """One line on the frames received so far, for ``log.txt`` when a run is interrupted."""
+    det = [r for r in rows if r.get("detected")]
+    line = f"{len(rows)}/{total} frames sent, {len(det)} detected"
+    snr = [r["snr_db"] for r in det if r.get("snr_db") is not None]
+    evm = [r["evm_db"] for r in det if r.get("evm_db") is not None]
+    if snr:
+        # Mean in power, as summary.json's snr_db_mean.
+        line += f", SNR {10 * np.log10(np.mean([10 ** (v / 10) for v in snr])):.1f} dB"
+    if evm:
+        line += f", EVM {np.mean(evm):.1f} dB"
+    return line
 
 
 def _plots(run_dir: RunDir, fmt: Any, res: Any, z: np.ndarray, images: np.ndarray,
@@ -194,15 +274,30 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                                     "threshold": hil.detection_threshold})
     error: RadioError | None = None
     bar = progress(total=hil.num_frames, desc=f"hil {hil.radio}", unit="frame")
+    frames_csv = _FramesCsv(run_dir.file("frames.csv"))
+
+    def on_frame(info: dict[str, Any]) -> None:
+        frames_csv.append(info)
+        bar.update(1)
+
     try:
-        res = link.run(z, on_frame=lambda info: bar.update(1))
+        res = link.run(z, on_frame=on_frame)
     except RadioError as exc:
         error = exc
         res = exc.result  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        # The CLI logs "interrupted" and exits; what was received is on disk already.
+        run_dir.log(f"interrupted after {_frames_line(frames_csv.rows, hil.num_frames)}; "
+                    "frames.csv holds them")
+        raise
     finally:
+        frames_csv.close()
         bar.close()
         radio.close()
-    run_dir.write_csv("frames.csv", res.frames)
+    if not frames_csv.rows:
+        # A radio lost before its first frame: an empty frames.csv, as before, rather than an
+        # earlier run's file next to this run's summary.
+        run_dir.write_csv("frames.csv", [])
 
     # -- metrics ----------------------------------------------------------------------------
     det = res.detected

@@ -6,6 +6,14 @@ rejects unknown keys, wrong types and out-of-range values with a :class:`ConfigE
 the key (``phy.snr_db_min``) and states what is allowed. ``--set section.key=value`` overrides
 are parsed as TOML values (``--set phy.channel="tdl-c"`` or ``--set phy.channel=tdl-c``).
 
+What the user chose
+    :func:`load_config` records every ``section.key`` the TOML file or a ``--set`` gave, whatever
+    its value (one equal to the default included), in :attr:`Config.chosen`. A command's own
+    settings (the demo's budget, ``--quick``) go through :meth:`Config.unless_chosen`, which
+    leaves those keys alone: nothing the user asked for is silently changed.
+    :meth:`Config.replace` keeps ``chosen`` as it is (a key it changes is not thereby chosen: the
+    code, not the user, changed it).
+
 A part of the package (``psfl.phy``, ``psfl.semantic``, …) declares its own section dataclass with
 :func:`option` and registers it with :func:`register_section`; :class:`Config` then carries it.
 """
@@ -206,10 +214,27 @@ class RunConfig:
     out: str = option("", help="Output directory; empty means runs/<command>-<timestamp>/.")
 
 
+#: Most MUs a run may have: each is a Flower node with its own copy of the data set.
+MAX_MUS = 10_000
+#: Overlapping patches multiply the patches of a data set by (patch_size / stride)²; a stride of
+#: at least patch_size / ``MIN_STRIDE_DIVISOR`` caps that at 16x the non-overlapping tiling.
+MIN_STRIDE_DIVISOR = 4
+
+
 def _check_path_needed(cfg: DataConfig) -> None:
     if cfg.source in ("cifar10", "folder") and not cfg.path:
         raise ConfigError(
             f"data.path: source {cfg.source!r} needs a path; set --set data.path=/path/to/data"
+        )
+
+
+def _check_stride(cfg: DataConfig) -> None:
+    least = -(-cfg.patch_size // MIN_STRIDE_DIVISOR)
+    if 0 < cfg.stride < least:
+        raise ConfigError(
+            f"data.stride: {cfg.stride} with data.patch_size = {cfg.patch_size} would cut "
+            f"{(cfg.patch_size / cfg.stride) ** 2:.0f}x as many patches as non-overlapping tiles, "
+            f"all held in memory; use 0 (= patch_size) or at least {least}"
         )
 
 
@@ -223,7 +248,10 @@ class DataConfig:
     path: str = option("", help="Path of the CIFAR-10 python batches or the image folder.")
     patch_size: int = option(32, help="Side of the square RGB patches in pixels.", lo=8, hi=512)
     stride: int = option(
-        0, help="Stride between patches cut from large images; 0 means patch_size.", lo=0
+        0,
+        help="Stride between patches cut from large images; 0 means patch_size, else at least "
+             "patch_size / 4.",
+        lo=0,
     )
     folder_mode: str = option(
         "tiles",
@@ -236,7 +264,13 @@ class DataConfig:
     max_train: int = option(0, help="Cap on training images; 0 means all.", lo=0)
     max_test: int = option(0, help="Cap on test images; 0 means all.", lo=0)
     batch_size: int = option(32, help="Batch size of the tf.data pipelines.", lo=1, hi=4096)
-    num_mus: int = option(5, help="Number of mobile users the training set is split across.", lo=1)
+    num_mus: int = option(
+        5,
+        help="Number of mobile users the training set is split across (each is a Flower node "
+             f"holding its own copy of the data; at most {MAX_MUS}).",
+        lo=1,
+        hi=MAX_MUS,
+    )
     partition: str = option(
         "dirichlet",
         help="How training images are split across MUs.",
@@ -251,6 +285,7 @@ class DataConfig:
 
     def validate(self) -> None:
         _check_path_needed(self)
+        _check_stride(self)
 
 
 #: Registry of section name → dataclass. Parts add theirs with :func:`register_section`.
@@ -279,10 +314,24 @@ def _import_parts() -> None:
 
 
 class Config:
-    """All sections of a run. Attribute access by section name: ``cfg.phy.channel``."""
+    """All sections of a run. Attribute access by section name: ``cfg.phy.channel``.
 
-    def __init__(self, sections: Mapping[str, Any]):
+    Parameters
+    ----------
+    sections : mapping of section name → section dataclass
+    chosen : iterable of ``"section.key"``
+        The keys the user gave (see the module docstring); empty for a configuration built in
+        code.
+
+    Attributes
+    ----------
+    chosen : frozenset of str
+        ``"section.key"`` of every value the user's TOML file or ``--set`` gave.
+    """
+
+    def __init__(self, sections: Mapping[str, Any], chosen: Iterable[str] = ()):
         self._sections = dict(sections)
+        self.chosen: frozenset[str] = frozenset(chosen)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -300,13 +349,31 @@ class Config:
         return out
 
     def replace(self, section: str, **changes: Any) -> Config:
-        """A copy with ``changes`` applied to one section (validated again)."""
+        """A copy with ``changes`` applied to one section (validated again); :attr:`chosen` is
+        kept and the changed keys are not added to it."""
         data = self.to_dict()
         data[section].update(changes)
-        return Config.from_dict(data)
+        return Config.from_dict(data, chosen=self.chosen)
+
+    def unless_chosen(self, settings: Mapping[str, Mapping[str, Any]]) -> Config:
+        """A copy with a command's own ``settings`` applied wherever the user did not choose.
+
+        Parameters
+        ----------
+        settings : ``{section: {key: value}}``
+            The command's values (a budget, ``--quick``); a key in :attr:`chosen` keeps the
+            user's value, whatever it is. All sections are validated once, together.
+        """
+        data = self.to_dict()
+        for section, values in settings.items():
+            mine = {k: v for k, v in values.items() if f"{section}.{k}" not in self.chosen}
+            data.setdefault(section, {}).update(mine)
+        return Config.from_dict(data, chosen=self.chosen)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+    def from_dict(cls, data: Mapping[str, Any], chosen: Iterable[str] = ()) -> Config:
+        """Build and validate every registered section from ``{section: {key: value}}`` (missing
+        keys take their defaults); ``chosen`` becomes :attr:`chosen` as given."""
         _import_parts()
         unknown = sorted(set(data) - set(SECTIONS))
         if unknown:
@@ -315,7 +382,8 @@ class Config:
         for name, sec in data.items():
             if not isinstance(sec, Mapping):
                 raise ConfigError(f"[{name}]: expected a table of key = value pairs")
-        return cls({n: section_from_dict(c, data.get(n), n) for n, c in SECTIONS.items()})
+        return cls({n: section_from_dict(c, data.get(n), n) for n, c in SECTIONS.items()},
+                   chosen)
 
     def to_toml(self) -> str:
         lines: list[str] = []
@@ -355,7 +423,10 @@ def parse_override(text: str) -> tuple[str, str, Any]:
 
 
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
-    """Read a TOML file (or defaults when ``path`` is None) and apply ``--set`` overrides."""
+    """Read a TOML file (or defaults when ``path`` is None) and apply ``--set`` overrides.
+
+    Every key the file or an override gives is recorded in :attr:`Config.chosen`.
+    """
     data: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
@@ -372,4 +443,6 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
         if not isinstance(data[section], dict):
             raise ConfigError(f"[{section}]: expected a table of key = value pairs")
         data[section][key] = value
-    return Config.from_dict(data)
+    # A non-table section is reported by from_dict; its keys cannot be chosen.
+    chosen = {f"{name}.{key}" for name, sec in data.items() if isinstance(sec, dict) for key in sec}
+    return Config.from_dict(data, chosen)

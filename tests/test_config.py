@@ -40,6 +40,8 @@ def test_file_and_overrides(tmp_path):
         ("data.source=imagenet", "data.source: 'imagenet' is not allowed; choose one of"),
         ("data.source=cifar10", "data.path: source 'cifar10' needs a path"),
         ("run.seed=-1", "run.seed: -1 is out of range"),
+        ("data.stride=7", "data.stride: 7 with data.patch_size = 32 would cut 21x as many"),
+        ("data.num_mus=100000", "data.num_mus: 100000 is out of range; allowed [1, 10000]"),
         ("data.patch_size", "expected section.key=value"),
         ("patch_size=3", "expected section.key=value"),
     ],
@@ -86,3 +88,28 @@ def test_shipped_configs_are_valid():
     assert files, "configs/ must hold example configurations"
     for f in files:
         load_config(f)
+
+
+def test_chosen_keys_come_from_the_file_and_set(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[data]\npatch_size = 32\n[federation]\nrounds = 5\n")  # both the defaults
+    cfg = load_config(path, ["semantic.batch_size=32", "data.patch_size=16"])
+    assert cfg.chosen == {"data.patch_size", "federation.rounds", "semantic.batch_size"}
+    assert load_config().chosen == frozenset()
+    assert Config.from_dict({"data": {"num_mus": 3}}).chosen == frozenset()
+    assert Config.from_dict({}, chosen=["data.num_mus"]).chosen == {"data.num_mus"}
+
+
+def test_replace_keeps_chosen_and_unless_chosen_leaves_them_alone():
+    cfg = load_config(None, ["federation.rounds=5", "data.num_mus=4"])  # rounds: the default
+    moved = cfg.replace("federation", local_steps=7)
+    assert moved.chosen == cfg.chosen  # replace does not make local_steps chosen
+    got = moved.unless_chosen({"federation": {"rounds": 1, "local_steps": 2},
+                               "data": {"num_mus": 2, "max_train": 10}})
+    assert got.federation.rounds == 5 and got.data.num_mus == 4  # the user's, kept
+    assert got.federation.local_steps == 2 and got.data.max_train == 10  # the command's
+    assert got.chosen == cfg.chosen
+    with pytest.raises(ConfigError, match="federation.round: unknown key"):
+        cfg.unless_chosen({"federation": {"round": 1}})
+    with pytest.raises(ConfigError, match=r"\[fed\]: unknown section"):
+        cfg.unless_chosen({"fed": {"rounds": 1}})

@@ -19,6 +19,14 @@ Embedded default
     carry no texture and would inflate PSNR. Photos whose long side exceeds ``MAX_SIDE`` = 640 px
     are downscaled (anti-aliased) to it, so that the two largest (retina, hubble) do not dominate
     the set and patches hold more structure.
+
+Folders of images
+    Files are decoded by :mod:`psfl.images` (every PNG/JPEG pixel mode, 16-bit grey included).
+    Before any pixel is decoded, the headers are read: every image must hold one patch, and the
+    float32 copy of the images plus their patches must fit in ``MAX_DATA_BYTES`` = 8 GiB, since a
+    data set is held in memory whole (each Flower worker holds its own copy).
+    :func:`check_data` runs these checks, and the CIFAR-10 and embedded ones, on a ``[data]``
+    section without loading anything.
 """
 
 from __future__ import annotations
@@ -33,12 +41,17 @@ import numpy as np
 
 from psfl.config import DataConfig
 from psfl.errors import DataError
+from psfl.images import Photo, image_files, image_size, read_image, stitch
+
+# Older name kept for psfl.semantic.pretrain, which decodes its photos the same way.
+_read_image = read_image
 
 __all__ = [
     "SKIMAGE_SOURCES",
     "ImageSet",
     "Photo",
     "as_dataset",
+    "check_data",
     "load_cifar10",
     "load_folder",
     "load_images",
@@ -56,7 +69,11 @@ SKIMAGE_SOURCES: tuple[str, ...] = (
 REGION_PATCHES = 4
 FLAT_STD = 0.02
 MAX_SIDE = 640
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+#: Smallest side of an embedded photo after downscaling (chelsea, 451x300).
+SKIMAGE_MIN_SIDE = 300
+#: Most bytes a folder's float32 images and patches may take (see the module docstring).
+MAX_DATA_BYTES = 8 * 2**30
+_FLOAT_RGB = 3 * 4  # bytes of one float32 RGB pixel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,16 +112,11 @@ class ImageSet:
 
 
 def _to_float(img: np.ndarray) -> np.ndarray:
-    """uint8/uint16/float image → float32 RGB in [0, 1] (grey is replicated, alpha dropped)."""
-    if img.ndim == 2:
-        img = np.stack([img] * 3, axis=-1)
-    if img.shape[-1] == 4:
-        img = img[..., :3]
-    if img.dtype == np.uint8:
-        return img.astype(np.float32) / 255.0
-    if img.dtype == np.uint16:
-        return img.astype(np.float32) / 65535.0
-    return np.clip(img.astype(np.float32), 0.0, 1.0)
+    """An 8-bit RGB array (the embedded photos, CIFAR-10) → float32 in [0, 1]. Image files are
+    decoded by :func:`psfl.images.to_rgb_float` instead, which knows every pixel mode."""
+    if img.dtype != np.uint8 or img.shape[-1] != 3:
+        raise DataError(f"expected 8-bit RGB pixels, got {img.dtype} of shape {img.shape}")
+    return img.astype(np.float32) / 255.0
 
 
 def _stable_seed(name: str) -> int:
@@ -206,7 +218,7 @@ def load_skimage(patch_size: int = 32, stride: int = 0, test_fraction: float = 0
     small = [n for n, im in photos if min(im.shape[:2]) < patch_size]
     if small:
         raise DataError(f"patch_size {patch_size} is larger than the embedded photo {small[0]!r}; "
-                        "choose data.patch_size <= 300")
+                        f"choose data.patch_size <= {SKIMAGE_MIN_SIDE}")
     return _split_photos(photos, patch_size, stride or patch_size, test_fraction, drop_flat=True)
 
 
@@ -224,6 +236,21 @@ def _cifar_dir(path: Path) -> Path:
     raise DataError(f"no CIFAR-10 python batches in {str(path)!r}: expected data_batch_1…5 and "
                     "test_batch (the 'cifar-10-batches-py' folder of the python version); "
                     "set data.path to that folder")
+
+
+def _cifar_files(path: str | Path, patch_size: int) -> tuple[Path, list[Path]]:
+    """The batches folder and its training batches, once the folder and test_batch are there."""
+    if patch_size != 32:
+        raise DataError(f"CIFAR-10 images are 32x32 but data.patch_size = {patch_size}; "
+                        "set data.patch_size = 32")
+    root = Path(path)
+    if not root.exists():
+        raise DataError(f"CIFAR-10 path {str(root)!r} does not exist; set data.path to the "
+                        "extracted cifar-10-batches-py folder")
+    d = _cifar_dir(root)
+    if not (d / "test_batch").is_file():
+        raise DataError(f"{str(d / 'test_batch')!r} is missing; re-extract the CIFAR-10 archive")
+    return d, sorted(d.glob("data_batch_[1-5]"))
 
 
 def _read_cifar_batch(file: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -259,17 +286,7 @@ def load_cifar10(path: str | Path, patch_size: int = 32) -> tuple[ImageSet, Imag
     ------
     (train, test) : ImageSet, images float32 [N, 32, 32, 3] in [0, 1]; labels are the classes.
     """
-    if patch_size != 32:
-        raise DataError(f"CIFAR-10 images are 32x32 but data.patch_size = {patch_size}; "
-                        "set data.patch_size = 32")
-    root = Path(path)
-    if not root.exists():
-        raise DataError(f"CIFAR-10 path {str(root)!r} does not exist; set data.path to the "
-                        "extracted cifar-10-batches-py folder")
-    d = _cifar_dir(root)
-    tr_files = sorted(d.glob("data_batch_[1-5]"))
-    if not (d / "test_batch").is_file():
-        raise DataError(f"{str(d / 'test_batch')!r} is missing; re-extract the CIFAR-10 archive")
+    d, tr_files = _cifar_files(path, patch_size)
     tr = [_read_cifar_batch(f) for f in tr_files]
     te_img, te_lab = _read_cifar_batch(d / "test_batch")
     tr_img = np.concatenate([t[0] for t in tr])
@@ -281,78 +298,48 @@ def load_cifar10(path: str | Path, patch_size: int = 32) -> tuple[ImageSet, Imag
 # -------------------------------------------------------------------------------------- folders
 
 
-def _read_image(file: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(file) as im:
-            im.load()
-            return _to_float(np.asarray(im.convert("RGB")))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"image {str(file)!r} cannot be read ({exc.__class__.__name__}: {exc}); "
-                        "remove or replace the file") from exc
-
-
 def _center_crop(img: np.ndarray, size: int) -> np.ndarray:
     h, w = img.shape[:2]
     y, x = (h - size) // 2, (w - size) // 2
     return img[y:y + size, x:x + size]
 
 
-def image_files(root: Path, what: str, fix: str) -> list[Path]:
-    """The PNG/JPEG files under ``root`` (recursively, sorted); a missing folder or one without
-    images raises a :class:`DataError` naming ``what`` it is and the ``fix``."""
-    if not root.is_dir():
-        raise DataError(f"{what} {str(root)!r} does not exist; {fix}")
-    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
-    if not files:
-        raise DataError(f"no PNG/JPEG images in {str(root)!r}; add *.png or *.jpg files")
+def _num_patches(h: int, w: int, patch: int, stride: int) -> int:
+    """Patches :func:`_split_photos` cuts from an ``h`` x ``w`` photo (all regions together)."""
+    return sum(max(0, (y1 - y0 - patch) // stride + 1) * max(0, (x1 - x0 - patch) // stride + 1)
+               for y0, y1, x0, x1 in _regions(h, w, patch))
+
+
+def _folder_files(root: Path, patch_size: int, stride: int | None, fix: str) -> list[Path]:
+    """The image files of a folder, checked from their headers before any pixel is decoded.
+
+    Every image must hold one patch, and the float32 images with their patches (cut at
+    ``stride``, or one centre crop per image when ``stride`` is None) must fit in
+    :data:`MAX_DATA_BYTES`.
+    """
+    files = image_files(root, "image folder", fix)
+    pixels = patches = 0
+    for f in files:
+        w, h = image_size(f)
+        if min(w, h) < patch_size:
+            raise DataError(f"image {str(f)!r} is {w}x{h}, smaller than the "
+                            f"{patch_size}x{patch_size} patch; lower data.patch_size or remove it")
+        pixels += w * h
+        patches += 1 if stride is None else _num_patches(h, w, patch_size, stride)
+    need = _FLOAT_RGB * (pixels + patches * patch_size**2)
+    if need > MAX_DATA_BYTES:
+        raise DataError(f"the {len(files)} images in {str(root)!r} need {need / 2**30:.1f} GiB "
+                        f"as float32 images and patches, more than the {MAX_DATA_BYTES // 2**30} "
+                        "GiB a data set may hold in memory; use fewer or smaller images"
+                        + ("" if stride is None else " or a larger data.stride"))
     return files
 
 
-def _read_photos(root: Path, patch_size: int, fix: str) -> list[tuple[str, np.ndarray]]:
-    """(name relative to ``root``, float image) of every image file; each at least one patch."""
-    photos = []
-    for f in image_files(root, "image folder", fix):
-        img = _read_image(f)
-        if min(img.shape[:2]) < patch_size:
-            raise DataError(f"image {str(f)!r} is {img.shape[1]}x{img.shape[0]}, smaller than the "
-                            f"{patch_size}x{patch_size} patch; lower data.patch_size or remove it")
-        photos.append((str(f.relative_to(root)), img))
-    return photos
-
-
-@dataclasses.dataclass(frozen=True)
-class Photo:
-    """A user photo cut into a whole number of non-overlapping tiles.
-
-    ``image`` is the photo cropped at the right and bottom to ``grid`` tiles (at most
-    ``patch_size - 1`` pixels lost per side), so that :meth:`tiles` and :func:`stitch` are exact
-    inverses.
-    """
-
-    name: str
-    image: np.ndarray  # float32 [rows * p, cols * p, 3] in [0, 1]
-    grid: tuple[int, int]  # (rows, cols) of tiles
-
-    @property
-    def num_tiles(self) -> int:
-        return self.grid[0] * self.grid[1]
-
-    def tiles(self) -> np.ndarray:
-        """float32 [rows * cols, p, p, 3], row-major."""
-        rows, cols = self.grid
-        p = self.image.shape[0] // rows
-        t = self.image.reshape(rows, p, cols, p, 3).transpose(0, 2, 1, 3, 4)
-        return np.ascontiguousarray(t.reshape(rows * cols, p, p, 3))
-
-
-def stitch(tiles: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
-    """Put row-major tiles [rows * cols, p, p, 3] back into one image [rows * p, cols * p, 3]."""
-    rows, cols = grid
-    p = tiles.shape[1]
-    return tiles.reshape(rows, cols, p, p, 3).transpose(0, 2, 1, 3, 4).reshape(
-        rows * p, cols * p, 3)
+def _read_photos(root: Path, patch_size: int, stride: int | None, fix: str
+                 ) -> list[tuple[str, np.ndarray]]:
+    """(name relative to ``root``, float image) of every image file (see :func:`_folder_files`)."""
+    return [(str(f.relative_to(root)), read_image(f))
+            for f in _folder_files(root, patch_size, stride, fix)]
 
 
 def read_photos(path: str | Path, patch_size: int) -> list[Photo]:
@@ -364,10 +351,19 @@ def read_photos(path: str | Path, patch_size: int) -> list[Photo]:
     if root.is_file():
         raise DataError(f"--images {str(root)!r} is a file; give the folder that holds it")
     photos = []
-    for name, img in _read_photos(root, patch_size, "give a folder of PNG/JPEG images"):
+    for name, img in _read_photos(root, patch_size, patch_size,
+                                  "give a folder of PNG/JPEG images"):
         rows, cols = img.shape[0] // patch_size, img.shape[1] // patch_size
         photos.append(Photo(name, img[:rows * patch_size, :cols * patch_size], (rows, cols)))
     return photos
+
+
+_FOLDER_FIX = "set data.path to a folder of PNG/JPEG images"
+
+
+def _one_image(root: Path) -> str:
+    return (f"folder {str(root)!r} has one image; centre-crop mode needs at least two (one for "
+            "testing) — use data.folder_mode = 'tiles'")
 
 
 def load_folder(path: str | Path, patch_size: int = 32, stride: int = 0, mode: str = "tiles",
@@ -392,15 +388,15 @@ def load_folder(path: str | Path, patch_size: int = 32, stride: int = 0, mode: s
         labels index the files (sorted by path).
     """
     root = Path(path)
-    photos = _read_photos(root, patch_size, "set data.path to a folder of PNG/JPEG images")
+    if mode not in ("tiles", "center"):
+        raise DataError(f"unknown folder mode {mode!r}; use 'tiles' or 'center'")
+    photos = _read_photos(root, patch_size, stride or patch_size if mode == "tiles" else None,
+                          _FOLDER_FIX)
     if mode == "tiles":
         return _split_photos(photos, patch_size, stride or patch_size, test_fraction,
                              drop_flat=False)
-    if mode != "center":
-        raise DataError(f"unknown folder mode {mode!r}; use 'tiles' or 'center'")
     if len(photos) < 2:
-        raise DataError(f"folder {str(root)!r} has one image; centre-crop mode needs at least two "
-                        "(one for testing) — use data.folder_mode = 'tiles'")
+        raise DataError(_one_image(root))
     names = tuple(n for n, _ in photos)
     crops = np.stack([_center_crop(im, patch_size) for _, im in photos])
     test_ids = _pick_test(len(photos), test_fraction, str(root.name))
@@ -412,6 +408,45 @@ def load_folder(path: str | Path, patch_size: int = 32, stride: int = 0, mode: s
 
 
 # ------------------------------------------------------------------------------------- dispatch
+
+
+def check_data(cfg: DataConfig) -> None:
+    """Refuse a ``[data]`` section whose source is missing or unusable, in one line.
+
+    Cheap: no pixel is decoded, no CIFAR-10 batch unpickled, TensorFlow not imported, so a
+    command can call it before it starts workers (each of Flower's would otherwise report the
+    same problem as a traceback). Checked per ``data.source``:
+
+    * ``"skimage"``: ``data.patch_size`` fits the smallest embedded photo;
+    * ``"cifar10"``: ``data.patch_size`` is 32, the batches folder holds ``data_batch_1`` and
+      ``test_batch``;
+    * ``"folder"``: the folder holds PNG/JPEG files whose headers Pillow reads, each at least one
+      patch, at least two in centre-crop mode, within ``MAX_DATA_BYTES`` (module docstring).
+
+    What only decoding can find (a truncated file, a corrupt batch, a set too small for the
+    test split) is still raised by :func:`load_images`.
+
+    Raises
+    ------
+    DataError
+        A ``ValueError`` naming the path or setting and the fix.
+    """
+    if cfg.source == "skimage":
+        if cfg.patch_size > SKIMAGE_MIN_SIDE:
+            raise DataError(f"data.patch_size {cfg.patch_size} is larger than the smallest "
+                            f"embedded photo; choose data.patch_size <= {SKIMAGE_MIN_SIDE}")
+    elif cfg.source == "cifar10":
+        _cifar_files(cfg.path, cfg.patch_size)
+    else:
+        root = Path(cfg.path)
+        if root.is_file():
+            raise DataError(f"data.path {str(root)!r} is a file; give the folder that holds the "
+                            "images")
+        center = cfg.folder_mode == "center"
+        files = _folder_files(root, cfg.patch_size, None if center else cfg.stride or
+                              cfg.patch_size, _FOLDER_FIX)
+        if center and len(files) < 2:
+            raise DataError(_one_image(root))
 
 
 def load_images(cfg: DataConfig, seed: int = 0) -> tuple[ImageSet, ImageSet]:

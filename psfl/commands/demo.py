@@ -165,14 +165,11 @@ QUICK = {"data": {"max_train": 160, "max_test": 48, "num_mus": 2},
 
 
 def _demo_config(config: Config, quick: bool) -> Config:
-    """The demo's settings, except where the user's configuration file or --set chose."""
-    from psfl.commands.train import with_budget
-
-    config = with_budget(config, DEMO_FEDERATION, DEMO_BATCH)
-    if quick:
-        for section, values in QUICK.items():
-            config = config.replace(section, **values)
-    return config
+    """The demo's settings (and with ``quick`` the smallest ones), except for every key the
+    user's configuration file or --set chose, whatever its value."""
+    config = config.unless_chosen({"federation": DEMO_FEDERATION,
+                                   "semantic": {"batch_size": DEMO_BATCH}})
+    return config.unless_chosen(QUICK) if quick else config
 
 
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
@@ -194,9 +191,8 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     mentor_mu = int(max(mentors, key=lambda mu: order.index(mentors[mu]))) if mentors else 0
     summary["link"] = stage_link(config, run_dir, mentor_mu)
     summary["checks"] = demo_checks(fed, summary["link"])
-    summary["energy"] = energy.run(argparse.Namespace(
-        distances=energy._distances("10:600:12" if args.quick else "10:600:30")),
-        config, run_dir)
+    summary["energy"] = energy.run(
+        argparse.Namespace(distances="10:600:12" if args.quick else "10:600:30"), config, run_dir)
     _print_table(summary)
     return summary
 

@@ -3,36 +3,55 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 import numpy as np
 
-from psfl.config import Config
+from psfl.config import Config, ConfigError
 from psfl.results import RunDir
 
 HELP = ("Energy sweeps: model-transfer energy against MU-BS distance with and without AGP, "
         "pruning ratio against SNR, computation against communication per round.")
 
 
+#: Most distances one sweep may have: each runs one AGP pruning search (tens of milliseconds)
+#: and is one point of the log-log plots, which cannot show more.
+MAX_DISTANCES = 1000
+
+
 def _distances(text: str) -> list[float]:
+    """``START:STOP:COUNT`` → COUNT log-spaced distances [m]; anything else raises a
+    :class:`~psfl.config.ConfigError` (one line, exit 2) before any work starts."""
     try:
         lo, hi, n = (float(v) for v in text.split(":"))
     except ValueError:
-        raise argparse.ArgumentTypeError(
+        raise ConfigError(
             f"--distances {text!r}: expected START:STOP:COUNT in metres, e.g. 10:500:25") from None
+    if not all(math.isfinite(v) for v in (lo, hi, n)):
+        raise ConfigError(f"--distances {text!r}: START, STOP and COUNT must be finite numbers")
     if not (0 < lo < hi) or n < 2 or n != int(n):
-        raise argparse.ArgumentTypeError(
+        raise ConfigError(
             f"--distances {text!r}: need 0 < START < STOP and an integer COUNT >= 2")
+    if n > MAX_DISTANCES:
+        raise ConfigError(
+            f"--distances {text!r}: COUNT {n:.0f} is more than {MAX_DISTANCES} (each distance runs "
+            "one AGP pruning search and is one point of the plots, which cannot show more); "
+            f"use COUNT <= {MAX_DISTANCES}")
     return list(np.geomspace(lo, hi, int(n)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--distances", type=_distances, default=_distances("10:600:30"),
-                        metavar="START:STOP:COUNT",
-                        help="MU-BS distances [m], log-spaced (default 10:600:30)")
+    # Parsed in run(), not by argparse, so that a bad value is one line on stderr (argparse adds
+    # the whole usage text).
+    parser.add_argument("--distances", default="10:600:30", metavar="START:STOP:COUNT",
+                        help="MU-BS distances [m], log-spaced, COUNT <= "
+                             f"{MAX_DISTANCES} (default 10:600:30)")
 
 
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
+    """The sweeps and their plots; ``args.distances`` is the ``START:STOP:COUNT`` text."""
+    distances = _distances(args.distances)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -40,7 +59,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     from psfl.federation.energy import compute_vs_comm, distance_sweep
 
-    rows = distance_sweep(config, args.distances)
+    rows = distance_sweep(config, distances)
     run_dir.write_csv("energy_vs_distance.csv", rows)
     comp = compute_vs_comm(config)
     run_dir.write_csv("compute_vs_comm.csv", comp)

@@ -15,7 +15,6 @@ import io
 import json
 import math
 import os
-import shutil
 import socket
 import sys
 import tempfile
@@ -146,10 +145,10 @@ class RunDir:
     """A run's output directory.
 
     An earlier run's outputs are versioned, never overwritten: when the directory already
-    holds files other than ``log.txt`` (a finished run, or one that stopped), they are copied to
+    holds files other than ``log.txt`` (a finished run, or one that stopped), they are moved to
     ``versions/<n>/`` before this run writes anything (``log.txt`` is appended to instead), and
-    :attr:`previous` names that folder. Sub-folders (checkpoints) are left as they are, since
-    resuming reads them.
+    :attr:`previous` names that folder; so no file of an earlier run ever sits beside this
+    run's. Sub-folders (checkpoints) are left as they are, since resuming reads them.
 
     The directory is owned by this run until :meth:`close` (:class:`RunLock`): a second
     process that opens it meanwhile gets a ``ValueError``.
@@ -182,7 +181,7 @@ class RunDir:
         if self.lock.stale is not None:
             self.log(f"took over the lock of {self.lock.stale}, which no longer runs")
         if self.previous is not None:
-            self.log(f"earlier outputs copied to {self.previous.relative_to(self.path)}/")
+            self.log(f"earlier outputs moved to {self.previous.relative_to(self.path)}/")
 
     def _version_earlier_outputs(self) -> Path | None:
         files = [p for p in self.path.iterdir()
@@ -191,7 +190,7 @@ class RunDir:
             return None
         dest = self.new_version()
         for p in files:
-            shutil.copy2(p, dest / p.name)
+            p.replace(dest / p.name)
         return dest
 
     def new_version(self) -> Path:

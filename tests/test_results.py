@@ -50,7 +50,8 @@ def test_earlier_outputs_are_versioned_not_overwritten(tmp_path):
     assert (tmp_path / "versions" / "1" / "link.csv").read_text().splitlines() == ["a", "1"]
     assert json.loads((tmp_path / "versions" / "2" / "summary.json").read_text()) == {
         "attempt": 2}
-    assert "earlier outputs copied to versions/1/" in (tmp_path / "log.txt").read_text()
+    assert "earlier outputs moved to versions/1/" in (tmp_path / "log.txt").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".psfl.lock", "log.txt", "versions"]
 
 
 def test_out_that_is_a_file_is_refused(tmp_path):

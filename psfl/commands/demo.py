@@ -86,7 +86,7 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     import matplotlib.pyplot as plt
 
     from psfl.data import load_images
-    from psfl.federation.core import load_arrays
+    from psfl.federation.checkpoint import RunLayout
     from psfl.federation.models import build_student, initial_weights
     from psfl.phy import UplinkLink
     from psfl.phy.digital import DigitalBaseline
@@ -100,17 +100,16 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     images = test.cap(fed.eval_images, config.run.seed + 2).images
     link = UplinkLink(dataclasses.replace(config.phy, channel=fed.small_scale))
     student = build_student(config)
-    student.set_weights(load_arrays(run.path / "checkpoint" / "global.npz"))
+    layout = RunLayout(run.path)
+    student.set_weights(layout.global_weights())
     codecs = {"global student (csc)": student}
     if fed.init == "pretrained":
         start = build_student(config)
         start.set_weights(initial_weights(config))
         codecs["pretrained student it started from"] = start
-    mentor_file = run.path / "mu_state" / f"mu{mentor_mu}" / "mentor.weights.h5"
-    if mentor_file.is_file():
-        import json
-
-        rows = json.loads((run.path / "checkpoint" / "state.json").read_text())["mu_rows"]
+    mentor_file = layout.mu(mentor_mu).latest("mentor")
+    if mentor_file is not None:
+        rows = layout.load()[1]["mu_rows"]
         name = next(r["mentor"] for r in rows if r["mu"] == mentor_mu and r.get("mentor"))
         mentor = build_codec(name, config.data.patch_size, k=student.k)
         mentor.load_weights(mentor_file)

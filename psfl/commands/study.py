@@ -55,10 +55,8 @@ def _strategies(text: str | None) -> list[str]:
 
 
 def _study_config(config: Config) -> Config:
-    from psfl.commands.train import with_budget
-
-    return with_budget(config, STUDY_FEDERATION, STUDY_BATCH).replace("federation",
-                                                                       backend="loop")
+    budget = {"federation": STUDY_FEDERATION, "semantic": {"batch_size": STUDY_BATCH}}
+    return config.unless_chosen(budget).replace("federation", backend="loop")
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:

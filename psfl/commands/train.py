@@ -21,18 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, help="shortcut for --set federation.rounds=N")
 
 
-def with_budget(config: Config, federation: dict[str, Any], batch_size: int) -> Config:
-    """A command's federation budget and batch size, except where the user's configuration file
-    or --set chose (a value that differs from the default counts as chosen)."""
-    defaults = Config.from_dict({})
-    for key, value in federation.items():
-        if getattr(config.federation, key) == getattr(defaults.federation, key):
-            config = config.replace("federation", **{key: value})
-    if config.semantic.batch_size == defaults.semantic.batch_size:
-        config = config.replace("semantic", batch_size=batch_size)
-    return config
-
-
 def train(config: Config, run_dir: RunDir, echo: bool = True,
           resume: bool = False) -> dict[str, Any]:
     """Run the configured federation into ``run_dir``.

@@ -77,9 +77,10 @@ def _join_metrics(content: RecordDict) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ ClientApp
 
 
-def make_client_app(config: Config | None = None, state_dir: str | Path | None = None
-                    ) -> ClientApp:
-    """A ClientApp for the MUs; ``config=None`` reads it from the Flower run config."""
+def make_client_app(config: Config | None = None, state_dir: str | Path | None = None,
+                    client_cls: type[MobileUserClient] = MobileUserClient) -> ClientApp:
+    """A ClientApp for the MUs; ``config=None`` reads it from the Flower run config.
+    ``client_cls`` is the MU implementation (a subclass can model a faulty or slow MU)."""
     app = ClientApp()
     clients: dict[tuple[int, str], MobileUserClient] = {}
 
@@ -94,7 +95,7 @@ def make_client_app(config: Config | None = None, state_dir: str | Path | None =
         mu = int(context.node_config["partition-id"])
         key = (mu, cfg.to_toml())
         if key not in clients:
-            clients[key] = MobileUserClient(cfg, mu, state)
+            clients[key] = client_cls(cfg, mu, state)
         return clients[key]
 
     @app.query()
@@ -253,15 +254,18 @@ def make_server_app(config: Config | None = None, out_dir: str | Path | None = N
 
 def run_flower_simulation(config: Config, out_dir: str | Path,
                           log: Callable[[str], None] = print,
-                          on_round: Callable[[dict[str, Any]], None] | None = None
+                          on_round: Callable[[dict[str, Any]], None] | None = None,
+                          client_cls: type[MobileUserClient] = MobileUserClient
                           ) -> BaseStation:
-    """Run the federation in Flower's in-process simulation (Ray backend, one CPU per MU).
+    """Run the federation in Flower's in-process simulation (Ray backend, one CPU per MU), with
+    ``client_cls`` as the MUs (see :func:`make_client_app`).
 
     SIGINT and SIGTERM stop it within about a second: the BS stops waiting for the round in
     flight (nothing of it is recorded), Ray is shut down, and ``KeyboardInterrupt`` is raised
     here; every finished round is in the checkpoint. (Ray is started here rather than by Flower
     so that Ray's own SIGTERM handler, which exits the process mid-round, is replaced.)
     """
+    import logging
     import os
     import signal
     import sys
@@ -273,14 +277,19 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
     result: dict[str, Any] = {}
     stop = threading.Event()
     server = make_server_app(config, out, log, on_round, result, stop)
-    client = make_client_app(config, RunLayout(out).mu_state)
+    client = make_client_app(config, RunLayout(out).mu_state, client_cls)
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     cpus = os.cpu_count() or 1
     per_mu = max(1, cpus // config.federation.parallel_mus)
     init_args = {"include_dashboard": False, "log_to_driver": False, "num_cpus": cpus}
 
+    flwr_log = logging.getLogger("flwr")
+    flwr_level = flwr_log.level
+
     def interrupt(signum: int, frame: Any) -> None:
         stop.set()  # before any reply the backend's shutdown produces can reach the BS
+        # the MUs' actors die with Ray; Flower would print each lost message as a traceback
+        flwr_log.setLevel(logging.CRITICAL + 1)
         raise KeyboardInterrupt
 
     main_thread = threading.current_thread() is threading.main_thread()
@@ -306,6 +315,7 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
                 signal.signal(s, handler)
         if ray.is_initialized():
             ray.shutdown()
+        flwr_log.setLevel(flwr_level)
     if "bs" not in result:
         raise RuntimeError("the Flower simulation ended without finishing the run; see the log "
                            "above")

@@ -318,8 +318,9 @@ class BaseStation:
         self.completed = done
         return done
 
-    def _wasted_j(self, mu: int, metrics: dict[str, Any]) -> float:
-        """Energy MU ``mu`` reports as spent beyond what the BS has accounted for it."""
+    def _wasted_j(self, mu: int, metrics: dict[str, Any], when: str) -> float:
+        """Energy MU ``mu`` reports as spent beyond what the BS has accounted for it (module
+        docstring), logged when there is any."""
         if "spent_compute_energy_j" not in metrics:
             return 0.0
         accounted = sum((r.get("compute_energy_j") or 0.0) +
@@ -327,7 +328,11 @@ class BaseStation:
                         for r in self.mu_rows if r["mu"] == mu)
         extra = (float(metrics["spent_compute_energy_j"]) - accounted
                  - float(metrics.get("compute_energy_j", 0.0)))
-        return extra if extra > 1e-9 * max(1.0, accounted) else 0.0
+        if extra <= 1e-9 * max(1.0, accounted):
+            return 0.0
+        self.log(f"{when}: MU {mu} spent {extra:.3g} J on work the BS never received (a reply "
+                 "after the timeout, or a round run again after a crash); counted as wasted")
+        return extra
 
     # -- round logic --------------------------------------------------------------------------
     def register(self, infos: list[dict[str, Any]]) -> None:
@@ -395,15 +400,10 @@ class BaseStation:
                         masks_used.append(plan["masks"])
             if status != "ok":
                 self.log(f"round {rnd}: MU {mu.mu} {status}")
-            wasted = self._wasted_j(mu.mu, metrics)
             row.update({k: v for k, v in metrics.items()
                         if k not in ("mu", "spent_compute_energy_j")})
             row["status"] = status
-            row["wasted_compute_energy_j"] = wasted
-            if wasted:
-                self.log(f"round {rnd}: MU {mu.mu} spent {wasted:.3g} J on work the BS never "
-                         "received (a reply after the timeout, or a round run again after a "
-                         "crash); counted as wasted")
+            row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, metrics, f"round {rnd}")
             row.update(self._account(plan, ch, received=status == "ok" or
                                      status.startswith("rejected")))
             rows.append(row)
@@ -491,9 +491,8 @@ class BaseStation:
             reply = replies.get(mu.mu, "no reply")
             row: dict[str, Any] = {"mu": mu.mu, "snr_db": self._final_snr[mu.mu]}
             if isinstance(reply, dict):
-                wasted = self._wasted_j(mu.mu, reply)
                 row.update({k: v for k, v in reply.items() if k != "spent_compute_energy_j"})
-                row["wasted_compute_energy_j"] = wasted
+                row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, reply, "final evaluation")
             else:
                 row["status"] = f"failed: {reply}"
                 self.log(f"final evaluation: MU {mu.mu} failed: {reply}")

@@ -71,14 +71,24 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
 
 
 def _one_run(config: Config, path: Path) -> dict[str, Any]:
-    """Run (or read back) one strategy and seed; returns its headline numbers and curves."""
+    """Run, resume or read back one strategy and seed; returns its headline numbers and curves.
+    A run made with another configuration is refused (one line naming the keys)."""
     from psfl.commands.train import train
+    from psfl.config import load_config
+    from psfl.federation.checkpoint import config_changes
 
-    if not (path / "summary.json").is_file():
-        with RunDir(path) as sub:
+    if (path / "config.toml").is_file():
+        changed = config_changes(load_config(path / "config.toml").to_dict(), config.to_dict())
+        if changed:
+            raise ValueError(f"{str(path)!r} holds a run made with another configuration "
+                             f"({'; '.join(changed[:4])}); give the study another --out")
+    summary_file = path / "summary.json"
+    if not (summary_file.is_file() and
+            json.loads(summary_file.read_text())["rounds"] == config.federation.rounds):
+        with RunDir(path, "psfl study") as sub:
             sub.write_config(config)
-            sub.write_summary(train(config, sub, echo=False))
-    summary = json.loads((path / "summary.json").read_text())
+            sub.write_summary(train(config, sub, echo=False, resume=True))
+    summary = json.loads(summary_file.read_text())
     rounds = _read_csv(path / "rounds.csv")
     mu_rows = _read_csv(path / "mu_rounds.csv")
     # quality the MUs hold after round r: the model received at the start of round r+1, and

@@ -1,7 +1,8 @@
 """The ``psfl`` command line.
 
 Each subcommand lives in ``psfl/commands/<name>.py`` and provides ``HELP`` (one line),
-``add_arguments(parser)`` and ``run(args, config, run_dir) -> dict`` (the summary). This module
+``add_arguments(parser)`` and ``run(args, config, run_dir) -> dict`` (the summary), and may
+provide ``overrides(args) -> list[str]`` (its shortcut options as ``--set`` overrides). This module
 only wires them together: it loads the configuration (``--config``, ``--set``), seeds the run,
 creates the output directory (owned by this process while it runs), writes ``run.json`` (the
 command), ``config.toml`` and ``summary.json`` (with the seed, the command line and
@@ -143,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = list(args.overrides)
         if args.seed is not None:
             overrides.append(f"run.seed={args.seed}")
+        if hasattr(mod, "overrides"):  # a command's own shortcuts for --set
+            overrides += mod.overrides(args)
         resume = getattr(args, "resume", None)
         if resume:
             _resume(args.command, resume, args, overrides)

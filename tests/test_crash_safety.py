@@ -141,6 +141,7 @@ def test_killed_run_resumes_from_its_last_round_and_refuses_another_configuratio
     assert layout.completed_rounds() == 1
     assert [r["round"] for r in _rows(layout.rounds_csv)] == ["1"]
     config_before = (out / "config.toml").read_text()
+    files_before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
 
     for extra, key in ((["--seed", "7"], "run.seed 0 → 7"),
                        (["--set", "data.patch_size=16"], "data.patch_size 32 → 16"),
@@ -150,6 +151,7 @@ def test_killed_run_resumes_from_its_last_round_and_refuses_another_configuratio
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and key in err[0], (extra, err)
         assert (out / "config.toml").read_text() == config_before
+        assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == files_before
     energy = tmp_path / "energy"
     assert main(["energy", "--out", str(energy), "--distances", "20:400:3"]) == 0
     summary = (energy / "summary.json").read_text()

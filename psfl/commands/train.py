@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from typing import Any
 
@@ -76,16 +77,18 @@ def train(config: Config, run_dir: RunDir, echo: bool = True,
     return write_report(bs, run_dir)
 
 
-def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
-    if args.strategy:
-        config = config.replace("federation", strategy=args.strategy)
+def overrides(args: argparse.Namespace) -> list[str]:
+    """The shortcuts as ``--set`` overrides: the CLI applies them with the others, so that they
+    count as chosen and ``--resume`` checks them before anything is written."""
+    out = []
+    if args.strategy is not None:
+        out.append(f"federation.strategy={json.dumps(args.strategy)}")
     if args.rounds is not None:
-        config = config.replace("federation", rounds=args.rounds)
-    if args.resume:
-        from psfl.federation.checkpoint import RunLayout
+        out.append(f"federation.rounds={args.rounds}")
+    return out
 
-        RunLayout(run_dir.path).check_config(config.to_dict())  # before config.toml changes
-    run_dir.write_config(config)
+
+def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     summary = train(config, run_dir, resume=args.resume is not None)
     psnr = summary["final_global_psnr"]
     print(f"{summary['strategy']}: {summary['rounds']} rounds, final global PSNR "

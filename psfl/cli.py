@@ -175,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = str(exc) or exc.__class__.__name__
         if run_dir is not None:
             run_dir.log(f"error: {msg}")
+            run_dir.restore_previous()
         print(f"{prog}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:

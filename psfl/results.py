@@ -193,6 +193,27 @@ class RunDir:
             p.replace(dest / p.name)
         return dest
 
+    def restore_previous(self) -> bool:
+        """Undo the versioning when this run failed before writing any output of its own (bad
+        input found after the directory was opened): the earlier run's files go back in place
+        and this run's ``config.toml``/``run.json`` are removed. Returns whether it did."""
+        if self.previous is None:
+            return False
+        mine = [p for p in self.path.iterdir() if p.is_file() and p.name != "log.txt"
+                and not p.name.startswith(".")]
+        if any(p.name not in ("config.toml", "run.json") for p in mine):
+            return False
+        for p in mine:
+            p.unlink()
+        for p in self.previous.iterdir():
+            p.replace(self.path / p.name)
+        self.previous.rmdir()
+        if not any(self.previous.parent.iterdir()):
+            self.previous.parent.rmdir()
+        self.log(f"earlier outputs moved back from {self.previous.relative_to(self.path)}/")
+        self.previous = None
+        return True
+
     def new_version(self) -> Path:
         """A new, empty ``versions/<n>/`` folder for outputs of an earlier run."""
         root = self.path / "versions"

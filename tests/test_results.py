@@ -54,6 +54,21 @@ def test_earlier_outputs_are_versioned_not_overwritten(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".psfl.lock", "log.txt", "versions"]
 
 
+def test_a_run_failing_before_its_own_outputs_puts_the_earlier_ones_back(tmp_path):
+    with RunDir(tmp_path) as run:
+        run.write_summary({"attempt": 1})
+    with RunDir(tmp_path) as run:
+        run.write_text("config.toml", "x = 1\n")
+        assert run.restore_previous()
+    assert json.loads((tmp_path / "summary.json").read_text()) == {"attempt": 1}
+    assert not (tmp_path / "config.toml").exists() and not (tmp_path / "versions").exists()
+    with RunDir(tmp_path) as run:  # a run that wrote outputs of its own keeps them
+        run.write_summary({"attempt": 3})
+        assert not run.restore_previous()
+    assert json.loads((tmp_path / "versions" / "1" / "summary.json").read_text()) == {
+        "attempt": 1}
+
+
 def test_out_that_is_a_file_is_refused(tmp_path):
     import pytest
 

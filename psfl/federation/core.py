@@ -205,9 +205,9 @@ class MobileUserClient:
             mentor_trainer.reset_optimizer()
             m = local_fit(mentor_trainer, self.images, steps=fed.mentor_steps,
                           batch_size=sem.batch_size, snr_db=snr, seed=seed)
-            self.state.save(mentor, "mentor", rnd)
             flops += 3.0 * mentor.cost()["flops"] * m["images"]
-            self._spend(flops)
+            self._spend(flops)  # first: a saved mentor is work already spent
+            self.state.save(mentor, "mentor", rnd)
             # A teacher helps only if it is better than the student it teaches: measured on the
             # MU's own test images at this round's SNR, against the student as received.
             teacher = self.shared.mentor_evaluator(name)(self.own_test, snr)

@@ -102,7 +102,9 @@ def test_hil_interrupted_keeps_decoded_frames(tmp_path) -> None:
     out = tmp_path / "intr"
     cmd = [sys.executable, "-m", "psfl.cli", "hil", "--radio", "emulated", "--out", str(out),
            "--frames", "3000", "--set", "hil.frames_per_buffer=2", *SMALL]
-    env = {**os.environ, "PSFL_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # faulthandler: a process that does not stop is made to print where it is (SIGABRT)
+    env = {**os.environ, "PSFL_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)
     try:
@@ -112,7 +114,14 @@ def test_hil_interrupted_keeps_decoded_frames(tmp_path) -> None:
             assert time.monotonic() < deadline, "frames.csv never reached 6 rows"
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        at_signal = _data_rows(out / "frames.csv")
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=30)
+            pytest.fail(f"still running 60 s after SIGINT ({at_signal} rows then, "
+                        f"{_data_rows(out / 'frames.csv')} now); where it was:\n{err[-6000:]}")
     finally:
         if proc.poll() is None:
             proc.kill()

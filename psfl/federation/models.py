@@ -28,6 +28,15 @@ def initial_weights(config: Config, preset: str = "csc") -> list[np.ndarray]:
 
     sem = config.semantic
     if config.federation.init == "scratch":
+        import keras
+
+        from psfl.seeding import derive_seed
+
+        # Keras draws initializers from a per-thread generator seeded from Python's `random`,
+        # whose state depends on what ran before in the process (Ray draws from it); the BS
+        # may build this in Flower's ServerApp thread. A seed of its own makes the start a
+        # function of run.seed alone, on every backend.
+        keras.utils.set_random_seed(derive_seed(config.run.seed, f"initial-{preset}") % 2**32)
         return build_codec(preset, config.data.patch_size, k=sem.k or None,
                            k_over_n=sem.k_over_n).get_weights()
     from psfl.semantic.power import k_from_ratio

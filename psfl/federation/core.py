@@ -148,6 +148,17 @@ class MobileUserClient:
             model.set_weights(self.shared.initial_mentor_weights(name))
         return model
 
+    def _reseed(self, rnd: int, purpose: str) -> None:
+        """Channel draws of this MU's step as a function of (run seed, MU, round, purpose)
+        alone, not of what the process ran before: a round run again after a crash, in a new
+        process, draws what it drew the first time (Sionna's generator is reset in place, so
+        traced functions see it)."""
+        from sionna.phy import config as sionna_config
+
+        from psfl.seeding import derive_seed
+
+        sionna_config.seed = derive_seed(self.config.run.seed, f"mu{self.mu}-r{rnd}-{purpose}")
+
     def _spend(self, flops: float) -> float:
         """Account ``flops`` of work as spent energy at once (a crash later cannot unspend it);
         returns the MU's running total."""
@@ -175,6 +186,7 @@ class MobileUserClient:
         """Quality of the received model at this MU's SNR, own and global test split, and the
         computation energy the MU has spent so far."""
         self._load_global(arrays, int(cfg["round"]))
+        self._reseed(int(cfg["round"]), "evaluate")
         snr = float(cfg["snr_db"])
         own = self.shared.evaluator(self.own_test, snr)
         glob = self.shared.evaluator(self.global_test, snr)
@@ -196,6 +208,7 @@ class MobileUserClient:
             weights = self.student.get_weights()
             masks = [(w != 0).astype(np.float32) if f else np.ones_like(w, np.float32)
                      for w, f in zip(weights, prunable(weights), strict=True)]
+        self._reseed(rnd, "train")
         mentor = self.mentor(rnd) if self.flags.pld else None
         name = self.mentor_choice["name"] if mentor is not None else ""
         objective = self.flags.objective

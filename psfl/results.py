@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunDir", "RunLock", "atomic_write_bytes", "csv_text", "default_out_dir", "mosaic",
-           "progress"]
+__all__ = ["RunDir", "RunLock", "atomic_write_bytes", "csv_text", "default_out_dir", "jsonable",
+           "mosaic", "progress"]
 
 
 def default_out_dir(command: str, root: str | Path = "runs") -> Path:
@@ -61,18 +61,18 @@ def csv_text(rows: Sequence[Mapping[str, Any]], fieldnames: Sequence[str] | None
     writer = csv.DictWriter(buf, fieldnames=list(fieldnames))
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _jsonable(v) for k, v in row.items()})
+        writer.writerow({k: jsonable(v) for k, v in row.items()})
     return buf.getvalue()
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """Convert numpy/TF scalars and arrays; NaN/Inf become null so the JSON stays standard."""
     if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if hasattr(obj, "tolist"):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, Path):
@@ -245,7 +245,7 @@ class RunDir:
         return self.write_text("config.toml", config.to_toml())
 
     def write_json(self, name: str, data: Mapping[str, Any]) -> Path:
-        text = json.dumps(_jsonable(data), indent=2, sort_keys=False)
+        text = json.dumps(jsonable(data), indent=2, sort_keys=False)
         return self.write_text(name, text + "\n")
 
     def write_summary(self, data: Mapping[str, Any]) -> Path:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,7 +28,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from psfl.config import Config
-from psfl.results import RunDir, _jsonable, atomic_write_bytes, mosaic
+from psfl.results import RunDir, atomic_write_bytes, csv_text, jsonable, mosaic
 
 HELP = ("Send images as OFDM frames through an SDR (pluto | twin | emulated) and compare with "
         "the simulated link at the measured SNR.")
@@ -99,7 +98,7 @@ class _FramesCsv:
     def append(self, row: Mapping[str, Any]) -> None:
         """Add one frame's row to the file and flush it."""
         # The conversion write_csv applies, so that the appended file equals the one it wrote.
-        row = {k: _jsonable(v) for k, v in row.items()}
+        row = {k: jsonable(v) for k, v in row.items()}
         new = [k for k in row if k not in self._fields]
         if new or self._out is None:
             self._fields += new
@@ -113,11 +112,7 @@ class _FramesCsv:
 
     def _rewrite(self, rows: list[dict[str, Any]]) -> None:
         self.close()
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=self._fields)
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic_write_bytes(self.path, buf.getvalue().encode("utf-8"))
+        atomic_write_bytes(self.path, csv_text(rows, self._fields).encode("utf-8"))
         # newline="": the csv module writes its own \r\n, as write_csv's StringIO keeps it.
         file = open(self.path, "a", newline="", encoding="utf-8")  # noqa: SIM115
         self._out = file, csv.DictWriter(file, fieldnames=self._fields)

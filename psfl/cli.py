@@ -137,10 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"psfl {args.command}"
     run_dir = None
     in_main = threading.current_thread() is threading.main_thread()
-    previous_term = signal.getsignal(signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         if in_main:  # only the main thread may set handlers (tests call main() from others)
-            signal.signal(signal.SIGTERM, _interrupt)
+            # SIGINT too: a process started with SIGINT ignored (a background job of a script,
+            # some supervisors) would otherwise run on after Ctrl-C or `kill -INT`
+            for s in previous:
+                signal.signal(s, _interrupt)
         overrides = list(args.overrides)
         if args.seed is not None:
             overrides.append(f"run.seed={args.seed}")
@@ -187,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         if in_main:
-            signal.signal(signal.SIGTERM, previous_term)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
         if run_dir is not None:
             run_dir.close()
 

@@ -105,8 +105,10 @@ def test_hil_interrupted_keeps_decoded_frames(tmp_path) -> None:
     # faulthandler: a process that does not stop is made to print where it is (SIGABRT)
     env = {**os.environ, "PSFL_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "2",
            "PYTHONFAULTHANDLER": "1"}
+    # started with SIGINT ignored, as a script's background job is: psfl must still stop
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+                            env=env, preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                      signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 40
         while _data_rows(out / "frames.csv") < 6:

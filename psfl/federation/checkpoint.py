@@ -129,13 +129,13 @@ class RunLayout:
                                   ) from None
         return arrays, state
 
-    def check_config(self, config: Mapping[str, Mapping[str, Any]]) -> None:
-        """Refuse (one line naming the keys) a checkpoint made with another configuration
-        (``Config.to_dict()``); nothing to check when there is no checkpoint."""
-        loaded = self.load()
-        if loaded is None or loaded[1].get("config_hash") == config_hash(config):
+    def check_config(self, state: Mapping[str, Any],
+                     config: Mapping[str, Mapping[str, Any]]) -> None:
+        """Refuse (one line naming the keys) a checkpoint ``state`` (from :meth:`load`) made
+        with another configuration (``Config.to_dict()``)."""
+        if state.get("config_hash") == config_hash(config):
             return
-        changed = config_changes(loaded[1].get("config", {}), config)
+        changed = config_changes(state.get("config", {}), config)
         more = f" (and {len(changed) - 6} more)" if len(changed) > 6 else ""
         raise CheckpointError(
             f"checkpoint in {str(self.checkpoint_dir)!r} was made with another configuration: "

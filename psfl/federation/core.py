@@ -315,7 +315,7 @@ class BaseStation:
             return 0
         dense, state = loaded
         where = str(self.layout.checkpoint_dir)
-        self.layout.check_config(self.config.to_dict())
+        self.layout.check_config(state, self.config.to_dict())
         if check_update(dense, self.dense) is not None:
             raise CheckpointError(f"checkpoint in {where!r} does not match the student model "
                                   "of this configuration")

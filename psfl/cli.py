@@ -88,7 +88,7 @@ def _resume(command: str, directory: str, args: argparse.Namespace,
     now is the one it was started with (keys that may change between the parts of one run
     aside); point ``args`` at it."""
     from psfl.config import load_config
-    from psfl.federation.checkpoint import config_changes
+    from psfl.federation.checkpoint import MAY_CHANGE, config_changes
 
     path = Path(directory)
     saved = path / "config.toml"
@@ -112,8 +112,7 @@ def _resume(command: str, directory: str, args: argparse.Namespace,
     if changed:
         raise ValueError(f"--resume {directory}: the run was started with another "
                          f"configuration ({'; '.join(changed)}); resume it as it was (only "
-                         "federation.rounds, round_timeout_s, backend and parallel_mus may "
-                         "change) or start a new run with another --out")
+                         f"{MAY_CHANGE} may change) or start a new run with another --out")
     args.config, args.out = str(args.config or saved), str(directory)
 
 

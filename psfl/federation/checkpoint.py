@@ -39,13 +39,15 @@ import numpy as np
 
 from psfl.results import atomic_write_bytes, csv_text
 
-__all__ = ["RESUMABLE", "CheckpointError", "MuState", "RunLayout", "config_changes",
+__all__ = ["MAY_CHANGE", "RESUMABLE", "CheckpointError", "MuState", "RunLayout", "config_changes",
            "config_hash"]
 
 #: Keys that may differ between the parts of one run: how long it runs and how it is executed,
 #: not what it computes.
 RESUMABLE = frozenset({"federation.rounds", "federation.round_timeout_s", "federation.backend",
                        "federation.parallel_mus", "run.out"})
+#: What a refusal tells the user may change (``run.out`` is the directory itself).
+MAY_CHANGE = ", ".join(sorted(RESUMABLE - {"run.out"}))
 #: Versions of each MU model kept on disk.
 KEEP_VERSIONS = 2
 
@@ -140,8 +142,7 @@ class RunLayout:
         raise CheckpointError(
             f"checkpoint in {str(self.checkpoint_dir)!r} was made with another configuration: "
             f"{'; '.join(changed[:6]) or 'unknown keys'}{more}; resume with the run's own "
-            "config.toml (only federation.rounds, round_timeout_s, backend and parallel_mus "
-            "may change)")
+            f"config.toml (only {MAY_CHANGE} may change)")
 
     def global_weights(self) -> list[np.ndarray]:
         """The global model of the last finished round."""

@@ -10,62 +10,50 @@
   (``phy.domain = "time"``); :mod:`psfl.phy.validity` — ISI/ICI the frequency-domain link
   omits, and :class:`FrequencyDomainValidityWarning` when they matter.
 
-This package imports nothing from psfl.semantic, psfl.federation or psfl.hil.
+This package imports nothing from psfl.semantic, psfl.federation or psfl.hil. Names are imported
+lazily, so that reading the configuration does not load TensorFlow or Sionna.
 """
 
-from .budget import (
-    los_probability,
-    path_loss_db,
-    snr_db_from_budget,
-    snr_db_from_config,
-    thermal_noise_dbm,
-)
-from .config import (
-    CHANNELS,
-    CIR_CHANNELS,
-    CSI_MODES,
-    DOMAINS,
-    EQUALIZERS,
-    PATHLOSS_CHANNELS,
-    PhyConfig,
-)
-from .digital import CODECS, DigitalBaseline
-from .energy import (
-    airtime_s,
-    compute_energy_j,
-    dbm_to_w,
-    model_transfer_energy_j,
-    shannon_rate,
-    transmit_energy_j,
-    w_to_dbm,
-)
-from .grid import SlotGrid
-from .link import UplinkLink
-from .validity import FrequencyDomainValidityWarning
+from __future__ import annotations
 
-__all__ = [
-    "CHANNELS",
-    "CIR_CHANNELS",
-    "CODECS",
-    "DigitalBaseline",
-    "CSI_MODES",
-    "DOMAINS",
-    "EQUALIZERS",
-    "FrequencyDomainValidityWarning",
-    "PATHLOSS_CHANNELS",
-    "PhyConfig",
-    "SlotGrid",
-    "UplinkLink",
-    "airtime_s",
-    "compute_energy_j",
-    "dbm_to_w",
-    "model_transfer_energy_j",
-    "shannon_rate",
-    "transmit_energy_j",
-    "w_to_dbm",
-    "los_probability",
-    "path_loss_db",
-    "snr_db_from_budget",
-    "snr_db_from_config",
-    "thermal_noise_dbm",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "los_probability": "psfl.phy.budget",
+    "path_loss_db": "psfl.phy.budget",
+    "snr_db_from_budget": "psfl.phy.budget",
+    "snr_db_from_config": "psfl.phy.budget",
+    "thermal_noise_dbm": "psfl.phy.budget",
+    "CHANNELS": "psfl.phy.config",
+    "CIR_CHANNELS": "psfl.phy.config",
+    "CSI_MODES": "psfl.phy.config",
+    "DOMAINS": "psfl.phy.config",
+    "EQUALIZERS": "psfl.phy.config",
+    "PATHLOSS_CHANNELS": "psfl.phy.config",
+    "PhyConfig": "psfl.phy.config",
+    "CODECS": "psfl.phy.digital",
+    "DigitalBaseline": "psfl.phy.digital",
+    "airtime_s": "psfl.phy.energy",
+    "compute_energy_j": "psfl.phy.energy",
+    "dbm_to_w": "psfl.phy.energy",
+    "model_transfer_energy_j": "psfl.phy.energy",
+    "shannon_rate": "psfl.phy.energy",
+    "transmit_energy_j": "psfl.phy.energy",
+    "w_to_dbm": "psfl.phy.energy",
+    "SlotGrid": "psfl.phy.grid",
+    "UplinkLink": "psfl.phy.link",
+    "FrequencyDomainValidityWarning": "psfl.phy.validity",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'psfl.phy' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -11,14 +11,12 @@ from __future__ import annotations
 import dataclasses
 
 from psfl.config import ConfigError, option, register_section
+from psfl.hil.pluto_rules import GAIN_MODES
 
 __all__ = ["GAIN_MODES", "RADIOS", "HilConfig"]
 
 #: Radio back ends of ``psfl hil --radio``.
 RADIOS: tuple[str, ...] = ("pluto", "twin", "emulated")
-
-#: AD9361 RX gain-control modes (pyadi ``gain_control_mode_chan0``).
-GAIN_MODES: tuple[str, ...] = ("manual", "slow_attack", "fast_attack", "hybrid")
 
 
 @dataclasses.dataclass(frozen=True)

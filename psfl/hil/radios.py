@@ -41,7 +41,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from psfl.errors import PsflError
-from psfl.hil.pluto_model import (
+from psfl.hil.pluto_rules import (
     LO_RANGE_AD9363,
     LO_RANGE_AD9364,
     RX_GAIN_RANGE,

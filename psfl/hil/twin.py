@@ -80,14 +80,8 @@ from types import TracebackType
 
 import numpy as np
 
-from psfl.hil.pluto_model import (
-    AttrError,
-    Channel,
-    Device,
-    PlutoState,
-    build_pluto_devices,
-    context_xml,
-)
+from psfl.hil.pluto_model import Channel, Device, build_pluto_devices, context_xml
+from psfl.hil.pluto_state import AttrError, PlutoState
 
 __all__ = ["IIOD_PORT", "PlutoTwin", "main"]
 

@@ -1,0 +1,434 @@
+"""The AD9361 driver's attribute rules for a Pluto, as tables.
+
+Each table is keyed by ``(device name, scope, attribute)``; a scope is ``"dev"``,
+``"debug"``, ``"buffer"``, ``"in:<chn>"`` or ``"out:<chn>"``. A key's scope may also be a
+pattern: ``"in:*"``/``"out:*"`` for every channel of one direction, ``"*"`` for any scope;
+:func:`lookup` takes the most specific match (exact, then direction, then any).
+
+- :data:`WRITE_RULES` — what a write accepts (a :class:`Rule`: parser, closed range,
+  allowed values, quantisation step, stored format) and its effects (one value shared by
+  the RX and TX channel; refused while an AGC owns the RX gain).
+- :data:`DERIVED` — attributes computed on read from other state (``*_available``
+  ranges, ``tx_path_rates``, the ADC/DAC rates that follow the PHY's sample rate).
+- :data:`READ_FORMAT` — how a stored value is printed (``"71.000000 dB"``).
+- :data:`DEFAULTS` — the values after power-up with the default firmware.
+
+Writes outside the driver's accepted range fail with ``-EINVAL`` exactly like
+``ad9361_phy`` would; libiio turns that into ``OSError(errno.EINVAL)`` in pylibiio.
+Pure Python; :class:`psfl.hil.pluto_state.PlutoState` applies these tables.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from psfl.hil.pluto_model import PHY, PHY_DEBUG_ATTRS, RXADC, TXDAC
+
+__all__ = [
+    "DEFAULTS",
+    "DERIVED",
+    "ENSM_MODES",
+    "GAIN_MODES",
+    "LO_RANGE_AD9363",
+    "LO_RANGE_AD9364",
+    "READ_FORMAT",
+    "RX_GAIN_RANGE",
+    "RX_PORTS",
+    "RX_RF_BW_RANGE",
+    "SAMPLE_RATE_RANGE",
+    "TX_GAIN_RANGE",
+    "TX_PORTS",
+    "TX_RF_BW_RANGE",
+    "WRITE_RULES",
+    "AttrError",
+    "Rule",
+    "is_read_only",
+    "lookup",
+]
+
+# Range limits of the AD9361 driver for the Pluto (AD9363) and the AD9364 variant.
+LO_RANGE_AD9363 = (325_000_000, 3_800_000_000)
+LO_RANGE_AD9364 = (70_000_000, 6_000_000_000)
+SAMPLE_RATE_RANGE = (520_833, 61_440_000)
+RX_RF_BW_RANGE = (200_000, 56_000_000)
+TX_RF_BW_RANGE = (200_000, 40_000_000)
+TX_GAIN_RANGE = (-89.75, 0.0)
+RX_GAIN_RANGE = (0, 73)
+
+#: AD9361 RX gain-control modes, in the order the driver lists them
+#: (``gain_control_mode_available``); pyadi's ``gain_control_mode_chan0``.
+GAIN_MODES: tuple[str, ...] = ("manual", "fast_attack", "slow_attack", "hybrid")
+RX_PORTS = (
+    "A_BALANCED B_BALANCED C_BALANCED A_N A_P B_N B_P C_N C_P TX_MONITOR1 TX_MONITOR2 TX_MONITOR1_2"
+).split()
+TX_PORTS = ("A", "B")
+ENSM_MODES = ("sleep", "wait", "alert", "fdd", "pinctrl", "pinctrl_fdd_indep")
+
+ANY = "*"
+Key = tuple[str, str, str]
+T = TypeVar("T")
+
+
+class AttrError(Exception):
+    """An attribute access failed; ``code`` is the positive errno iiod reports negated.
+
+    Parameters
+    ----------
+    code:
+        ``errno`` value (e.g. ``errno.EINVAL``); the wire answer is ``-code``.
+    message:
+        Human-readable reason, logged by the twin (libiio only sees the code).
+    """
+
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(message or errno.errorcode.get(code, str(code)))
+        self.code = code
+
+
+class RadioView(Protocol):
+    """What a rule may consult of the radio's current state (a ``PlutoState``)."""
+
+    @property
+    def lo_range(self) -> tuple[int, int]: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def gain_control_mode(self) -> str: ...
+
+
+def lookup(table: Mapping[Key, T], dev: str, scope: str, attr: str) -> T | None:
+    """The most specific entry for ``(dev, scope, attr)``: exact scope, then the scope's
+    direction (``"in:*"``/``"out:*"``), then any scope; ``None`` without one."""
+    for pattern in (scope, scope.split(":", 1)[0] + ":*", ANY):
+        hit = table.get((dev, pattern, attr))
+        if hit is not None:
+            return hit
+    return None
+
+
+# -- parsers (the kernel's kstrto* semantics) ---------------------------------------------
+def parse_int(text: str) -> int:
+    """Parse an integer the way the kernel's ``kstrtoll`` accepts it (floats truncated
+    the way pyadi sends them, e.g. ``'2400000000.0'``, are rejected by the driver too)."""
+    try:
+        return int(text.strip(), 0)
+    except ValueError:
+        raise AttrError(errno.EINVAL, f"not an integer: {text!r}") from None
+
+
+def parse_float(text: str) -> float:
+    """Parse a decimal number (``'-10.0'``, ``'71'``, ``'-10.25 dB'``)."""
+    t = text.strip()
+    if t.endswith("dB"):
+        t = t[:-2].strip()
+    try:
+        v = float(t)
+    except ValueError:
+        raise AttrError(errno.EINVAL, f"not a number: {text!r}") from None
+    if not math.isfinite(v):
+        raise AttrError(errno.EINVAL, f"not finite: {text!r}")
+    return v
+
+
+def parse_bool(text: str) -> int:
+    """``'1'``/``'0'``/``'True'``/``'False'`` → 1/0 (kstrtobool semantics)."""
+    t = text.strip().lower()
+    if t in ("1", "y", "yes", "on", "true"):
+        return 1
+    if t in ("0", "n", "no", "off", "false"):
+        return 0
+    raise AttrError(errno.EINVAL, f"not a boolean: {text!r}")
+
+
+def parse_word(text: str) -> str:
+    """A keyword such as a mode or port name (surrounding whitespace dropped)."""
+    return text.strip()
+
+
+def fir_summary(text: str) -> str:
+    """Summarize a FIR config file the way the driver reads it back.
+
+    The driver answers reads of ``filter_fir_config`` with ``"FIR Rx: <taps>,<dec>
+    Tx: <taps>,<int>"``; pyadi writes a file with ``RX 3 GAIN -6 DEC 4`` / ``TX 3 GAIN 0
+    INT 4`` headers followed by one ``rx,tx`` tap pair per line.
+    """
+    dec = re.search(r"DEC\s+(\d+)", text)
+    interp = re.search(r"INT\s+(\d+)", text)
+    taps = sum(1 for line in text.splitlines() if re.fullmatch(r"\s*-?\d+\s*,\s*-?\d+\s*", line))
+    if taps == 0:
+        raise AttrError(errno.EINVAL, "FIR config without taps")
+    d = int(dec.group(1)) if dec else 1
+    i = int(interp.group(1)) if interp else 1
+    return f"FIR Rx: {taps},{d} Tx: {taps},{i}"
+
+
+# -- write rules --------------------------------------------------------------------------
+Limits = tuple[float, float] | Callable[[RadioView], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How the driver accepts a write to one attribute.
+
+    Parameters
+    ----------
+    label : str
+        The attribute's name in a refusal message.
+    parse : Callable[[str], Any]
+        Text → value; raises :class:`AttrError` (``EINVAL``) when malformed.
+    limits : (lo, hi), Callable[[RadioView], (lo, hi)] or None
+        Closed range of the value; a callable for ranges that depend on the radio
+        (the LO range of the chip variant).
+    choices : tuple or None
+        The values accepted.
+    step : float or None
+        Quantisation step: the stored value is the nearest multiple.
+    fmt : Callable[[Any], str]
+        How the accepted value is stored.
+    store_scope : str or None
+        Store under this scope instead of the written one (the RX and TX channels share
+        one sample rate).
+    manual_only : bool
+        Refused unless RX gain control is ``manual`` (an AGC owns the gain otherwise).
+
+    Input
+    -----
+    text : str — the written value; ``radio`` : RadioView — the current state.
+
+    Output
+    ------
+    stored : str — the value to store (:meth:`accept`).
+    """
+
+    label: str
+    parse: Callable[[str], Any]
+    limits: Limits | None = None
+    choices: tuple[Any, ...] | None = None
+    step: float | None = None
+    fmt: Callable[[Any], str] = str
+    store_scope: str | None = None
+    manual_only: bool = False
+
+    def accept(self, text: str, radio: RadioView) -> str:
+        """The value to store for ``text``; raises :class:`AttrError` (``EINVAL``)."""
+        value = self.parse(text)
+        if self.manual_only and radio.gain_control_mode != "manual":
+            raise AttrError(errno.EINVAL, f"{self.label} is only writable in manual mode")
+        if self.choices is not None and value not in self.choices:
+            raise AttrError(errno.EINVAL, f"unknown {self.label} {value!r}")
+        if self.limits is not None:
+            lo, hi = self.limits(radio) if callable(self.limits) else self.limits
+            if not lo <= value <= hi:
+                raise AttrError(errno.EINVAL, f"{self.label} {value} outside [{lo}, {hi}]")
+        if self.step is not None:
+            value = float(round(value / self.step) * self.step)
+        return self.fmt(value)
+
+
+_BOOL = Rule("flag", parse_bool)
+_LO = Rule("LO frequency [Hz]", parse_int, limits=lambda radio: radio.lo_range)
+_FS = Rule("sample rate", parse_int, limits=SAMPLE_RATE_RANGE, store_scope="in:voltage0")
+_DDS_INT = Rule("DDS setting", parse_int)
+
+#: ``(device, scope pattern, attribute)`` → how a write is accepted.
+WRITE_RULES: dict[Key, Rule] = {
+    (PHY, "out:altvoltage0", "frequency"): _LO,
+    (PHY, "out:altvoltage1", "frequency"): _LO,
+    (PHY, "in:voltage0", "sampling_frequency"): _FS,
+    (PHY, "out:voltage0", "sampling_frequency"): _FS,
+    (PHY, "in:voltage0", "rf_bandwidth"): Rule("rf_bandwidth", parse_int, RX_RF_BW_RANGE),
+    (PHY, ANY, "rf_bandwidth"): Rule("rf_bandwidth", parse_int, TX_RF_BW_RANGE),
+    (PHY, "out:voltage0", "hardwaregain"): Rule(
+        "TX gain [dB]", parse_float, TX_GAIN_RANGE, step=0.25, fmt=repr
+    ),
+    (PHY, "in:voltage0", "hardwaregain"): Rule(
+        "RX gain [dB]", parse_float, RX_GAIN_RANGE, step=1.0, fmt=repr, manual_only=True
+    ),
+    (PHY, ANY, "gain_control_mode"): Rule("gain mode", parse_word, choices=GAIN_MODES),
+    (PHY, "in:*", "rf_port_select"): Rule("port", parse_word, choices=tuple(RX_PORTS)),
+    (PHY, ANY, "rf_port_select"): Rule("port", parse_word, choices=TX_PORTS),
+    (PHY, ANY, "ensm_mode"): Rule("ENSM mode", parse_word, choices=ENSM_MODES),
+    (PHY, ANY, "filter_fir_config"): Rule("FIR config", fir_summary),
+    (PHY, "debug", "loopback"): Rule("loopback mode", parse_int, choices=(0, 1, 2)),
+    **{
+        (PHY, ANY, flag): _BOOL
+        for flag in (
+            "voltage_filter_fir_en",
+            "filter_fir_en",
+            "external",
+            "powerdown",
+            "bb_dc_offset_tracking_en",
+            "quadrature_tracking_en",
+            "rf_dc_offset_tracking_en",
+        )
+    },
+    (TXDAC, ANY, "scale"): Rule(
+        "DDS scale", parse_float, (0.0, 1.0), fmt=lambda s: f"{s:.6f}"
+    ),
+    (TXDAC, ANY, "raw"): _DDS_INT,
+    (TXDAC, ANY, "frequency"): _DDS_INT,
+    (TXDAC, ANY, "phase"): _DDS_INT,
+}
+
+_READ_ONLY = frozenset({"rssi", "tx_path_rates", "rx_path_rates", "input"})
+
+
+def is_read_only(attr: str) -> bool:
+    """Attributes no write reaches on any device (ranges, measurements, rate reports)."""
+    return attr.endswith("_available") or attr in _READ_ONLY
+
+
+# -- derived on read ----------------------------------------------------------------------
+def _path_rates(conv: str, names: tuple[str, str, str, str]) -> Callable[[RadioView], str]:
+    """``tx_path_rates``/``rx_path_rates``: the ratios the driver picks with pyadi's x4
+    FIR, converter = 8·fs (pyadi parses these for slow sample rates)."""
+
+    def rates(radio: RadioView) -> str:
+        fs = radio.sample_rate
+        a, b, c, samp = names
+        return (
+            f"BBPLL:{min(fs * 32, 1_433_600_000)} {conv}:{fs * 8} {a}:{fs * 4} "
+            f"{b}:{fs * 2} {c}:{fs} {samp}:{fs}"
+        )
+
+    return rates
+
+
+def _range(lo: float, hi: float) -> str:
+    return f"[{lo} 1 {hi}]"
+
+
+def _sample_rate(radio: RadioView) -> str:
+    return str(radio.sample_rate)
+
+
+def _lo_range(radio: RadioView) -> str:
+    return _range(*radio.lo_range)
+
+
+def _dma_rates(radio: RadioView) -> str:
+    fs = radio.sample_rate
+    return f"{fs} {fs // 8}"
+
+
+Derived = str | Callable[[RadioView], str]
+
+#: ``(device, scope pattern, attribute)`` → the value read (fixed, or from the state).
+DERIVED: dict[Key, Derived] = {
+    (PHY, "in:voltage0", "sampling_frequency"): _sample_rate,
+    (PHY, "out:voltage0", "sampling_frequency"): _sample_rate,
+    (PHY, ANY, "frequency_available"): _lo_range,
+    (PHY, ANY, "sampling_frequency_available"): _range(*SAMPLE_RATE_RANGE),
+    (PHY, "in:*", "rf_bandwidth_available"): _range(*RX_RF_BW_RANGE),
+    (PHY, ANY, "rf_bandwidth_available"): _range(*TX_RF_BW_RANGE),
+    (PHY, "in:*", "hardwaregain_available"): _range(*RX_GAIN_RANGE),
+    (PHY, ANY, "hardwaregain_available"): "[-89.750000 0.250000 0.000000]",
+    (PHY, ANY, "gain_control_mode_available"): " ".join(GAIN_MODES),
+    (PHY, "in:*", "rf_port_select_available"): " ".join(RX_PORTS),
+    (PHY, ANY, "rf_port_select_available"): " ".join(TX_PORTS),
+    (PHY, ANY, "ensm_mode_available"): " ".join(ENSM_MODES),
+    (PHY, ANY, "calib_mode_available"): (
+        "auto manual manual_tx_quad tx_quad rf_dc_offs rssi_gain_step"
+    ),
+    (PHY, ANY, "trx_rate_governor_available"): "nominal highest_osr",
+    (PHY, ANY, "xo_correction_available"): "[39992000 1 40008000]",
+    (PHY, ANY, "dcxo_tune_coarse_available"): "[0 0 0]",
+    (PHY, ANY, "dcxo_tune_fine_available"): "[0 0 0]",
+    (PHY, "out:*", "rssi"): "0.00 dB",
+    (PHY, ANY, "rssi"): "100.25 dB",
+    (PHY, ANY, "tx_path_rates"): _path_rates("DAC", ("T2", "T1", "TF", "TXSAMP")),
+    (PHY, ANY, "rx_path_rates"): _path_rates("ADC", ("R2", "R1", "RF", "RXSAMP")),
+    **{(dma, ANY, "sampling_frequency"): _sample_rate for dma in (RXADC, TXDAC)},
+    **{(dma, ANY, "sampling_frequency_available"): _dma_rates for dma in (RXADC, TXDAC)},
+}
+
+#: ``(device, scope pattern, attribute)`` → how the stored value is printed.
+READ_FORMAT: dict[Key, Callable[[str], str]] = {
+    (PHY, ANY, "hardwaregain"): lambda raw: f"{float(raw):.6f} dB",
+}
+
+# -- power-up state -----------------------------------------------------------------------
+_LO_DEFAULTS = {
+    "external": "0",
+    "powerdown": "0",
+    **dict.fromkeys(("fastlock_load", "fastlock_recall", "fastlock_save", "fastlock_store"), "0"),
+}
+_TRACKING = ("bb_dc_offset_tracking_en", "quadrature_tracking_en", "rf_dc_offset_tracking_en")
+_ADC_CHN = {"calibbias": "0", "calibphase": "0.000000", "calibscale": "1.000000"}
+_DMA_DEBUG = {"direct_reg_access": "0x0"}
+_DMA_BUFFER = {"data_available": "0", "length_align_bytes": "8"}
+
+#: ``(device, scope)`` → ``{attribute: value}`` after power-up (stored, unformatted).
+DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
+    (PHY, "out:altvoltage0"): {"frequency": "2400000000", **_LO_DEFAULTS},
+    (PHY, "out:altvoltage1"): {"frequency": "2450000000", **_LO_DEFAULTS},
+    (PHY, "in:voltage0"): {
+        "sampling_frequency": "30720000",
+        "rf_bandwidth": "18000000",
+        "hardwaregain": "71.0",
+        "gain_control_mode": "slow_attack",
+        "rf_port_select": "A_BALANCED",
+        "filter_fir_en": "0",
+        **dict.fromkeys(_TRACKING, "1"),
+    },
+    (PHY, "out:voltage0"): {
+        "rf_bandwidth": "18000000",
+        "hardwaregain": "-10.0",
+        "rf_port_select": "A",
+        "filter_fir_en": "0",
+    },
+    (PHY, "in:out"): {"voltage_filter_fir_en": "0"},
+    (PHY, "dev"): {
+        "filter_fir_config": "FIR Rx: 0,0 Tx: 0,0",
+        "ensm_mode": "fdd",
+        "calib_mode": "auto",
+        "trx_rate_governor": "nominal",
+        "xo_correction": "40000000",
+        "dcxo_tune_coarse": "0",
+        "dcxo_tune_fine": "0",
+        "multichip_sync": "0",
+        "gain_table_config": "<gaintable AD9361 type=FULL dest=3 start=1300000000 end=4000000000>",
+        "rssi_gain_step_error": (
+            "lna_error: 0 0 0 0\nmixer_error: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+            "gain_step_calib_reg_val: 0 0 0 0 0"
+        ),
+    },
+    (PHY, "debug"): dict.fromkeys(PHY_DEBUG_ATTRS, "0"),
+    (PHY, "in:voltage2"): {"raw": "0", "offset": "0", "scale": "1.000000"},
+    (PHY, "in:temp0"): {"input": "35000"},
+    (PHY, "out:voltage2"): {"raw": "0", "scale": "1.000000"},
+    (PHY, "out:voltage3"): {"raw": "0", "scale": "1.000000"},
+    ("xadc", "dev"): {"sampling_frequency": "961538"},
+    ("xadc", "in:voltage5"): {"raw": "1700", "scale": "0.244140625", "label": "vccoddr"},
+    ("xadc", "in:temp0"): {"raw": "2600", "scale": "123.040771484", "offset": "-2219"},
+    ("xadc", "in:voltage0"): {"raw": "1360", "scale": "0.244140625", "label": "vccint"},
+    (RXADC, "in:voltage0"): {**_ADC_CHN, "samples_pps": "0"},
+    (RXADC, "in:voltage1"): {**_ADC_CHN, "samples_pps": "0"},
+    (TXDAC, "out:voltage0"): {"calibphase": "0.000000", "calibscale": "1.000000"},
+    (TXDAC, "out:voltage1"): {"calibphase": "0.000000", "calibscale": "1.000000"},
+    **{
+        (TXDAC, f"out:altvoltage{i}"): {
+            "frequency": "9279985",
+            "phase": "90000" if i >= 2 else "0",  # the Q tones lead by 90°
+            "raw": "1",
+            "scale": "0.500000",
+        }
+        for i in range(4)
+    },
+    (TXDAC, "debug"): dict(_DMA_DEBUG),
+    (TXDAC, "buffer"): dict(_DMA_BUFFER),
+    (RXADC, "debug"): {
+        **_DMA_DEBUG,
+        "pseudorandom_err_check": (
+            "CH0 : PN9 : Out of Sync : PN Error\nCH1 : PN9 : Out of Sync : PN Error"
+        ),
+    },
+    (RXADC, "buffer"): {**_DMA_BUFFER, "watermark": "2048"},
+}

@@ -1,0 +1,187 @@
+"""The attribute store of a Pluto twin: values kept, printed and checked as the driver does.
+
+:class:`PlutoState` holds the stored value of every attribute and applies the tables of
+:mod:`psfl.hil.pluto_rules` on each access: reads return derived values or the stored
+value in the driver's print format; writes go through the attribute's :class:`Rule`
+(range, choices, quantisation, shared key). Pure Python; the twin's server threads share
+one instance.
+"""
+
+from __future__ import annotations
+
+import errno
+import threading
+
+from psfl.hil.pluto_model import PHY
+from psfl.hil.pluto_rules import (
+    DEFAULTS,
+    DERIVED,
+    LO_RANGE_AD9363,
+    LO_RANGE_AD9364,
+    READ_FORMAT,
+    RX_GAIN_RANGE,
+    WRITE_RULES,
+    AttrError,
+    is_read_only,
+    lookup,
+)
+
+__all__ = ["AttrError", "PlutoState"]
+
+
+class PlutoState:
+    """Attribute store of the twin with AD9361-driver formatting and range checks.
+
+    Thread-safe: every public method takes an internal lock, because the context
+    connection (attributes) and the buffer connections run on different server threads.
+
+    Parameters
+    ----------
+    ad9364:
+        ``True`` for the widened LO range 70 MHz–6 GHz (Pluto configured as AD9364);
+        ``False`` (default) for the stock AD9363 range 325 MHz–3.8 GHz.
+
+    Notes
+    -----
+    Keys of :attr:`values` are ``(device name, scope, attribute)`` where scope is
+    ``"dev"``, ``"debug"``, ``"buffer"``, or ``"in:<chn>"`` / ``"out:<chn>"``.
+    Derived attributes (``tx_path_rates``, ``*_available``, ADC/DAC sampling rates) are
+    computed on read (:data:`psfl.hil.pluto_rules.DERIVED`).
+    """
+
+    def __init__(self, *, ad9364: bool = False) -> None:
+        self.ad9364 = ad9364
+        self.lo_range = LO_RANGE_AD9364 if ad9364 else LO_RANGE_AD9363
+        self._lock = threading.RLock()
+        self.values: dict[tuple[str, str, str], str] = {
+            (dev, scope, attr): value
+            for (dev, scope), attrs in DEFAULTS.items()
+            for attr, value in attrs.items()
+        }
+
+    # -- numeric views used by the signal path -------------------------------------------
+    @property
+    def rx_lo(self) -> int:
+        """RX LO frequency in Hz."""
+        return int(self.get(PHY, "out:altvoltage0", "frequency"))
+
+    @property
+    def tx_lo(self) -> int:
+        """TX LO frequency in Hz."""
+        return int(self.get(PHY, "out:altvoltage1", "frequency"))
+
+    @property
+    def sample_rate(self) -> int:
+        """Baseband sample rate in samples/s (shared by RX and TX)."""
+        return int(self.get(PHY, "in:voltage0", "sampling_frequency"))
+
+    @property
+    def tx_gain_db(self) -> float:
+        """TX hardwaregain (attenuation, ≤ 0) in dB."""
+        return float(self.get(PHY, "out:voltage0", "hardwaregain"))
+
+    @property
+    def rx_gain_db(self) -> float:
+        """RX hardwaregain in dB (manual value, or the AGC's last choice)."""
+        return float(self.get(PHY, "in:voltage0", "hardwaregain"))
+
+    @property
+    def gain_control_mode(self) -> str:
+        """RX gain control mode: manual, fast_attack, slow_attack or hybrid."""
+        return self.get(PHY, "in:voltage0", "gain_control_mode")
+
+    @property
+    def loopback_mode(self) -> int:
+        """The ``loopback`` debug attribute: 0 off, 1 digital (TX→RX in the FPGA), 2 RF."""
+        return int(self.get(PHY, "debug", "loopback"))
+
+    def set_agc_gain(self, gain_db: float) -> None:
+        """Record the gain an AGC mode settled on (readable as RX hardwaregain)."""
+        lo, hi = RX_GAIN_RANGE
+        with self._lock:
+            self.values[(PHY, "in:voltage0", "hardwaregain")] = repr(
+                float(min(max(gain_db, lo), hi))
+            )
+
+    # -- raw store ----------------------------------------------------------------------
+    def get(self, dev: str, scope: str, attr: str) -> str:
+        """Stored (unformatted) value; ``KeyError`` if never set."""
+        with self._lock:
+            return self.values[(dev, scope, attr)]
+
+    # -- formatted reads ----------------------------------------------------------------
+    def read(self, dev: str, scope: str, attr: str) -> str:
+        """Attribute value as the driver prints it.
+
+        Parameters
+        ----------
+        dev:
+            Device name (``ad9361-phy``).
+        scope:
+            ``"dev"``, ``"debug"``, ``"buffer"``, ``"in:<chn id>"`` or ``"out:<chn id>"``.
+        attr:
+            Attribute name.
+
+        Returns
+        -------
+        str
+            The text iiod would send (no trailing newline).
+
+        Raises
+        ------
+        AttrError
+            ``ENOENT`` for an unknown attribute.
+        """
+        with self._lock:
+            derived = self._derived(dev, scope, attr)
+            if derived is not None:
+                return derived
+            try:
+                raw = self.values[(dev, scope, attr)]
+            except KeyError:
+                raise AttrError(errno.ENOENT, f"no attribute {dev}/{scope}/{attr}") from None
+            fmt = lookup(READ_FORMAT, dev, scope, attr)
+            return raw if fmt is None else fmt(raw)
+
+    def _derived(self, dev: str, scope: str, attr: str) -> str | None:
+        rule = lookup(DERIVED, dev, scope, attr)
+        if rule is None or isinstance(rule, str):
+            return rule
+        return rule(self)
+
+    # -- validated writes ---------------------------------------------------------------
+    def write(self, dev: str, scope: str, attr: str, text: str) -> None:
+        """Store a value after the driver's checks.
+
+        Parameters
+        ----------
+        dev, scope, attr:
+            As in :meth:`read`.
+        text:
+            The written value, already stripped of the NUL/newline libiio appends.
+
+        Raises
+        ------
+        AttrError
+            ``EINVAL`` for a malformed or out-of-range value, ``EACCES`` for a
+            read-only attribute, ``ENOENT`` for an unknown attribute.
+        """
+        with self._lock:
+            self._write_locked(dev, scope, attr, text)
+
+    def _write_locked(self, dev: str, scope: str, attr: str, text: str) -> None:
+        if is_read_only(attr):
+            raise AttrError(errno.EACCES, f"{attr} is read-only")
+        rule = lookup(WRITE_RULES, dev, scope, attr)
+        if rule is not None:
+            stored = rule.accept(text, self)
+            self.values[(dev, rule.store_scope or scope, attr)] = stored
+            return
+        # No rule: a plain stored attribute takes the text as written; one computed on
+        # read cannot be written, and one that does not exist is not there.
+        derived = self._derived(dev, scope, attr) is not None
+        if (dev, scope, attr) not in self.values and not derived:
+            raise AttrError(errno.ENOENT, f"no attribute {dev}/{scope}/{attr}")
+        if derived:
+            raise AttrError(errno.EACCES, f"{attr} is read-only here")
+        self.values[(dev, scope, attr)] = text.strip()

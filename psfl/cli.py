@@ -127,7 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    _quiet_tensorflow()
     from psfl.config import load_config
     from psfl.errors import PsflError
     from psfl.results import RunDir, default_out_dir
@@ -154,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.out:
             overrides.append(f"run.out={args.out!r}")
         config = load_config(args.config, overrides)
+        # Only now: a refused configuration is reported without waiting for TensorFlow.
+        _quiet_tensorflow()
         out = config.run.out or str(default_out_dir(args.command))
         run_dir = RunDir(out, prog)
         run_dir.write_json("run.json", {"command": args.command, "argv": argv})

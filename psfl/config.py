@@ -36,6 +36,7 @@ __all__ = [
     "ConfigError",
     "DataConfig",
     "RunConfig",
+    "Section",
     "load_config",
     "option",
     "register_section",
@@ -95,68 +96,96 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _as_bool(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+
+
+def _as_int(value: Any, key: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ConfigError(f"{key}: expected an integer, got {value!r}")
+
+
+def _as_float(value: Any, key: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+    return value
+
+
+def _as_str(value: Any, key: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise ConfigError(f"{key}: expected a string, got {value!r}")
+
+
+#: Coercion of a scalar annotation: (value, key) → value, or :class:`ConfigError`.
+_SCALARS: dict[Any, Callable[[Any, str], Any]] = {
+    bool: _as_bool, int: _as_int, float: _as_float, str: _as_str, Any: lambda value, key: value,
+}
+
+
+def _coerce_union(value: Any, tp: Any, key: str) -> Any:
+    """The first member of the union ``tp`` that accepts ``value``."""
+    args = typing.get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    for arg in args:
+        if arg is type(None):
+            continue
+        try:
+            return _coerce(value, arg, key)
+        except ConfigError:
+            continue
+    raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+
+
+def _coerce_tuple(value: Any, tp: Any, key: str) -> tuple:
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    (elem,) = typing.get_args(tp)[:1] or (Any,)
+    return tuple(_coerce(v, elem, f"{key}[{i}]") for i, v in enumerate(value))
+
+
 def _coerce(value: Any, tp: Any, key: str) -> Any:
     """Return ``value`` converted to ``tp`` or raise :class:`ConfigError`."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, key)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        return _coerce_union(value, tp, key)
     if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
-        (elem,) = typing.get_args(tp)[:1] or (Any,)
-        return tuple(_coerce(v, elem, f"{key}[{i}]") for i, v in enumerate(value))
-    if tp is Any:
-        return value
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{key}: expected an integer, got {value!r}")
-    if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = float(value)
-            if not math.isfinite(value):
-                raise ConfigError(f"{key}: expected a finite number, got {value!r}")
-            return value
-        raise ConfigError(f"{key}: expected a number, got {value!r}")
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return _coerce_tuple(value, tp, key)
+    if tp in _SCALARS:
+        return _SCALARS[tp](value, key)
     raise ConfigError(f"{key}: unsupported type {tp!r}")  # pragma: no cover - programming error
 
 
+def _check_range(meta: Mapping[str, Any], v: Any, key: str) -> None:
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        return
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ConfigError(f"{key}: expected a finite number, got {v!r}")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    too_low = lo is not None and (v <= lo if meta.get("lo_open") else v < lo)
+    too_high = hi is not None and v > hi
+    if too_low or too_high:
+        left = "(" if meta.get("lo_open") else "["
+        rng = f"{left}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+        raise ConfigError(f"{key}: {v!r} is out of range; allowed {rng}")
+
+
 def _check_field(f: dataclasses.Field, value: Any, key: str) -> None:
+    """Choices, finiteness, range and ``check`` of one field declared with :func:`option`."""
     meta = f.metadata
     choices = meta.get("choices")
     if choices is not None and value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
         raise ConfigError(f"{key}: {value!r} is not allowed; choose one of {allowed}")
-    values = value if isinstance(value, tuple) else (value,)
-    lo, hi = meta.get("lo"), meta.get("hi")
-    for v in values:
-        if not isinstance(v, int | float) or isinstance(v, bool):
-            continue
-        too_low = lo is not None and (v <= lo if meta.get("lo_open") else v < lo)
-        too_high = hi is not None and v > hi
-        if too_low or too_high:
-            left = "(" if meta.get("lo_open") else "["
-            rng = f"{left}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-            raise ConfigError(f"{key}: {v!r} is out of range; allowed {rng}")
+    for v in value if isinstance(value, tuple) else (value,):
+        _check_range(meta, v, key)
     check = meta.get("check")
     if check is not None:
         msg = check(value)
@@ -164,11 +193,39 @@ def _check_field(f: dataclasses.Field, value: Any, key: str) -> None:
             raise ConfigError(f"{key}: {msg}")
 
 
+class Section:
+    """Base of every section dataclass: a section is checked whenever it is constructed.
+
+    Construction (from a TOML file, ``--set``, code or :func:`dataclasses.replace`) checks every
+    field against its :func:`option` (choices, finite numbers, range, ``check``), then calls
+    :meth:`validate` for the rules between fields. Errors are :class:`ConfigError` naming the
+    key, ``section.field``, with the section's name from :func:`register_section`.
+    """
+
+    #: The section's name in the TOML file (``[phy]``); set by :func:`register_section`.
+    section_name: typing.ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        name = self.section_name or type(self).__name__
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            _check_field(f, getattr(self, f.name), f"{name}.{f.name}")
+        try:
+            self.validate()
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise ConfigError(f"[{name}]: {exc}") from exc
+
+    def validate(self) -> None:
+        """Rules between fields (none here); raises :class:`ConfigError` or ``ValueError``."""
+
+
 def section_from_dict(cls: type, data: Mapping[str, Any] | None, name: str) -> Any:
-    """Build the dataclass ``cls`` from ``data``, validating every key.
+    """Build the section ``cls`` from ``data``, validating every key.
 
     Unknown keys list the valid ones; types are checked against the annotations (ints are
-    accepted where floats are expected); ranges and choices come from :func:`option`.
+    accepted where floats are expected); missing keys take their defaults; ranges, choices and
+    the rules between fields are checked by :class:`Section` on construction.
     """
     data = dict(data or {})
     hints = typing.get_type_hints(cls)
@@ -177,30 +234,8 @@ def section_from_dict(cls: type, data: Mapping[str, Any] | None, name: str) -> A
     if unknown:
         valid = ", ".join(sorted(fields))
         raise ConfigError(f"{name}.{unknown[0]}: unknown key; valid keys in [{name}] are: {valid}")
-    kwargs = {}
-    for fname, f in fields.items():
-        key = f"{name}.{fname}"
-        if fname in data:
-            value = _coerce(data[fname], hints[fname], key)
-        else:
-            value = f.default
-        _check_field(f, value, key)
-        kwargs[fname] = value
-    obj = cls(**kwargs)
-    validate = getattr(obj, "validate", None)
-    if callable(validate):
-        try:
-            validate()
-        except ConfigError:
-            raise
-        except ValueError as exc:
-            raise ConfigError(f"[{name}]: {exc}") from exc
-    return obj
-
-
-def section_help(cls: type) -> list[tuple[str, Any, str]]:
-    """(key, default, help) for every field of a section dataclass."""
-    return [(f.name, f.default, f.metadata.get("help", "")) for f in dataclasses.fields(cls)]
+    kwargs = {k: _coerce(v, hints[k], f"{name}.{k}") for k, v in data.items()}
+    return cls(**kwargs)  # a Section checks itself (register_section admits no other)
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,7 +244,7 @@ def section_help(cls: type) -> list[tuple[str, Any, str]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class RunConfig:
+class RunConfig(Section):
     seed: int = option(0, help="Seed for numpy, TensorFlow and data order; one seed, one run.", lo=0)
     out: str = option("", help="Output directory; empty means runs/<command>-<timestamp>/.")
 
@@ -239,7 +274,7 @@ def _check_stride(cfg: DataConfig) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class DataConfig:
+class DataConfig(Section):
     source: str = option(
         "skimage",
         help="Image source: embedded skimage photos, a local CIFAR-10 copy, or a folder of images.",
@@ -263,7 +298,6 @@ class DataConfig:
     )
     max_train: int = option(0, help="Cap on training images; 0 means all.", lo=0)
     max_test: int = option(0, help="Cap on test images; 0 means all.", lo=0)
-    batch_size: int = option(32, help="Batch size of the tf.data pipelines.", lo=1, hi=4096)
     num_mus: int = option(
         5,
         help="Number of mobile users the training set is split across (each is a Flower node "
@@ -289,15 +323,20 @@ class DataConfig:
 
 
 #: Registry of section name → dataclass. Parts add theirs with :func:`register_section`.
-SECTIONS: dict[str, type] = {"run": RunConfig, "data": DataConfig}
+SECTIONS: dict[str, type] = {}
 
 
 def register_section(name: str, cls: type) -> type:
-    """Register ``cls`` as the dataclass for ``[name]``; returns ``cls`` (usable as decorator arg)."""
-    if not dataclasses.is_dataclass(cls):
-        raise TypeError(f"{cls!r} is not a dataclass")
+    """Register ``cls``, a :class:`Section` dataclass, as ``[name]``; returns ``cls``."""
+    if not (dataclasses.is_dataclass(cls) and issubclass(cls, Section)):
+        raise TypeError(f"{cls!r} is not a dataclass derived from psfl.config.Section")
+    cls.section_name = name
     SECTIONS[name] = cls
     return cls
+
+
+register_section("run", RunConfig)
+register_section("data", DataConfig)
 
 
 def _import_parts() -> None:

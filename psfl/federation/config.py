@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 
-from psfl.config import option, register_section
+from psfl.config import Section, option, register_section
+from psfl.phy.config import CHANNELS, PATHLOSS_CHANNELS
 
-__all__ = ["AGGREGATORS", "STRATEGIES", "FederationConfig"]
+__all__ = ["AGGREGATORS", "SMALL_SCALE_CHANNELS", "STRATEGIES", "FederationConfig"]
 
 #: Training strategies (see :mod:`psfl.federation.strategies`).
 STRATEGIES: tuple[str, ...] = (
     "psfl", "psfl-no-pld", "psfl-no-agp", "fedavg-csc", "fedprox-csc", "local-only",
 )
+#: How the BS combines the students (:func:`psfl.federation.aggregate.aggregate`'s rules).
 AGGREGATORS: tuple[str, ...] = ("weighted", "median", "trimmed-mean", "krum")
+#: Small-scale channels of the MUs' links: psfl.phy's flat and TDL channels (no path loss: the
+#: large-scale gain comes from ``federation.scenario``).
+SMALL_SCALE_CHANNELS: tuple[str, ...] = tuple(
+    c for c in CHANNELS if c in ("awgn", "rayleigh") or c.startswith("tdl-"))
 
 
 @dataclasses.dataclass(frozen=True)
-class FederationConfig:
+class FederationConfig(Section):
     strategy: str = option("psfl", help="Training strategy.", choices=STRATEGIES)
     init: str = option(
         "pretrained", help="Where the BS's student and the MUs' mentors start: the shipped "
@@ -60,11 +66,11 @@ class FederationConfig:
     kappa: float = option(1e-28, help="Effective switched capacitance kappa in E = kappa*c*f^2.",
                           lo=0.0, lo_open=True)
     scenario: str = option("umi", help="Large-scale model of every MU's channel, re-drawn each "
-                           "round (path loss, LoS, shadowing).", choices=("umi", "uma", "rma"))
+                           "round (path loss, LoS, shadowing).", choices=PATHLOSS_CHANNELS)
     small_scale: str = option(
         "rayleigh", help="Small-scale channel of the MU's link in training and evaluation "
         "(a psfl.phy channel name without path loss).",
-        choices=("awgn", "rayleigh", "tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e"))
+        choices=SMALL_SCALE_CHANNELS)
     parallel_mus: int = option(
         1, help="MUs Flower's simulation trains at once (Ray actors, each with cpu_count/N "
         "CPUs); 1 traces the models in one process only, the fastest on a small CPU.", lo=1)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from psfl.config import ConfigError, option, register_section
+from psfl.config import ConfigError, Section, option, register_section
 from psfl.hil.pluto_rules import GAIN_MODES
+from psfl.semantic.config import MODEL_NAMES
 
 __all__ = ["GAIN_MODES", "RADIOS", "HilConfig"]
 
@@ -20,7 +21,7 @@ RADIOS: tuple[str, ...] = ("pluto", "twin", "emulated")
 
 
 @dataclasses.dataclass(frozen=True)
-class HilConfig:
+class HilConfig(Section):
     """Hardware-in-the-loop settings. Every field is range-checked on construction; the
     Pluto's own limits (LO, sample rate, gains) are checked again by
     :func:`psfl.hil.radios.check_pluto_settings` against the selected chip range."""
@@ -84,16 +85,12 @@ class HilConfig:
     checkpoint: str = option("", help="Trained codec (.keras) or pretrained:NAME (shipped zoo); "
                              "empty trains a small one.")
     model: str = option("csc", help="Codec preset when training here.",
-                        choices=("csc", "gsc-s", "gsc-m", "gsc-l"))
+                        choices=MODEL_NAMES)
     train_steps: int = option(200, help="Training budget [steps] when no checkpoint is given.",
                               lo=0)
     train_snr_db: tuple[float, ...] = option((10.0, 30.0), help="SNR range [dB] of training.")
 
-    def __post_init__(self) -> None:
-        from psfl.config import _check_field
-
-        for f in dataclasses.fields(self):
-            _check_field(f, getattr(self, f.name), f"hil.{f.name}")
+    def validate(self) -> None:
         if len(self.train_snr_db) != 2 or self.train_snr_db[0] > self.train_snr_db[1]:
             raise ConfigError(f"hil.train_snr_db {list(self.train_snr_db)} must be [low, high] "
                               "with low <= high, e.g. [10, 30]")

@@ -9,9 +9,8 @@ CP 72, TDL-C, LS estimation).
 from __future__ import annotations
 
 import dataclasses
-import math
 
-from psfl.config import ConfigError, _check_field, option, register_section
+from psfl.config import ConfigError, Section, option, register_section
 
 __all__ = ["CHANNELS", "CIR_CHANNELS", "CSI_MODES", "DOMAINS", "EQUALIZERS", "PATHLOSS_CHANNELS",
            "PhyConfig"]
@@ -39,8 +38,10 @@ DOMAINS: tuple[str, ...] = ("frequency", "time")
 #: Channel state information at the receiver.
 CSI_MODES: tuple[str, ...] = ("perfect", "ls")
 
-#: Receive combining / equalization for the single uplink stream.
-EQUALIZERS: tuple[str, ...] = ("lmmse", "mrc", "zf")
+#: Receive combining / equalization for the single uplink stream: the keys of
+#: :data:`psfl.phy.estimation.COMBINERS` (a test keeps the two equal; this module stays free of
+#: TensorFlow). Zero forcing is not offered: for one stream it is ``mrc``.
+EQUALIZERS: tuple[str, ...] = ("lmmse", "mrc")
 
 
 def _check_channel(value: str) -> str | None:
@@ -50,7 +51,7 @@ def _check_channel(value: str) -> str | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class PhyConfig:
+class PhyConfig(Section):
     """Numerology, channel, CSI and link budget of the MU→BS uplink.
 
     Every field is validated on construction (range, choices and cross-field rules), so a
@@ -78,7 +79,8 @@ class PhyConfig:
     )
     equalizer: str = option(
         "lmmse",
-        help="Combining/equalization: lmmse (= MMSE combining), mrc (matched filter), zf.",
+        help="Combining/equalization: lmmse (= MMSE combining) or mrc (matched filter; for one "
+        "stream also zero forcing).",
         choices=EQUALIZERS,
     )
     snr_db_min: float = option(0.0, help="Lower end of the training/evaluation SNR range [dB].",
@@ -131,54 +133,61 @@ class PhyConfig:
         lo=0.0,
     )
 
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ConfigError(f"phy.{f.name}: expected a finite number, got {value!r}")
-            _check_field(f, value, f"phy.{f.name}")
-        self.validate()
-
     @property
     def noise_bandwidth_hz(self) -> float:
         """Bandwidth used by the link budget [Hz]."""
         return self.bandwidth_hz or self.num_subcarriers * self.scs_hz
 
     def validate(self) -> None:
-        """Cross-field checks; raises :class:`~psfl.config.ConfigError`."""
-        if self.snr_db_min > self.snr_db_max:
-            raise ConfigError(
-                f"phy.snr_db_min ({self.snr_db_min}) > phy.snr_db_max ({self.snr_db_max}); "
-                "set snr_db_min <= snr_db_max"
-            )
-        if self.num_subcarriers > self.fft_size:
-            raise ConfigError(
-                f"phy.num_subcarriers ({self.num_subcarriers}) exceeds phy.fft_size "
-                f"({self.fft_size}); use a larger fft_size"
-            )
-        if self.cp_length >= self.fft_size:
-            raise ConfigError("phy.cp_length must be smaller than phy.fft_size")
-        if self.ls_freq_window % 2 == 0:
-            raise ConfigError(f"phy.ls_freq_window ({self.ls_freq_window}) must be odd")
-        idx = self.pilot_ofdm_symbol_indices
-        if self.pilot_pattern == "kronecker":
-            if not idx:
-                raise ConfigError("phy.pilot_ofdm_symbol_indices is empty; give at least one "
-                                  "OFDM symbol index or set pilot_pattern='empty'")
-            if len(set(idx)) != len(idx) or max(idx) >= self.num_ofdm_symbols:
-                raise ConfigError(
-                    f"phy.pilot_ofdm_symbol_indices {list(idx)} must be distinct and < "
-                    f"num_ofdm_symbols ({self.num_ofdm_symbols})"
-                )
-            if len(idx) >= self.num_ofdm_symbols:
-                raise ConfigError("phy.pilot_ofdm_symbol_indices leaves no OFDM symbol for data")
-        if self.domain == "time" and self.channel not in CIR_CHANNELS:
-            raise ConfigError(
-                f"phy.domain='time' needs a channel with an impulse response "
-                f"({', '.join(CIR_CHANNELS)}); {self.channel} is flat and constant over a "
-                "slot, where the frequency-domain link is exact: set phy.domain='frequency'")
-        if self.csi == "ls" and self.pilot_pattern != "kronecker":
-            raise ConfigError("phy.csi='ls' needs pilots; set phy.pilot_pattern='kronecker'")
+        """Rules between fields; raises :class:`~psfl.config.ConfigError`."""
+        for rule in (_check_snr_range, _check_numerology, _check_pilots, _check_domain_csi):
+            rule(self)
+
+
+def _check_snr_range(cfg: PhyConfig) -> None:
+    if cfg.snr_db_min > cfg.snr_db_max:
+        raise ConfigError(
+            f"phy.snr_db_min ({cfg.snr_db_min}) > phy.snr_db_max ({cfg.snr_db_max}); "
+            "set snr_db_min <= snr_db_max"
+        )
+
+
+def _check_numerology(cfg: PhyConfig) -> None:
+    if cfg.num_subcarriers > cfg.fft_size:
+        raise ConfigError(
+            f"phy.num_subcarriers ({cfg.num_subcarriers}) exceeds phy.fft_size "
+            f"({cfg.fft_size}); use a larger fft_size"
+        )
+    if cfg.cp_length >= cfg.fft_size:
+        raise ConfigError("phy.cp_length must be smaller than phy.fft_size")
+    if cfg.ls_freq_window % 2 == 0:
+        raise ConfigError(f"phy.ls_freq_window ({cfg.ls_freq_window}) must be odd")
+
+
+def _check_pilots(cfg: PhyConfig) -> None:
+    idx = cfg.pilot_ofdm_symbol_indices
+    if cfg.pilot_pattern != "kronecker":
+        return
+    if not idx:
+        raise ConfigError("phy.pilot_ofdm_symbol_indices is empty; give at least one "
+                          "OFDM symbol index or set pilot_pattern='empty'")
+    if len(set(idx)) != len(idx) or max(idx) >= cfg.num_ofdm_symbols:
+        raise ConfigError(
+            f"phy.pilot_ofdm_symbol_indices {list(idx)} must be distinct and < "
+            f"num_ofdm_symbols ({cfg.num_ofdm_symbols})"
+        )
+    if len(idx) >= cfg.num_ofdm_symbols:
+        raise ConfigError("phy.pilot_ofdm_symbol_indices leaves no OFDM symbol for data")
+
+
+def _check_domain_csi(cfg: PhyConfig) -> None:
+    if cfg.domain == "time" and cfg.channel not in CIR_CHANNELS:
+        raise ConfigError(
+            f"phy.domain='time' needs a channel with an impulse response "
+            f"({', '.join(CIR_CHANNELS)}); {cfg.channel} is flat and constant over a "
+            "slot, where the frequency-domain link is exact: set phy.domain='frequency'")
+    if cfg.csi == "ls" and cfg.pilot_pattern != "kronecker":
+        raise ConfigError("phy.csi='ls' needs pilots; set phy.pilot_pattern='kronecker'")
 
 
 register_section("phy", PhyConfig)

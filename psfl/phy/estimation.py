@@ -58,7 +58,10 @@ import numpy as np
 import tensorflow as tf
 from scipy.special import j0
 
-__all__ = ["LSEstimator", "combine", "interpolation_error_shape", "time_interpolation_weights"]
+from .config import EQUALIZERS
+
+__all__ = ["COMBINERS", "LSEstimator", "combine", "interpolation_error_shape",
+           "time_interpolation_weights"]
 
 
 def time_interpolation_weights(num_ofdm_symbols: int, pilot_symbols: tuple[int, ...]) -> np.ndarray:
@@ -182,6 +185,31 @@ class LSEstimator:
         return h_hat, err_var
 
 
+#: A tiny floor keeps 1/a finite on an exactly-zero channel (deep fade, zero padding).
+_TINY = 1e-30
+
+
+def _lmmse(y: tf.Tensor, h_hat: tf.Tensor, g: tf.Tensor, s: tf.Tensor
+           ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    a = tf.reduce_sum(g / s, axis=1)
+    num = tf.reduce_sum(tf.math.conj(h_hat) * y / tf.complex(s, tf.zeros_like(s)), axis=1)
+    a = tf.maximum(a, _TINY)
+    return a, num, 1.0 / a
+
+
+def _mrc(y: tf.Tensor, h_hat: tf.Tensor, g: tf.Tensor, s: tf.Tensor
+         ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    a = tf.maximum(tf.reduce_sum(g, axis=1), _TINY)
+    num = tf.reduce_sum(tf.math.conj(h_hat) * y, axis=1)
+    return a, num, tf.reduce_sum(g * s, axis=1) / a**2
+
+
+#: Combining over several receive antennas, by ``phy.equalizer`` name (its choices,
+#: :data:`psfl.phy.config.EQUALIZERS`, are these keys): ``(y, h_hat, |h_hat|², s) -> (a,
+#: Σ w* y, no_eff)``, the estimate being ``Σ w* y / a`` (module docstring).
+COMBINERS = {"lmmse": _lmmse, "mrc": _mrc}
+
+
 def combine(y: tf.Tensor, h_hat: tf.Tensor, no: tf.Tensor, err_var: tf.Tensor | float = 0.0,
             method: str = "lmmse") -> tuple[tf.Tensor, tf.Tensor]:
     r"""Equalize and combine one stream over the receive antennas (formulas in the module
@@ -198,6 +226,7 @@ def combine(y: tf.Tensor, h_hat: tf.Tensor, no: tf.Tensor, err_var: tf.Tensor | 
     err_var : broadcastable to ``y``, tf.float32, or 0.0
         Channel-estimation error variance per RE.
     method : "lmmse" | "mrc"
+        One of :data:`COMBINERS`.
 
     Output
     ------
@@ -206,26 +235,16 @@ def combine(y: tf.Tensor, h_hat: tf.Tensor, no: tf.Tensor, err_var: tf.Tensor | 
     no_eff : [batch, T, F], tf.float32
         Post-equalization noise variance.
     """
+    if method not in COMBINERS:
+        raise ValueError(f"unknown equalizer {method!r}; choose one of {', '.join(EQUALIZERS)}")
     s = no[:, None, None, None] + err_var
     g = tf.math.real(h_hat) ** 2 + tf.math.imag(h_hat) ** 2
-    # A tiny floor keeps 1/a finite on an exactly-zero channel (deep fade, zero padding).
-    tiny = 1e-30
-    if y.shape[1] == 1 and method in ("lmmse", "mrc"):
-        # One antenna: both reduce to zero forcing, x = h* y / |h|^2 and N0_eff = s / |h|^2;
-        # s cancels from the estimate, which saves a complex division per RE.
-        g = tf.maximum(g[:, 0], tiny)
+    if y.shape[1] == 1:
+        # One antenna: every combiner reduces to zero forcing, x = h* y / |h|^2 and
+        # N0_eff = s / |h|^2; s cancels from the estimate, which saves a complex division per RE.
+        g = tf.maximum(g[:, 0], _TINY)
         x_hat = tf.math.conj(h_hat[:, 0]) * y[:, 0] / tf.complex(g, tf.zeros_like(g))
         return x_hat, s[:, 0] / g
-    if method == "lmmse":
-        a = tf.reduce_sum(g / s, axis=1)
-        num = tf.reduce_sum(tf.math.conj(h_hat) * y / tf.complex(s, tf.zeros_like(s)), axis=1)
-        a = tf.maximum(a, tiny)
-        no_eff = 1.0 / a
-    elif method == "mrc":
-        a = tf.maximum(tf.reduce_sum(g, axis=1), tiny)
-        num = tf.reduce_sum(tf.math.conj(h_hat) * y, axis=1)
-        no_eff = tf.reduce_sum(g * s, axis=1) / a**2
-    else:
-        raise ValueError(f"unknown equalizer {method!r}; choose 'lmmse' or 'mrc'")
+    a, num, no_eff = COMBINERS[method](y, h_hat, g, s)
     x_hat = num / tf.complex(a, tf.zeros_like(a))
     return x_hat, no_eff

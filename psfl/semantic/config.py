@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from psfl.config import option, register_section
+from psfl.config import Section, option, register_section
 
 __all__ = ["BASELINE_CODECS", "MODEL_NAMES", "SemanticConfig"]
 
@@ -29,7 +29,7 @@ def _check_snr_list(values: tuple[float, ...]) -> str | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class SemanticConfig:
+class SemanticConfig(Section):
     model: str = option("gsc-s", help="Codec preset: csc (DeepJSCC CNN) or gsc-s/m/l (ViT).",
                         choices=MODEL_NAMES)
     k_over_n: float = option(

@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -562,9 +561,3 @@ def partition_stats(labels: np.ndarray, parts: list[np.ndarray]) -> dict[str, fl
     sizes_a = np.asarray(sizes, float)
     return {"mean_tv": float(np.mean(tvs)), "size_cv": float(sizes_a.std() / sizes_a.mean()),
             "min_size": int(sizes_a.min()), "max_size": int(sizes_a.max())}
-
-
-def iter_batches(images: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
-    """Consecutive numpy batches (no shuffling), for evaluation loops."""
-    for i in range(0, len(images), batch_size):
-        yield images[i:i + batch_size]

@@ -26,7 +26,7 @@ import numpy as np
 
 
 def bench_costs() -> list[dict[str, Any]]:
-    from psfl.semantic.costs import cost_table
+    from psfl.semantic.models import cost_table
 
     return cost_table(32, k_over_n=1 / 6)
 

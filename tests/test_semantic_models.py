@@ -9,8 +9,7 @@ import tensorflow as tf
 from psfl.config import ConfigError, load_config
 from psfl.semantic import metrics
 from psfl.semantic.config import MODEL_NAMES
-from psfl.semantic.costs import cost_table
-from psfl.semantic.models import MODELS, build_codec, load_codec
+from psfl.semantic.models import MODELS, build_codec, cost_table, load_codec
 from psfl.semantic.power import k_from_ratio, normalize_power
 
 

@@ -29,7 +29,7 @@ _EXPORTS = {
     "SemanticCodec": "psfl.semantic.codec",
     "GSC": "psfl.semantic.gsc",
     "CSC": "psfl.semantic.csc",
-    "cost_table": "psfl.semantic.costs",
+    "cost_table": "psfl.semantic.models",
     "k_from_ratio": "psfl.semantic.power",
     "normalize_power": "psfl.semantic.power",
     "train_codec": "psfl.semantic.train",

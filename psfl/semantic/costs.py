@@ -1,5 +1,8 @@
 """Parameters, FLOPs and activation memory per image of every codec (read by mentor selection).
 
+A leaf module: the codecs call it (``codec.cost()``); the table over all presets,
+:func:`psfl.semantic.models.cost_table`, lives with the presets it builds.
+
 Counting rules (analytic, from the architecture):
 
 * ``params`` — trainable and non-trainable weights, from Keras (``model.count_params()``).
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
     from psfl.semantic.csc import CSC
     from psfl.semantic.gsc import GSC
 
-__all__ = ["cost_row", "cost_table", "csc_cost", "gsc_cost"]
+__all__ = ["cost_row", "csc_cost", "gsc_cost"]
 
 _F32 = 4
 
@@ -74,34 +77,3 @@ def cost_row(codec: Any) -> dict[str, Any]:
     return {"name": codec.arch, "family": codec.family, "params": int(codec.count_params()),
             **codec.cost(), "k": codec.k, "k_over_n": codec.k_over_n,
             "image_size": list(codec.image_size)}
-
-
-def cost_table(image_size: int = 32, k: int | None = None, k_over_n: float = 1 / 6,
-               models: list[str] | None = None, codecs: list[Any] | None = None
-               ) -> list[dict[str, Any]]:
-    """Cost of every codec preset at one image size and bandwidth.
-
-    Parameters
-    ----------
-    image_size : int
-        Square image side.
-    k : int or None
-        Complex symbols per image; ``None`` derives it from ``k_over_n``.
-    k_over_n : float
-        Bandwidth ratio used when ``k`` is None.
-    models : list[str] or None
-        Preset names; ``None`` means all (:data:`psfl.semantic.models.MODELS`).
-    codecs : list of SemanticCodec or None
-        Already built codecs to report instead of building ``models`` (saves the build time).
-
-    Output
-    ------
-    list of dict — ``name, family, params, flops, activation_memory_bytes, k, k_over_n`` per
-    model, sorted by FLOPs.
-    """
-    from psfl.semantic.models import MODELS, build_codec
-
-    if codecs is None:
-        codecs = [build_codec(name, image_size=image_size, k=k, k_over_n=k_over_n)
-                  for name in models or list(MODELS)]
-    return sorted((cost_row(c) for c in codecs), key=lambda r: r["flops"])

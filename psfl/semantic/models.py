@@ -1,4 +1,4 @@
-"""Codec presets by name, construction and checked loading of checkpoints."""
+"""Codec presets by name, construction, their cost table and checked loading of checkpoints."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 import keras
 
 from psfl.semantic.codec import SemanticCodec
+from psfl.semantic.costs import cost_row
 from psfl.semantic.csc import CSC
 from psfl.semantic.gsc import GSC, GSC_PRESETS
 from psfl.semantic.power import k_from_ratio
 
-__all__ = ["MODELS", "build_codec", "load_codec"]
+__all__ = ["MODELS", "build_codec", "cost_table", "load_codec"]
 
 #: Preset name → (class, keyword arguments). GSC sizes grow s → m → l; CSC is the shared student.
 MODELS: dict[str, tuple[type[SemanticCodec], dict[str, Any]]] = {
@@ -110,3 +111,32 @@ def load_codec(path: str | Path, *, model: str | None = None,
             + f"; set semantic.model={obj.arch!r} and the matching data.patch_size/"
               "semantic.k_over_n, or use a checkpoint of the requested codec, or start a fresh run")
     return obj
+
+
+def cost_table(image_size: int = 32, k: int | None = None, k_over_n: float = 1 / 6,
+               models: list[str] | None = None, codecs: list[Any] | None = None
+               ) -> list[dict[str, Any]]:
+    """Cost of every codec preset at one image size and bandwidth.
+
+    Parameters
+    ----------
+    image_size : int
+        Square image side.
+    k : int or None
+        Complex symbols per image; ``None`` derives it from ``k_over_n``.
+    k_over_n : float
+        Bandwidth ratio used when ``k`` is None.
+    models : list[str] or None
+        Preset names; ``None`` means all (:data:`MODELS`).
+    codecs : list of SemanticCodec or None
+        Already built codecs to report instead of building ``models`` (saves the build time).
+
+    Output
+    ------
+    list of dict — ``name, family, params, flops, activation_memory_bytes, k, k_over_n`` per
+    model, sorted by FLOPs.
+    """
+    if codecs is None:
+        codecs = [build_codec(name, image_size=image_size, k=k, k_over_n=k_over_n)
+                  for name in models or list(MODELS)]
+    return sorted((cost_row(c) for c in codecs), key=lambda r: r["flops"])

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.rounds = args.rounds or (2 if args.quick else 3)
 
-    from psfl.federation.core import run_loop
+    from psfl.federation.loop import run_loop
     from psfl.results import RunDir, default_out_dir
 
     run = RunDir(default_out_dir("bench-federation"))

@@ -18,7 +18,7 @@ import pytest
 
 from psfl.config import load_config
 from psfl.federation.checkpoint import RunLayout
-from psfl.federation.core import MobileUserClient
+from psfl.federation.roles import MobileUserClient
 
 TIMEOUT_S = 20.0
 LATE_S = 26.0

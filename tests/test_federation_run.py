@@ -10,7 +10,8 @@ import pytest
 from psfl.config import load_config
 from psfl.federation.agp import model_bits
 from psfl.federation.checkpoint import RunLayout
-from psfl.federation.core import BaseStation, MobileUserClient, run_loop
+from psfl.federation.loop import run_loop
+from psfl.federation.roles import BaseStation, MobileUserClient
 from psfl.phy import dbm_to_w, model_transfer_energy_j
 from psfl.results import RunDir
 
@@ -123,7 +124,7 @@ def test_faulty_mus_do_not_stop_the_round(tmp_path, monkeypatch):
     messages = []
     bs = BaseStation(config, tmp_path, messages.append)
     bs.register([MobileUserClient(config, mu, tmp_path / "s").register() for mu in range(2)])
-    monkeypatch.setattr("psfl.federation.core.BaseStation", lambda *a, **k: bs)
+    monkeypatch.setattr("psfl.federation.loop.BaseStation", lambda *a, **k: bs)
     bs2 = run_loop(config, tmp_path, log=messages.append)
     assert bs2 is bs and bs.completed == 2
     status = {(r["round"], r["mu"]): r["status"] for r in bs.mu_rows}
@@ -176,10 +177,10 @@ def test_mu_that_times_out_is_counted_and_the_round_goes_on(tmp_path):
     bs = BaseStation(config, tmp_path, messages.append)
     bs.register([{"mu": 0, "distance_m": 50.0, "num_samples": 10},
                  {"mu": 1, "distance_m": 90.0, "num_samples": 30}])
-    payloads = bs.plan_round(1)
+    plan = bs.plan_round(1)
     before = [w.copy() for w in bs.dense]
-    update = [w + 1.0 for w in payloads[0][0]]
-    summary = bs.finish_round(1, {0: (update, {"num_samples": 10})})  # MU 1 never answered
+    update = [w + 1.0 for w in plan.payloads[0][0]]
+    summary = bs.finish_round(plan, {0: (update, {"num_samples": 10})})  # MU 1 never answered
     assert summary["accepted"] == 1 and summary["failed"] == 1
     status = {r["mu"]: r["status"] for r in bs.mu_rows}
     assert status[0] == "ok" and "no reply before the round timeout" in status[1]

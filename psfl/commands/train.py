@@ -33,7 +33,7 @@ def train(config: Config, run_dir: RunDir, echo: bool = True,
     from psfl.data import check_data
     from psfl.errors import Interrupted
     from psfl.federation.checkpoint import RunLayout
-    from psfl.federation.core import run_loop
+    from psfl.federation.loop import run_loop
     from psfl.federation.report import write_report
 
     fed = config.federation

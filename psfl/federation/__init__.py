@@ -1,11 +1,14 @@
 """Personalized semantic federated learning (PSFL): PLD distillation and AGP pruning on Flower.
 
-The algorithm lives in plain functions (:mod:`.mentor`, :mod:`.distill`, :mod:`.aggregate`,
-:mod:`.agp`, :mod:`.local`, :mod:`.channels`); :mod:`.models` the shared student, the starting
-weights (``federation.init``) and the per-process model cache; :mod:`.core` holds the BS and MU
-roles without any framework; :mod:`.checkpoint` a run's layout and its crash-safe round
-checkpoint; :mod:`.apps` wires them into a Flower ServerApp and ClientApp; :mod:`.study` the
-statistics of ``psfl study``.
+* The algorithm as plain functions: :mod:`.mentor`, :mod:`.distill`, :mod:`.aggregate`,
+  :mod:`.agp`, :mod:`.local`, :mod:`.channels`; :mod:`.strategies` what each strategy does.
+* :mod:`.roles` the BS and an MU without any framework; :mod:`.models` the shared student and
+  where every model starts (``federation.init``); :mod:`.cache` what one process keeps between
+  messages; :mod:`.checkpoint` a run's layout and its crash-safe round checkpoint.
+* Moving payloads: :mod:`.loop` (bare loop), :mod:`.flower_strategy` (the BS's rounds as a
+  Flower strategy), :mod:`.records` (Message-API records), :mod:`.apps` (ServerApp/ClientApp
+  and the in-process simulation).
+* :mod:`.report`, :mod:`.energy`, :mod:`.study`: summaries and the statistics of ``psfl study``.
 """
 
 import os

@@ -1,10 +1,12 @@
-"""Flower wiring: a ServerApp (the BS) and a ClientApp (an MU) around :mod:`.core`.
+"""Flower wiring: a ServerApp (the BS) and a ClientApp (an MU) around :mod:`.roles`.
 
-Nothing here decides anything: the apps turn :class:`~psfl.federation.core.BaseStation` and
-:class:`~psfl.federation.core.MobileUserClient` payloads into Flower Messages and back.
+Nothing here decides anything. The ClientApp hands each message to the MU
+(:class:`~psfl.federation.roles.MobileUserClient`, kept per process by :mod:`.cache`); the
+ServerApp registers the MUs and starts :class:`~.flower_strategy.BaseStationStrategy`, which
+holds the rounds; payloads become records as :mod:`.records` says.
 
 * In-process simulation (the default): :func:`run_flower_simulation` builds both apps around a
-  :class:`~psfl.config.Config` and runs them with ``flwr.simulation.run_simulation``.
+  :class:`~psfl.config.Config` and runs them in Flower's simulation engine (Ray backend).
 * Across machines: the module-level :data:`server_app` and :data:`client_app` read the run's
   configuration from Flower's run config (keys ``config``: path of a TOML file readable on every
   machine, ``out``: the BS's output directory, ``state``: the MUs' state directory), and each
@@ -14,37 +16,30 @@ Nothing here decides anything: the apps turn :class:`~psfl.federation.core.BaseS
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flwr.app import (
-    ArrayRecord,
-    ConfigRecord,
-    Context,
-    Message,
-    MessageType,
-    MetricRecord,
-    RecordDict,
-)
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
 from psfl.config import Config, load_config
+from psfl.federation.cache import mobile_user
 from psfl.federation.checkpoint import RunLayout
-from psfl.federation.core import BaseStation, MobileUserClient
+from psfl.federation.flower_strategy import (
+    BaseStationStrategy,
+    RunStopped,
+    StoppableGrid,
+    register_mus,
+)
+from psfl.federation.records import read_arrays, reply_content
+from psfl.federation.roles import BaseStation, MobileUserClient
 
-__all__ = ["client_app", "make_client_app", "make_server_app", "run_flower_simulation",
-           "server_app"]
+__all__ = ["RunStopped", "client_app", "make_client_app", "make_server_app",
+           "run_flower_simulation", "serve", "server_app"]
 
 _NODE_WAIT_S = 300.0
-#: How often the BS looks for replies (and for a stop request) while a round is out.
-_PULL_S = 0.2
-
-
-class RunStopped(RuntimeError):
-    """The run was interrupted while the BS waited; the round in flight is not recorded."""
 
 
 def _config_from_context(context: Context) -> tuple[Config, Path, Path]:
@@ -58,22 +53,6 @@ def _config_from_context(context: Context) -> tuple[Config, Path, Path]:
     return config, out, state
 
 
-def _split_metrics(metrics: dict[str, Any]) -> RecordDict:
-    numeric = {k: float(v) for k, v in metrics.items()
-               if isinstance(v, int | float) and not isinstance(v, bool)}
-    text = {k: str(v) for k, v in metrics.items() if k not in numeric}
-    return RecordDict({"metrics": MetricRecord(numeric), "info": ConfigRecord(text)})
-
-
-def _join_metrics(content: RecordDict) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if "metrics" in content:
-        out.update(dict(content["metrics"]))
-    if "info" in content:
-        out.update(dict(content["info"]))
-    return out
-
-
 # ------------------------------------------------------------------------------------ ClientApp
 
 
@@ -82,7 +61,6 @@ def make_client_app(config: Config | None = None, state_dir: str | Path | None =
     """A ClientApp for the MUs; ``config=None`` reads it from the Flower run config.
     ``client_cls`` is the MU implementation (a subclass can model a faulty or slow MU)."""
     app = ClientApp()
-    clients: dict[tuple[int, str], MobileUserClient] = {}
 
     def client(context: Context) -> MobileUserClient:
         if config is None:
@@ -92,11 +70,7 @@ def make_client_app(config: Config | None = None, state_dir: str | Path | None =
         if "partition-id" not in context.node_config:
             raise ValueError("this SuperNode has no partition-id; start it with "
                              "--node-config \"partition-id=0 num-partitions=N\"")
-        mu = int(context.node_config["partition-id"])
-        key = (mu, cfg.to_toml())
-        if key not in clients:
-            clients[key] = client_cls(cfg, mu, state)
-        return clients[key]
+        return mobile_user(client_cls, cfg, int(context.node_config["partition-id"]), state)
 
     @app.query()
     def register(msg: Message, context: Context) -> Message:
@@ -107,20 +81,15 @@ def make_client_app(config: Config | None = None, state_dir: str | Path | None =
 
     @app.train()
     def train(msg: Message, context: Context) -> Message:
-        arrays = (msg.content["arrays"].to_numpy_ndarrays() if "arrays" in msg.content
-                  else None)
-        out, metrics = client(context).train(arrays, dict(msg.content["config"]))
-        content = _split_metrics(metrics)
-        if out is not None:
-            content["arrays"] = ArrayRecord(out)
-        return Message(content=content, reply_to=msg)
+        out, metrics = client(context).train(read_arrays(msg.content),
+                                             dict(msg.content["config"]))
+        return Message(content=reply_content(metrics, out), reply_to=msg)
 
     @app.evaluate()
     def evaluate(msg: Message, context: Context) -> Message:
-        arrays = (msg.content["arrays"].to_numpy_ndarrays() if "arrays" in msg.content
-                  else None)
-        metrics = client(context).evaluate(arrays, dict(msg.content["config"]))
-        return Message(content=_split_metrics(metrics), reply_to=msg)
+        metrics = client(context).evaluate(read_arrays(msg.content),
+                                           dict(msg.content["config"]))
+        return Message(content=reply_content(metrics), reply_to=msg)
 
     return app
 
@@ -128,73 +97,20 @@ def make_client_app(config: Config | None = None, state_dir: str | Path | None =
 # ------------------------------------------------------------------------------------ ServerApp
 
 
-def _payload_message(arrays: list | None, cfg: dict[str, Any], node: int,
-                     kind: str) -> Message:
-    content = RecordDict({"config": ConfigRecord(
-        {k: (int(v) if isinstance(v, bool) else v) for k, v in cfg.items()})})
-    if arrays is not None:
-        content["arrays"] = ArrayRecord([a for a in arrays])
-    return Message(content=content, dst_node_id=node, message_type=kind)
-
-
-def _check(stop: threading.Event | None) -> None:
-    if stop is not None and stop.is_set():
-        raise RunStopped("interrupted")
-
-
-def _wait_for_nodes(grid: Grid, n: int, timeout: float,
-                    stop: threading.Event | None) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while True:
-        _check(stop)
-        nodes = list(grid.get_node_ids())
-        if len(nodes) >= n or time.monotonic() > deadline:
-            return nodes
-        time.sleep(_PULL_S)
-
-
-def _send_and_receive(grid: Grid, messages: Iterable[Message], timeout: float,
-                      stop: threading.Event | None) -> list[Message]:
-    """``Grid.send_and_receive`` that gives up at once when ``stop`` is set, instead of waiting
-    out the round timeout (Flower's own call cannot be woken)."""
-    pending = set(grid.push_messages(messages))
-    deadline = time.monotonic() + timeout
-    replies: list[Message] = []
-    while pending and time.monotonic() < deadline:
-        _check(stop)
-        got = list(grid.pull_messages(pending))
-        replies.extend(got)
-        pending -= {m.metadata.reply_to_message_id for m in got}
-        if pending:
-            time.sleep(_PULL_S)
-    # replies that arrived while the run was being stopped are the backend's shutdown errors
-    _check(stop)
-    return replies
-
-
 def serve(grid: Grid, config: Config, out_dir: Path,
           log: Callable[[str], None] = print,
           on_round: Callable[[dict[str, Any]], None] | None = None,
           stop: threading.Event | None = None) -> BaseStation:
-    """The BS's whole run over a Flower Grid (resumes from the run's checkpoint). Setting
-    ``stop`` ends it with :class:`RunStopped` within :data:`_PULL_S` seconds, recording nothing
-    of the round in flight."""
+    """The BS's whole run over a Flower Grid (resumes from the run's checkpoint): registration,
+    then :class:`~.flower_strategy.BaseStationStrategy` started for the rounds still to do.
+    Setting ``stop`` ends it with :class:`RunStopped` within a fraction of a second, recording
+    nothing of the round in flight."""
     fed = config.federation
     bs = BaseStation(config, out_dir, log)
     done = bs.restore()
-    nodes = _wait_for_nodes(grid, config.data.num_mus, _NODE_WAIT_S, stop)
-    replies = _send_and_receive(
-        grid, [_payload_message(None, {"op": "register"}, n, MessageType.QUERY) for n in nodes],
-        fed.round_timeout_s, stop)
-    infos, node_of, errors = [], {}, []
-    for r in replies:
-        if r.has_error():
-            log(f"registration failed at node {r.metadata.src_node_id}: {r.error.reason}")
-            errors.append(r.error.reason.strip().splitlines()[-1] if r.error.reason else "?")
-            continue
-        info = dict(r.content["info"])
-        infos.append(info)
-        node_of[int(info["mu"])] = r.metadata.src_node_id
+    grid = StoppableGrid(grid, stop)
+    infos, node_of, errors = register_mus(grid, config.data.num_mus, fed.round_timeout_s,
+                                          _NODE_WAIT_S, log)
     if not done:
         if len(infos) < config.data.num_mus:
             why = (f"{len(errors)} failed to start: {errors[0]}" if errors else
@@ -202,30 +118,12 @@ def serve(grid: Grid, config: Config, out_dir: Path,
             raise ConnectionError(f"only {len(infos)} of {config.data.num_mus} MUs registered; "
                                   f"{why}")
         bs.register(infos)
-
-    def exchange(payloads: dict[int, Any], kind: str) -> dict[int, Any]:
-        msgs = {mu: _payload_message(a, c, node_of[mu], kind)
-                for mu, (a, c) in payloads.items() if mu in node_of}
-        mu_of = {node_of[mu]: mu for mu in msgs}
-        out: dict[int, Any] = {mu: "not registered" for mu in payloads if mu not in node_of}
-        for r in _send_and_receive(grid, list(msgs.values()), fed.round_timeout_s, stop):
-            mu = mu_of[r.metadata.src_node_id]
-            if r.has_error():
-                out[mu] = f"error at MU: {r.error.reason}"
-            elif kind == MessageType.EVALUATE:
-                out[mu] = _join_metrics(r.content)
-            else:
-                arrays = (r.content["arrays"].to_numpy_ndarrays() if "arrays" in r.content
-                          else None)
-                out[mu] = (arrays, _join_metrics(r.content))
-        return out
-
-    for rnd in range(done + 1, fed.rounds + 1):
-        summary = bs.finish_round(rnd, exchange(bs.plan_round(rnd), MessageType.TRAIN))
-        if on_round is not None:
-            on_round(summary)
-    if not bs.final_rows:
-        bs.finish_final(exchange(bs.final_payloads(), MessageType.EVALUATE))
+    strategy = BaseStationStrategy(bs, node_of, on_round)
+    if done < fed.rounds:
+        strategy.start(grid, ArrayRecord(list(bs.dense)), num_rounds=fed.rounds - done,
+                       timeout=fed.round_timeout_s)
+    elif not bs.final_rows:
+        strategy.evaluate_final(grid, fed.round_timeout_s)
     return bs
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from psfl.federation.core import BaseStation
+from psfl.federation.roles import BaseStation
 from psfl.results import RunDir
 
 __all__ = ["summarize", "write_report"]

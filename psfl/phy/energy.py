@@ -4,7 +4,7 @@ r"""Rate and energy accounting of the uplink (SI units: bit/s, s, W, J, Hz).
 * Airtime of :math:`N` symbols on the OFDM grid:
   :math:`T = \lceil N / n_\mathrm{data} \rceil\, N_\mathrm{sym} (N_\mathrm{FFT} +
   N_\mathrm{CP}) / (N_\mathrm{FFT} \Delta f)` [s], with :math:`n_\mathrm{data}` data REs
-  per slot.
+  per slot (:mod:`psfl.phy.numerology`).
 * Transmit energy: :math:`E = P\,T` [J].
 * Energy to transfer a model of :math:`b` bits at the Shannon rate:
   :math:`E = P\,b / (B \log_2(1+\mathrm{SNR}))` [J].
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import finite, nonneg, scalar
+from .numerology import data_res_per_slot, slot_duration_s
 
 __all__ = [
     "airtime_s",
@@ -66,9 +67,10 @@ def shannon_rate(bandwidth_hz: Any, snr_db: Any) -> Any:
 def airtime_s(num_symbols: int, cfg: Any) -> float:
     r"""Air time of ``num_symbols`` channel symbols on the OFDM grid of ``cfg`` [s].
 
-    :math:`T = \lceil N / n_\mathrm{data}\rceil\, N_\mathrm{sym}\,(N_\mathrm{FFT}+N_\mathrm{CP})
-    / (N_\mathrm{FFT}\,\Delta f)`, where :math:`n_\mathrm{data} = N_\mathrm{sym} N_\mathrm{sc}
-    - N_\mathrm{pilot\,sym} N_\mathrm{sc}` (same count as :meth:`UplinkLink.channel_uses`).
+    :math:`T = \lceil N / n_\mathrm{data}\rceil\, T_\mathrm{slot}`, with the data REs per slot
+    :math:`n_\mathrm{data}` and the slot duration :math:`T_\mathrm{slot}` of
+    :mod:`psfl.phy.numerology` (the numerology of the link's grid;
+    :meth:`UplinkLink.airtime_s` is this function of its :meth:`~UplinkLink.channel_uses`).
 
     Parameters
     ----------
@@ -85,10 +87,7 @@ def airtime_s(num_symbols: int, cfg: Any) -> float:
     n = float(nonneg("num_symbols", num_symbols))
     if not n.is_integer():
         raise ValueError(f"num_symbols must be a whole number, got {num_symbols!r}")
-    pilots = len(cfg.pilot_ofdm_symbol_indices) if cfg.pilot_pattern == "kronecker" else 0
-    n_data = (cfg.num_ofdm_symbols - pilots) * cfg.num_subcarriers
-    slot_s = cfg.num_ofdm_symbols * (cfg.fft_size + cfg.cp_length) / (cfg.fft_size * cfg.scs_hz)
-    return math.ceil(n / n_data) * slot_s
+    return math.ceil(n / data_res_per_slot(cfg)) * slot_duration_s(cfg)
 
 
 def transmit_energy_j(tx_power_w: Any, airtime: Any) -> Any:

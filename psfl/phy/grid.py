@@ -5,8 +5,9 @@ symbols × ``num_subcarriers`` occupied subcarriers) at a time: exact while the 
 covers the channel's delays and the Doppler is small against the subcarrier spacing
 (:mod:`psfl.phy.validity` warns otherwise); guard bands and the DC carrier carry nothing, so
 they are not simulated, and ``fft_size`` and ``cp_length`` set the OFDM symbol duration
-(airtime, Doppler sampling). With ``phy.domain = "time"`` (:mod:`psfl.phy.timedomain`) the same
-grid is OFDM-modulated with ``fft_size`` and ``cp_length`` and sent as a waveform.
+(airtime, Doppler sampling; :mod:`psfl.phy.numerology`). With ``phy.domain = "time"``
+(:mod:`psfl.phy.timedomain`) the same grid is OFDM-modulated with ``fft_size`` and
+``cp_length`` and sent as a waveform.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tensorflow as tf
 from sionna.phy.ofdm import ResourceGrid
 
 from .config import PhyConfig
+from .numerology import data_res_per_slot, ofdm_symbol_duration_s, slot_duration_s
 
 __all__ = ["SlotGrid"]
 
@@ -71,12 +73,13 @@ class SlotGrid:
         flat = mask.reshape(-1)
         self.pilot_symbol_indices = tuple(cfg.pilot_ofdm_symbol_indices) if kron else ()
         self.num_pilots_per_slot = int(flat.sum())
-        self.num_data_per_slot = int(flat.size - flat.sum())
+        self.num_data_per_slot = data_res_per_slot(cfg)
         # Pilots fill whole OFDM symbols (Kronecker pattern, one stream), so the grid is
         # assembled and read by OFDM-symbol rows: a row gather moves 612-element blocks where
         # an RE gather would index every element.
         pilot_rows = mask.all(axis=1)
-        if not np.array_equal(mask, np.repeat(pilot_rows[:, None], nsc, axis=1)):
+        if (not np.array_equal(mask, np.repeat(pilot_rows[:, None], nsc, axis=1))
+                or flat.size - flat.sum() != self.num_data_per_slot):
             raise ValueError("pilots must occupy whole OFDM symbols")
         data_rows = np.flatnonzero(~pilot_rows)
         rows = np.flatnonzero(pilot_rows)
@@ -90,8 +93,8 @@ class SlotGrid:
         npil = len(self.pilot_symbol_indices)
         self.pilots = tf.constant(pilots.reshape(npil, nsc) if npil else
                                   np.zeros((0, nsc), np.complex64))
-        self.ofdm_symbol_duration_s = (1.0 + cfg.cp_length / cfg.fft_size) / cfg.scs_hz
-        self.slot_duration_s = nsym * self.ofdm_symbol_duration_s
+        self.ofdm_symbol_duration_s = ofdm_symbol_duration_s(cfg)
+        self.slot_duration_s = slot_duration_s(cfg)
 
     def num_slots(self, k: int) -> int:
         """Slots needed for ``k`` data symbols."""

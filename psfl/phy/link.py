@@ -1,8 +1,12 @@
-r"""The MU→BS uplink: map symbols on an OFDM grid, channel, noise, CSI, combining, unmap."""
+r"""The MU→BS uplink: map symbols on an OFDM grid, channel, noise, CSI, combining, unmap.
+
+:class:`UplinkLink` is psfl's link; :class:`LinkFn` is what every user of a link (the semantic
+codecs' training, the federation's local steps, the digital baseline) accepts in its place.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -10,12 +14,37 @@ from sionna.phy import Block, config
 
 from .channels import ChannelSampler
 from .config import PATHLOSS_CHANNELS, PhyConfig
+from .energy import airtime_s
 from .estimation import LSEstimator, combine
 from .grid import SlotGrid
 from .timedomain import TimeDomainChannel
 from .validity import check_frequency_domain, frequency_correlation, max_doppler_hz
 
-__all__ = ["UplinkLink", "complex_normal"]
+__all__ = ["LinkFn", "UplinkLink", "complex_normal"]
+
+
+class LinkFn(Protocol):
+    r"""A link as its users call it: ``y, no_eff = link(x, snr_db)``.
+
+    :class:`UplinkLink` is one; so is any function of this form (an AWGN stand-in in a test, a
+    ``tf.function`` around a link, the hardware-in-the-loop radio link).
+
+    Input
+    -----
+    x : [batch, k], tf.complex64
+        Channel symbols of unit average power.
+    snr_db : scalar or [batch], tf.float32
+        SNR per symbol [dB] (for :class:`UplinkLink`, see its meaning per channel family).
+
+    Output
+    ------
+    y : [batch, k], tf.complex64
+        Equalized received symbols, in the order of ``x``.
+    no_eff : [batch, k] (or broadcastable to it), tf.float32
+        Noise variance of each equalized symbol.
+    """
+
+    def __call__(self, x: tf.Tensor, snr_db: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]: ...
 
 
 def complex_normal(shape) -> tf.Tensor:
@@ -141,44 +170,16 @@ class UplinkLink(Block):
         return self.num_slots(k) * self.grid.num_data_per_slot
 
     def airtime_s(self, k: int) -> float:
-        """Air time of ``k`` symbols [s]: ``num_slots(k)`` × slot duration."""
-        return self.num_slots(k) * self.grid.slot_duration_s
+        """Air time of ``k`` symbols [s]: :func:`psfl.phy.energy.airtime_s` of the
+        :meth:`channel_uses` (``num_slots(k)`` whole slots)."""
+        return airtime_s(self.channel_uses(k), self.cfg)
 
     # -- input checks -----------------------------------------------------------------------
     def __call__(self, x, snr_db, *args, **kwargs):
         # Checked here, before Sionna's Block casts inputs to the block precision (which would
         # silently turn float or complex128 input into complex64).
-        if not isinstance(x, tf.Tensor | tf.Variable | np.ndarray):
-            x = tf.convert_to_tensor(x)
-        if x.dtype != tf.complex64:
-            raise TypeError(
-                f"x must be tf.complex64, got {x.dtype!r}; build it with "
-                "tf.complex(real, imag) or tf.cast(x, tf.complex64)")
-        if x.shape.rank != 2 if isinstance(x, tf.Tensor | tf.Variable) else np.ndim(x) != 2:
-            raise ValueError(f"x must have shape [batch, k] (rank 2), got shape {x.shape}; "
-                             "reshape it, e.g. tf.reshape(x, [batch, -1])")
-        if x.shape[-1] is None or x.shape[-1] < 1:
-            raise ValueError(f"x must have a static number of symbols k >= 1, got shape "
-                             f"{x.shape}")
-        if isinstance(snr_db, tf.Tensor | tf.Variable) and (
-                snr_db.dtype.is_complex or snr_db.dtype.is_integer or snr_db.dtype == tf.bool):
-            raise TypeError(f"snr_db must be a float tensor, got {snr_db.dtype!r}; "
-                            "use tf.constant(value, tf.float32)")
-        if tf.executing_eagerly() or not isinstance(snr_db, tf.Tensor):
-            try:
-                arr = np.asarray(snr_db, dtype=np.float32)
-            except (TypeError, ValueError):
-                raise TypeError(f"snr_db must be a float or [batch] floats, got "
-                                f"{snr_db!r}") from None
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"snr_db must be finite, got {arr}; pass SNR values in dB "
-                                 "such as 10.0")
-            if arr.ndim > 1:
-                raise ValueError(f"snr_db must be a scalar or shape [batch], got shape "
-                                 f"{arr.shape}")
-        elif snr_db.shape.rank is not None and snr_db.shape.rank > 1:
-            raise ValueError(f"snr_db must be a scalar or shape [batch], got shape "
-                             f"{snr_db.shape}")
+        x = _checked_symbols(x)
+        _check_snr_db(snr_db)
         return super().__call__(x, tf.cast(snr_db, tf.float32), *args, **kwargs)
 
     # -- the link -----------------------------------------------------------------------------
@@ -256,3 +257,44 @@ class UplinkLink(Block):
     def uses_link_budget(self) -> bool:
         """True for umi/uma/rma, where ``snr_db`` is an offset to the link-budget SNR."""
         return self.cfg.channel in PATHLOSS_CHANNELS
+
+
+def _checked_symbols(x: Any) -> Any:
+    """``x`` as a tensor or array of shape [batch, k >= 1], tf.complex64; raises otherwise."""
+    if not isinstance(x, tf.Tensor | tf.Variable | np.ndarray):
+        x = tf.convert_to_tensor(x)
+    if x.dtype != tf.complex64:
+        raise TypeError(
+            f"x must be tf.complex64, got {x.dtype!r}; build it with "
+            "tf.complex(real, imag) or tf.cast(x, tf.complex64)")
+    if x.shape.rank != 2 if isinstance(x, tf.Tensor | tf.Variable) else np.ndim(x) != 2:
+        raise ValueError(f"x must have shape [batch, k] (rank 2), got shape {x.shape}; "
+                         "reshape it, e.g. tf.reshape(x, [batch, -1])")
+    if x.shape[-1] is None or x.shape[-1] < 1:
+        raise ValueError(f"x must have a static number of symbols k >= 1, got shape "
+                         f"{x.shape}")
+    return x
+
+
+def _check_snr_db(snr_db: Any) -> None:
+    """Raises unless ``snr_db`` is a finite float scalar or [batch] (values only eagerly)."""
+    if isinstance(snr_db, tf.Tensor | tf.Variable) and (
+            snr_db.dtype.is_complex or snr_db.dtype.is_integer or snr_db.dtype == tf.bool):
+        raise TypeError(f"snr_db must be a float tensor, got {snr_db.dtype!r}; "
+                        "use tf.constant(value, tf.float32)")
+    if not tf.executing_eagerly() and isinstance(snr_db, tf.Tensor):
+        if snr_db.shape.rank is not None and snr_db.shape.rank > 1:
+            raise ValueError(f"snr_db must be a scalar or shape [batch], got shape "
+                             f"{snr_db.shape}")
+        return
+    try:
+        arr = np.asarray(snr_db, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"snr_db must be a float or [batch] floats, got "
+                        f"{snr_db!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"snr_db must be finite, got {arr}; pass SNR values in dB "
+                         "such as 10.0")
+    if arr.ndim > 1:
+        raise ValueError(f"snr_db must be a scalar or shape [batch], got shape "
+                         f"{arr.shape}")

@@ -6,8 +6,8 @@ For each channel (AWGN with perfect CSI; TDL-C with LS estimation at the default
 
 * the digital baseline with every source coder (JPEG, WebP, JPEG 2000, AVIF) + CRC24A + 5G LDPC
   + QAM at the same k = 512 channel uses, MCS thresholds from the table shipped for that channel
-  configuration (:mod:`psfl.phy.mcs_tables`);
-* the source coders at the channel's capacity, error-free (:mod:`psfl.phy.capacity`);
+  configuration (:mod:`psfl.phy.digital.calibration`);
+* the source coders at the channel's capacity, error-free (:mod:`psfl.phy.digital.capacity`);
 * every shipped codec (``pretrained:csc``, ``gsc-s``, ``gsc-m``, ``gsc-l``; the AWGN variant on
   AWGN, the Rayleigh variant on TDL-C).
 
@@ -53,10 +53,10 @@ def data_sets(photos: str | None, tiles: int, patches: int) -> dict[str, np.ndar
 def measure(channel: str, images: np.ndarray, snrs: list[float], dataset: str
             ) -> list[dict[str, Any]]:
     from psfl.phy import PhyConfig, UplinkLink
-    from psfl.phy.capacity import capacity_reference
     from psfl.phy.digital import DigitalBaseline
-    from psfl.phy.mcs_tables import thresholds_for
-    from psfl.phy.source import CODECS
+    from psfl.phy.digital.calibration import thresholds_for
+    from psfl.phy.digital.capacity import capacity_reference
+    from psfl.phy.digital.source import CODECS
     from psfl.seeding import set_seed
     from psfl.semantic.metrics import image_metrics, mean_metrics
     from psfl.semantic.models import load_codec

@@ -1,6 +1,6 @@
 """Measure the digital baseline's MCS threshold table for one channel configuration.
 
-The table (10 %-BLER SNR per MCS, made non-decreasing; see :mod:`psfl.phy.mcs_tables`) is
+The table (10 %-BLER SNR per MCS, made non-decreasing; see :mod:`psfl.phy.digital.calibration`) is
 measured over ``UplinkLink(phy)`` with a progress bar and written, with its key, as
 ``<channel>-<csi>-k<k>.json`` into the shipped folder ``psfl/phy/mcs/`` (or ``--out``).
 
@@ -19,7 +19,13 @@ import sys
 from pathlib import Path
 
 from psfl.config import load_config
-from psfl.phy.mcs_tables import SHIPPED_DIR, _stem, measure_table, table_key, write_table
+from psfl.phy.digital.calibration import (
+    SHIPPED_DIR,
+    _stem,
+    measure_table,
+    table_key,
+    write_table,
+)
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""Tests of the capacity reference of the digital baseline (psfl.phy.capacity)."""
+"""Tests of the capacity reference of the digital baseline (psfl.phy.digital.capacity)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from scipy.special import exp1
 from skimage import data as skdata
 
 from psfl.phy import PhyConfig, UplinkLink
-from psfl.phy.capacity import capacity_bits, capacity_reference
 from psfl.phy.digital import DigitalBaseline
-from psfl.phy.source import CODECS
+from psfl.phy.digital.capacity import capacity_bits, capacity_reference
+from psfl.phy.digital.source import CODECS
 
 K = 512
 

@@ -1,4 +1,4 @@
-"""Tests of the MCS threshold tables (psfl.phy.mcs_tables) and the monotone selection rule."""
+"""Tests of the MCS threshold tables (psfl.phy.digital.calibration) and the monotone selection rule."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from psfl.phy import PhyConfig
-from psfl.phy import mcs_tables as mt
 from psfl.phy.digital import DigitalBaseline
-from psfl.phy.transport import DEFAULT_THRESHOLDS_DB, MCS_INDICES, monotone_thresholds
+from psfl.phy.digital import calibration as mt
+from psfl.phy.digital.mcs import DEFAULT_THRESHOLDS_DB, MCS_INDICES, monotone_thresholds
 
 K = 512
 SHIPPED = ("awgn-perfect-k512", "rayleigh-perfect-k512", "tdl-c-ls-k512")

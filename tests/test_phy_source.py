@@ -1,4 +1,4 @@
-"""Tests of the digital baseline's source coders (psfl.phy.source) on tiny images."""
+"""Tests of the digital baseline's source coders (psfl.phy.digital.source) on tiny images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from psfl.phy.source import (
+from psfl.phy.digital.source import (
     CODECS,
     Jpeg2000Coder,
     SourceCoder,

@@ -90,7 +90,7 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     from psfl.federation.models import build_student, initial_weights
     from psfl.phy import UplinkLink
     from psfl.phy.digital import DigitalBaseline
-    from psfl.phy.mcs_tables import thresholds_for
+    from psfl.phy.digital.calibration import thresholds_for
     from psfl.semantic import build_codec
     from psfl.semantic.metrics import image_metrics, mean_metrics
     from psfl.semantic.train import evaluate_codec

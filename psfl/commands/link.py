@@ -14,8 +14,8 @@ bottom to whole tiles; the folder is read and checked before any training). At e
 reports PSNR/SSIM of the codec and of the digital baseline
 (:class:`psfl.phy.digital.DigitalBaseline`: the ``semantic.baseline_codec`` source coder + CRC +
 5G LDPC + QAM at the same number of channel uses ``k``, MCS thresholds from the table shipped or
-cached for this channel configuration, :mod:`psfl.phy.mcs_tables`) and, on the test set, the
-source coders at the capacity of the channel uses (:mod:`psfl.phy.capacity`, a dashed curve). On umi/uma/rma the sweep values are offsets to the link budget: rows give
+cached for this channel configuration, :mod:`psfl.phy.digital.calibration`) and, on the test set, the
+source coders at the capacity of the channel uses (:mod:`psfl.phy.digital.capacity`, a dashed curve). On umi/uma/rma the sweep values are offsets to the link budget: rows give
 ``snr_offset_db`` and ``snr_db`` = median budget SNR + offset, the SNR the baseline's MCS is
 chosen for.
 
@@ -118,7 +118,7 @@ def _baseline(config: Config, k: int, run_dir: RunDir, summary: dict[str, Any]) 
     if not sem.baseline:
         return None
     from psfl.phy.digital import DigitalBaseline
-    from psfl.phy.mcs_tables import thresholds_for
+    from psfl.phy.digital.calibration import thresholds_for
 
     thresholds = thresholds_for(phy, k, calibrate=sem.baseline_calibrate,
                                 log=lambda m: run_dir.log(m, echo=True))
@@ -251,7 +251,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                 row["codec_ms_ssim"] = res["ms_ssim"]
             received = {"codec": res["images"]}
             if baseline is not None and name == "test":
-                from psfl.phy.capacity import capacity_reference
+                from psfl.phy.digital.capacity import capacity_reference
 
                 _, cap = capacity_reference(images, codec.k, snr, link)
                 row["capacity_psnr"] = float(np.mean(cap["psnr"]))

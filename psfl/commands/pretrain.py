@@ -6,7 +6,7 @@ evaluates and exports). After training the codec is evaluated over the real link
 (``phy.channel`` = ``--channel``, perfect CSI) on the held-back test split of the embedded data
 — data the codec never saw — beside the digital baseline at the same channel uses (AWGN MCS table
 on AWGN; on a fading channel MCS thresholds measured over that channel: the table shipped in
-``psfl/phy/mcs/`` or, for another configuration, measured once and cached, :mod:`psfl.phy.mcs_tables`).
+``psfl/phy/mcs/`` or, for another configuration, measured once and cached, :mod:`psfl.phy.digital.calibration`).
 
 ``--export DIR`` (e.g. ``psfl/semantic/zoo``) writes ``<model>-<channel>.npz`` and its
 provenance ``.json`` (:mod:`psfl.semantic.zoo`). Writes ``training.csv``, ``table.csv``,
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     if args.no_eval or not finished:
         return summary
 
-    from psfl.phy.mcs_tables import thresholds_for
+    from psfl.phy.digital.calibration import thresholds_for
 
     # a fading channel needs its own table: measured once (minutes) and cached when not shipped
     thresholds = thresholds_for(link.cfg, k, calibrate=args.channel != "awgn",

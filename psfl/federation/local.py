@@ -17,7 +17,8 @@ values only).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -28,9 +29,11 @@ from psfl.semantic.codec import SemanticCodec
 from psfl.semantic.metrics import image_metrics
 from psfl.semantic.train import Trainer, mse_loss, transmit
 
+if TYPE_CHECKING:
+    from psfl.phy.link import LinkFn
+
 __all__ = ["OBJECTIVES", "Evaluator", "local_fit", "local_trainer"]
 
-LinkFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 OBJECTIVES = ("pld", "mse", "prox")
 
 

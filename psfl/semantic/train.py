@@ -28,7 +28,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -37,10 +37,12 @@ import tensorflow as tf
 from psfl.semantic.codec import SemanticCodec, check_images
 from psfl.semantic.metrics import image_metrics, mean_metrics
 
+if TYPE_CHECKING:
+    from psfl.phy.link import LinkFn
+
 __all__ = ["CHECKPOINT_NAME", "TrainResult", "Trainer", "evaluate_codec", "mse_loss", "patch_mask",
            "train_codec", "transmit"]
 
-LinkFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 CHECKPOINT_NAME = "codec.keras"
 HISTORY_NAME = "history.json"
 

@@ -3,86 +3,55 @@
 The learned semantic codecs send ``k`` complex channel uses per image. The digital baseline gets
 exactly the same budget and spends it the classic way:
 
-1. **MCS** (:mod:`psfl.phy.transport`). A modulation order ``m`` and LDPC code rate ``R`` from
+1. **MCS** (:mod:`psfl.phy.digital.mcs`). A modulation order ``m`` and LDPC code rate ``R`` from
    3GPP TS 38.214 Table 5.1.3.1-2 (indices 2..27), either fixed by the user or picked per image
    by :meth:`DigitalBaseline.select_mcs`: the highest MCS whose 10 %-BLER threshold SNR (plus
    ``margin_db``) does not exceed the link SNR; below every threshold the lowest MCS is used.
    Thresholds are non-decreasing in the MCS index (running maximum,
-   :func:`~psfl.phy.transport.monotone_thresholds`), so a higher MCS is never chosen at a lower
+   :func:`~psfl.phy.digital.mcs.monotone_thresholds`), so a higher MCS is never chosen at a lower
    SNR. The default table was measured on AWGN with ``k = 512``
-   (:data:`~psfl.phy.transport.DEFAULT_THRESHOLDS_DB`); tables per channel configuration come
-   from :func:`psfl.phy.mcs_tables.thresholds_for` and are passed as ``thresholds_db``.
+   (:data:`~psfl.phy.digital.mcs.DEFAULT_THRESHOLDS_DB`); tables per channel configuration
+   come from :func:`psfl.phy.digital.calibration.thresholds_for` and are passed as
+   ``thresholds_db``.
 2. **Bit budget.** ``k`` symbols carry ``k*m`` coded bits, of which ``floor(k*m*R)`` are
    information bits; without the 24 CRC bits, in whole bytes, the payload is
-   ``P = floor((floor(k*m*R) - 24) / 8)`` bytes (:func:`~psfl.phy.transport.transport_format`).
-3. **Source coding** (:mod:`psfl.phy.source`). JPEG, WebP, JPEG 2000 or AVIF (``codec``) at the
-   highest quality whose stream fits ``P`` bytes, with every header the receiver can rebuild
-   stripped; half resolution if that is better or the only thing that fits; else a "no image"
-   marker (``info["source_fit"]`` is ``False``).
-4. **Channel coding** (:class:`~psfl.phy.transport.TransportChain`). CRC24A, 5G LDPC code
+   ``P = floor((floor(k*m*R) - 24) / 8)`` bytes (:func:`~psfl.phy.digital.mcs.transport_format`).
+3. **Source coding** (:mod:`psfl.phy.digital.source`). JPEG, WebP, JPEG 2000 or AVIF
+   (``codec``) at the highest quality whose stream fits ``P`` bytes, with every header the
+   receiver can rebuild stripped; half resolution if that is better or the only thing that
+   fits; else a "no image" marker (``info["source_fit"]`` is ``False``).
+4. **Channel coding** (:class:`~psfl.phy.digital.chain.TransportChain`). CRC24A, 5G LDPC code
    blocks rate-matched to ``k*m`` bits, 38.211 scrambling, QAM; ``k`` symbols through the link.
 5. **Receiver.** "app" demapping with the per-symbol noise variance the link returns, 5G LDPC
    belief propagation (20 iterations), CRC check. A failed CRC loses the image: it is replaced
    by the ``fallback`` image (mid-grey 0.5 by default, or a given RGB colour such as the data-set
    mean) and ``info["success"]`` is ``False``.
 
-The error-free reference at the channel's capacity is :func:`psfl.phy.capacity.capacity_reference`.
+The error-free reference at the channel's capacity is
+:func:`psfl.phy.digital.capacity.capacity_reference`.
 
-PSNR here is ``10 log10(1 / MSE)`` per image on the [0, 1] scale against the float input, with the
-MSE floored at 1e-10 (100 dB) so that lossless results stay finite.
+PSNR is :func:`psfl.phy.quality.psnr` per image against the float input: ``10 log10(1 / MSE)`` on
+the [0, 1] scale, the MSE floored at 1e-10 (100 dB) so that lossless results stay finite.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from .mcs_tables import block_error_rate, calibrate_mcs_thresholds, link_mcs_thresholds
-from .source import CODECS, source_coder, source_encode
-from .transport import (
-    DEFAULT_THRESHOLDS_DB,
-    MCS,
-    MCS_INDICES,
-    TransportChain,
-    TransportFormat,
-    mcs_table,
-    transport_format,
-)
+from ..link import LinkFn
+from ..quality import psnr
+from .chain import MODES, TransportChain
+from .mcs import MCS, MCS_INDICES, TransportFormat, mcs_table, transport_format
+from .source import Coded, source_coder, source_encode, to_uint8
 
-__all__ = [
-    "CODECS",
-    "DEFAULT_THRESHOLDS_DB",
-    "MCS",
-    "DigitalBaseline",
-    "TransportChain",
-    "TransportFormat",
-    "block_error_rate",
-    "calibrate_mcs_thresholds",
-    "link_mcs_thresholds",
-    "mcs_table",
-    "psnr",
-    "to_uint8",
-    "transport_format",
-]
-
-LinkFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """PSNR (dB) per image on the [0, 1] scale, MSE floored at 1e-10."""
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2, axis=(1, 2, 3))
-    return (10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))).astype(np.float32)
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """Float images in [0, 1] to uint8 (rounded)."""
-    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+__all__ = ["DigitalBaseline"]
 
 
 class DigitalBaseline:
@@ -98,13 +67,13 @@ class DigitalBaseline:
     mcs : `None` (default) | int
         Fixed MCS index (2..27 of 38.214 Table 5.1.3.1-2); `None` selects per image by SNR.
     codec : "jpeg" (default) | "webp" | "jpeg2000" | "avif"
-        Source coder (:mod:`psfl.phy.source`).
+        Source coder (:mod:`psfl.phy.digital.source`).
     fallback : float | sequence of 3 floats (default 0.5)
         Grey level or RGB colour in [0, 1] shown when an image is lost.
     margin_db : float (default 0.0)
         Added to every threshold in the MCS selection rule (backoff for fading channels).
     thresholds_db : `None` (default) | dict
-        Per-MCS thresholds, e.g. from :func:`psfl.phy.mcs_tables.thresholds_for`; missing
+        Per-MCS thresholds, e.g. from :func:`psfl.phy.digital.calibration.thresholds_for`; missing
         indices keep the AWGN defaults, and the table is made non-decreasing.
     downscale : bool (default `True`)
         Allow half resolution where it gives the lower MSE or is all that fits.
@@ -155,29 +124,25 @@ class DigitalBaseline:
         self.k = int(k)
         self._coder = source_coder(codec)
         self.codec = codec
-        if mode not in ("graph", "xla", "eager"):
+        if mode not in MODES:
             raise ValueError(f"mode={mode!r} is unknown; use 'graph', 'xla' or 'eager'")
         self.mode = mode
         if not isinstance(num_iter, int) or num_iter < 1:
             raise ValueError(f"num_iter={num_iter!r} must be a positive integer")
         self.num_iter = num_iter
-        fb = np.asarray(fallback, np.float32).reshape(-1)
-        if fb.size not in (1, 3) or not np.all(np.isfinite(fb)) or fb.min() < 0 or fb.max() > 1:
-            raise ValueError(
-                f"fallback={fallback!r} must be a grey level or an RGB triple in [0, 1]"
-            )
-        self.fallback = np.broadcast_to(fb, (3,)).copy()
+        self.fallback = _fallback_colour(fallback)
         if not math.isfinite(margin_db):
             raise ValueError(f"margin_db={margin_db!r} must be a finite number of dB")
         self.margin_db = float(margin_db)
         self.downscale = bool(downscale)
         self._table = {m.index: m for m in mcs_table(thresholds_db)}
-        self._formats: dict[int, TransportFormat] = {}
-        for i, entry in self._table.items():
-            try:
-                self._formats[i] = transport_format(self.k, entry)
-            except ValueError:
-                continue
+        self._formats = _formats(self.k, self._table)
+        self._usable = self._usable_indices(mcs)
+        self.mcs = mcs
+        self._chains: dict[int, TransportChain] = {}
+
+    def _usable_indices(self, mcs: int | None) -> list[int]:
+        """MCS indices whose payload holds the coder's minimum; checks a fixed ``mcs``."""
         if mcs is not None:
             if mcs not in self._table:
                 raise ValueError(
@@ -191,12 +156,10 @@ class DigitalBaseline:
             which = f"MCS {mcs}" if mcs is not None else "any MCS"
             raise ValueError(
                 f"k={self.k} channel uses are too small for {which}: the payload must hold at "
-                f"least {min_bytes} bytes ({codec} side header plus one byte); increase k "
+                f"least {min_bytes} bytes ({self.codec} side header plus one byte); increase k "
                 f"(the semantic codec's k = bandwidth ratio x image size)"
             )
-        self._usable = sorted(usable)
-        self.mcs = mcs
-        self._chains: dict[int, TransportChain] = {}
+        return sorted(usable)
 
     # -- MCS ------------------------------------------------------------------------------
 
@@ -330,82 +293,123 @@ class DigitalBaseline:
         if not callable(link):
             raise ValueError("link must be callable as link(x, snr_db) -> (y, no_eff)")
         batch, height, width, _ = x.shape
-        snr = self._check_snr(snr_db)
-        if snr.ndim == 1 and snr.shape[0] != batch:
-            raise ValueError(
-                f"snr_db has {snr.shape[0]} entries for {batch} images; give one or {batch}"
-            )
-        snr = np.broadcast_to(snr, (batch,))
-        sel_snr = snr if mcs_snr_db is None else self._check_snr(mcs_snr_db)
-        if sel_snr.ndim == 1 and sel_snr.shape[0] != batch:
-            raise ValueError(
-                f"mcs_snr_db has {sel_snr.shape[0]} entries for {batch} images; give one or {batch}"
-            )
-        mcs = self.select_mcs(np.broadcast_to(sel_snr, (batch,)))
+        snr = self._per_image(snr_db, batch, "snr_db")
+        sel_snr = snr if mcs_snr_db is None else self._per_image(mcs_snr_db, batch, "mcs_snr_db")
+        mcs = self.select_mcs(sel_snr)
         u8 = to_uint8(x)
         out = np.empty_like(x)
-        info: dict[str, np.ndarray] = {
-            "success": np.zeros(batch, bool),
-            "crc_ok": np.zeros(batch, bool),
-            "source_fit": np.zeros(batch, bool),
-            "decode_error": np.zeros(batch, bool),
-            "undetected_error": np.zeros(batch, bool),
-            "mcs": mcs.astype(np.int64),
-            "bits_per_symbol": np.zeros(batch, np.int64),
-            "code_rate": np.zeros(batch, np.float32),
-            "payload_bits": np.zeros(batch, np.int64),
-            "source_bits": np.zeros(batch, np.int64),
-            "quality": np.full(batch, -1, np.int64),
-            "scale": np.zeros(batch, np.int64),
-            "num_symbols": np.zeros(batch, np.int64),
-            "snr_db": snr.astype(np.float32),
-        }
+        info = _empty_info(mcs, snr)
         for m in np.unique(mcs):
             sel = np.flatnonzero(mcs == m)
             fmt = self._formats[int(m)]
-            chain = self._chain(int(m))
-            payloads = []
-            # Pillow's encoders release the GIL: one thread per core codes the images in parallel
-            with ThreadPoolExecutor(max(1, min(len(sel), os.cpu_count() or 1))) as pool:
-                coded_all = list(pool.map(
-                    source_encode, u8[sel], [self._coder] * len(sel),
-                    [fmt.payload_bytes] * len(sel), [self.downscale] * len(sel)))
-            for i, coded in zip(sel, coded_all, strict=True):
-                payloads.append(coded.payload)
-                info["quality"][i], info["scale"][i] = coded.quality, coded.scale
-                info["source_bits"][i] = 8 * coded.source_bytes
-                info["source_fit"][i] = coded.quality >= 0
-            bits = np.unpackbits(np.frombuffer(b"".join(payloads), np.uint8))
+            coded = self._encode_sources(u8[sel], fmt)
+            for i, c in zip(sel, coded, strict=True):
+                info["quality"][i], info["scale"][i] = c.quality, c.scale
+                info["source_bits"][i] = 8 * c.source_bytes
+                info["source_fit"][i] = c.quality >= 0
+            bits = np.unpackbits(np.frombuffer(b"".join(c.payload for c in coded), np.uint8))
             bits = bits.reshape(len(sel), fmt.payload_bits).astype(np.float32)
-            sym = chain.encode(tf.constant(bits))
-            y, no = link(sym, tf.constant(snr[sel], tf.float32))
-            y = tf.convert_to_tensor(y)
-            if y.shape != sym.shape or y.dtype != tf.complex64:
-                raise ValueError(
-                    f"link returned y of shape {y.shape} and dtype {y.dtype}; expected "
-                    f"{sym.shape} complex64 (one equalized symbol per channel use, same order)"
-                )
-            no = tf.broadcast_to(tf.cast(no, tf.float32), y.shape)
-            bits_hat, ok = chain.decode(y, no)
-            bits_hat, ok = bits_hat.numpy(), ok.numpy()
+            bits_hat, ok = self._send_blocks(int(m), bits, link, snr[sel])
             info["crc_ok"][sel] = ok
             info["undetected_error"][sel] = ok & np.any(bits_hat != bits, axis=1)
             info["bits_per_symbol"][sel] = fmt.mcs.bits_per_symbol
             info["code_rate"][sel] = fmt.code_rate
             info["payload_bits"][sel] = fmt.payload_bits
-            info["num_symbols"][sel] = int(sym.shape[1])
+            info["num_symbols"][sel] = fmt.k
             rx = np.packbits(bits_hat.astype(np.uint8), axis=1)
             for j, i in enumerate(sel):
-                rec = None
-                if ok[j]:
-                    try:
-                        rec = self._coder.decode(rx[j].tobytes(), height, width)
-                    except (OSError, ValueError, SyntaxError):
-                        info["decode_error"][i] = True
-                if rec is None:
-                    out[i] = self.fallback
-                else:
-                    out[i] = rec.astype(np.float32) / 255.0
-                    info["success"][i] = True
+                out[i] = self._decode_source(rx[j].tobytes() if ok[j] else None, height, width,
+                                             i, info)
         info["psnr"] = psnr(out, x)
         return out, info
+
+    def _per_image(self, snr_db: Any, batch: int, name: str) -> np.ndarray:
+        """A checked SNR (dB) as [batch]: one value for all images or one per image."""
+        snr = self._check_snr(snr_db)
+        if snr.ndim == 1 and snr.shape[0] != batch:
+            raise ValueError(
+                f"{name} has {snr.shape[0]} entries for {batch} images; give one or {batch}"
+            )
+        return np.broadcast_to(snr, (batch,))
+
+    def _encode_sources(self, u8: np.ndarray, fmt: TransportFormat) -> list[Coded]:
+        """Codes uint8 images into the payload of ``fmt``, one thread per core (Pillow's
+        encoders release the GIL)."""
+        n = len(u8)
+        with ThreadPoolExecutor(max(1, min(n, os.cpu_count() or 1))) as pool:
+            return list(pool.map(source_encode, u8, [self._coder] * n,
+                                 [fmt.payload_bytes] * n, [self.downscale] * n))
+
+    def _send_blocks(self, mcs: int, bits: np.ndarray, link: LinkFn,
+                     snr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Payload bits [n, payload_bits] through the chain of ``mcs`` and ``link``:
+        ``(bits_hat, crc_ok)`` as numpy."""
+        chain = self._chain(mcs)
+        sym = chain.encode(tf.constant(bits))
+        y, no = link(sym, tf.constant(snr, tf.float32))
+        y = tf.convert_to_tensor(y)
+        if y.shape != sym.shape or y.dtype != tf.complex64:
+            raise ValueError(
+                f"link returned y of shape {y.shape} and dtype {y.dtype}; expected "
+                f"{sym.shape} complex64 (one equalized symbol per channel use, same order)"
+            )
+        no = tf.broadcast_to(tf.cast(no, tf.float32), y.shape)
+        bits_hat, ok = chain.decode(y, no)
+        return bits_hat.numpy(), ok.numpy()
+
+    def _decode_source(self, payload: bytes | None, height: int, width: int, i: int,
+                       info: dict[str, np.ndarray]) -> np.ndarray:
+        """Image ``i`` from its received payload (`None`: CRC failed), or the fallback; marks
+        ``success`` and ``decode_error`` in ``info``."""
+        rec = None
+        if payload is not None:
+            try:
+                rec = self._coder.decode(payload, height, width)
+            except (OSError, ValueError, SyntaxError):
+                info["decode_error"][i] = True
+        if rec is None:
+            return self.fallback
+        info["success"][i] = True
+        return rec.astype(np.float32) / 255.0
+
+
+def _fallback_colour(fallback: float | Sequence[float]) -> np.ndarray:
+    """The fallback as an RGB triple in [0, 1], float32 [3]; raises otherwise."""
+    fb = np.asarray(fallback, np.float32).reshape(-1)
+    if fb.size not in (1, 3) or not np.all(np.isfinite(fb)) or fb.min() < 0 or fb.max() > 1:
+        raise ValueError(
+            f"fallback={fallback!r} must be a grey level or an RGB triple in [0, 1]"
+        )
+    return np.broadcast_to(fb, (3,)).copy()
+
+
+def _formats(k: int, table: dict[int, MCS]) -> dict[int, TransportFormat]:
+    """Transport formats of the MCS indices of ``table`` that have one for ``k``."""
+    formats: dict[int, TransportFormat] = {}
+    for i, entry in table.items():
+        try:
+            formats[i] = transport_format(k, entry)
+        except ValueError:
+            continue
+    return formats
+
+
+def _empty_info(mcs: np.ndarray, snr: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-image ``info`` of :meth:`DigitalBaseline.transmit` before anything is sent."""
+    batch = len(mcs)
+    return {
+        "success": np.zeros(batch, bool),
+        "crc_ok": np.zeros(batch, bool),
+        "source_fit": np.zeros(batch, bool),
+        "decode_error": np.zeros(batch, bool),
+        "undetected_error": np.zeros(batch, bool),
+        "mcs": mcs.astype(np.int64),
+        "bits_per_symbol": np.zeros(batch, np.int64),
+        "code_rate": np.zeros(batch, np.float32),
+        "payload_bits": np.zeros(batch, np.int64),
+        "source_bits": np.zeros(batch, np.int64),
+        "quality": np.full(batch, -1, np.int64),
+        "scale": np.zeros(batch, np.int64),
+        "num_symbols": np.zeros(batch, np.int64),
+        "snr_db": snr.astype(np.float32),
+    }

@@ -7,16 +7,16 @@ to. This module measures, ships, caches and looks up such tables.
 
 **Threshold.** For MCS :math:`i` the threshold is the SNR ``snr_db`` of the link (as
 :class:`~psfl.phy.link.UplinkLink` defines it) at which the transport-block error rate of the
-CRC24A + 5G LDPC + QAM chain (:mod:`psfl.phy.transport`, 20 BP iterations) over ``k`` channel
+CRC24A + 5G LDPC + QAM chain (:mod:`psfl.phy.digital.chain`, 20 BP iterations) over ``k`` channel
 uses crosses ``target_bler`` = 10 %. It is found by bisection between the constellation-free
-Shannon limit :math:`10\log_{10}(2^{mR} - 1) - 10\log_{10} N_r` (where the BLER must be ~1 for
-any channel with :math:`E|h|^2 = 1` and :math:`N_r` receive antennas) and that limit plus
-``span_db``; the bracket is widened (up to 4 times) when its top does not reach the target,
-and an MCS that never does gets ``None`` (never selected). Every SNR point uses the same seed
-(common random numbers: the same payloads, noise and fading draws), so the measured BLER is
-monotone in SNR and comparable across MCSs. Measured thresholds are then made non-decreasing
-in the index by a running maximum (:func:`~psfl.phy.transport.monotone_thresholds`); the raw
-values are kept in the file as ``measured_db``.
+Shannon limit :math:`10\log_{10}(2^{mR} - 1) - 10\log_{10} N_r` (where the BLER must be ~1 for any
+channel with :math:`E|h|^2 = 1` and :math:`N_r` receive antennas) and that limit plus ``span_db``;
+the bracket is widened (up to 4 times) when its top does not reach the target, and an MCS that
+never does gets ``None`` (never selected). Every SNR point uses the same seed (common random
+numbers: the same payloads, noise and fading draws), so the measured BLER is monotone in SNR and
+comparable across MCSs. Measured thresholds are then made non-decreasing in the index by a running
+maximum (:func:`~psfl.phy.digital.mcs.monotone_thresholds`); the raw values are kept in the
+file as ``measured_db``.
 
 **Key.** A table holds for a *channel configuration*: the :class:`~psfl.phy.config.PhyConfig`
 fields that change the BLER, plus ``k`` and the chain's settings (:func:`table_key`). Ours:
@@ -56,14 +56,10 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from .config import PATHLOSS_CHANNELS, PhyConfig
-from .transport import (
-    MCS_INDICES,
-    TransportChain,
-    mcs_table,
-    monotone_thresholds,
-    transport_format,
-)
+from ..config import PATHLOSS_CHANNELS, PhyConfig
+from ..link import LinkFn, UplinkLink
+from .chain import TransportChain
+from .mcs import MCS_INDICES, mcs_table, monotone_thresholds, transport_format
 
 __all__ = [
     "SHIPPED_DIR",
@@ -80,8 +76,8 @@ __all__ = [
     "write_table",
 ]
 
-SHIPPED_DIR = Path(__file__).parent / "mcs"
-"""Folder of the tables shipped with psfl."""
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "mcs"
+"""Folder of the tables shipped with psfl, ``psfl/phy/mcs`` (package data)."""
 
 TARGET_BLER = 0.1
 NUM_ITER = 20
@@ -94,8 +90,6 @@ _WAVEFORM_FIELDS = ("carrier_hz", "scs_hz", "fft_size", "cp_length", "speed_mps"
                     "delay_spread_s")
 _BUDGET_FIELDS = ("distance_m", "bs_height_m", "ut_height_m", "tx_power_dbm", "noise_figure_db",
                   "tx_antenna_gain_dbi", "rx_antenna_gain_dbi", "bandwidth_hz")
-
-LinkFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +393,6 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
 
     from psfl.results import progress
 
-    from .link import UplinkLink
 
     if cfg.channel in PATHLOSS_CHANNELS:
         raise ValueError(f"MCS thresholds over {cfg.channel} are not measured: its snr_db is an "
@@ -429,7 +422,7 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
         "key": table_key(cfg, k),
         "thresholds_db": {str(i): None if math.isinf(v) else v for i, v in mono.items()},
         "measured_db": {str(i): v for i, v in raw.items()},
-        "rule": "running maximum over increasing MCS index (psfl.phy.transport."
+        "rule": "running maximum over increasing MCS index (psfl.phy.digital.mcs."
                 "monotone_thresholds)",
         "num_blocks": num_blocks, "resolution_db": resolution_db, "span_db": span_db,
         "seed": seed, "wall_s": round(time.perf_counter() - t0, 1),

@@ -16,8 +16,9 @@ channel knowledge at the transmitter, is bounded by the mean over realizations o
 :math:`D(C(h))`; this genie-aided bound uses the true channel whatever ``csi`` is.
 
 The **reference PSNR** of an image is the best PSNR that any of the real source coders of
-:mod:`psfl.phy.source` reaches with a payload of :math:`\lfloor C/8 \rfloor` bytes and no channel
-errors (each coder's own side header counted in the payload; fallback image if nothing fits).
+:mod:`psfl.phy.digital.source` reaches with a payload of :math:`\lfloor C/8 \rfloor` bytes and no
+channel errors (each coder's own side header counted in the payload; fallback image if nothing
+fits).
 It is a bound for these source coders with an ideal channel code of infinite block length, not
 for all source coders: the image's true rate-distortion function lies lower. It upper-bounds
 the digital baseline's error-free PSNR at the same SNR, since every MCS the baseline selects has
@@ -32,8 +33,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from .digital import psnr, to_uint8
-from .source import CODECS, source_coder, source_encode
+from ..quality import psnr
+from .source import CODECS, source_coder, source_encode, to_uint8
 
 __all__ = ["capacity_bits", "capacity_reference"]
 
@@ -92,7 +93,7 @@ def capacity_reference(images: Any, k: int, snr_db: float | np.ndarray, link: An
         SNR (dB).
     link : `None` (default, AWGN) | :class:`~psfl.phy.link.UplinkLink`
         Channel for the per-image capacity (:func:`capacity_bits`).
-    codecs : sequence of str (default: all of :data:`~psfl.phy.source.CODECS`)
+    codecs : sequence of str (default: all of :data:`~psfl.phy.digital.source.CODECS`)
         Source coders to take the best of.
     fallback : float (default 0.5)
         Grey level shown where nothing fits.

@@ -1,7 +1,7 @@
 r"""Source coders of the digital baseline: JPEG, WebP, JPEG 2000 and AVIF into a fixed payload.
 
 Each image is coded into exactly the ``P`` payload bytes the MCS gives
-(:func:`~psfl.phy.transport.transport_format`), at the highest quality whose stream fits
+(:func:`~psfl.phy.digital.mcs.transport_format`), at the highest quality whose stream fits
 (bisection over the coder's quality parameter). Only what the receiver cannot rebuild goes
 over the air: headers that are a deterministic function of the image size and the fixed
 encoder settings are stripped at the transmitter and rebuilt at the receiver, and the
@@ -79,6 +79,7 @@ __all__ = [
     "source_coder",
     "source_decode",
     "source_encode",
+    "to_uint8",
 ]
 
 
@@ -441,6 +442,11 @@ def source_coder(name: str) -> SourceCoder:
     if name not in SOURCE_CODERS:
         raise ValueError(f"codec={name!r} is unknown; use one of {', '.join(CODECS)}")
     return SOURCE_CODERS[name]()
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Float images in [0, 1] to uint8 (rounded), the coders' input."""
+    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
 
 
 def _downscale(img: np.ndarray) -> np.ndarray:

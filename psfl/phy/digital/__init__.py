@@ -1,0 +1,47 @@
+"""Digital baseline: a Pillow source coder + CRC24A + 5G LDPC + QAM over the link's channel uses.
+
+* :mod:`~psfl.phy.digital.mcs` — the MCS table, monotone thresholds and the transport format
+  (the bit budget of ``k`` channel uses).
+* :mod:`~psfl.phy.digital.chain` — the CRC + LDPC + scrambling + QAM coding chain as Sionna
+  blocks (:class:`TransportChain`).
+* :mod:`~psfl.phy.digital.source` — the JPEG/WebP/JPEG 2000/AVIF source coders (:data:`CODECS`).
+* :mod:`~psfl.phy.digital.baseline` — :class:`DigitalBaseline`, the scheme end to end.
+* :mod:`~psfl.phy.digital.calibration` — BLER measurement and the MCS threshold tables per
+  channel configuration (shipped in ``psfl/phy/mcs/``, or measured and cached).
+* :mod:`~psfl.phy.digital.capacity` — the source coders at the channel's capacity (reference).
+
+Names are imported lazily, so that reading the configuration does not load TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CODECS": "psfl.phy.digital.source",
+    "to_uint8": "psfl.phy.digital.source",
+    "DEFAULT_THRESHOLDS_DB": "psfl.phy.digital.mcs",
+    "MCS": "psfl.phy.digital.mcs",
+    "TransportFormat": "psfl.phy.digital.mcs",
+    "mcs_table": "psfl.phy.digital.mcs",
+    "transport_format": "psfl.phy.digital.mcs",
+    "TransportChain": "psfl.phy.digital.chain",
+    "DigitalBaseline": "psfl.phy.digital.baseline",
+    "block_error_rate": "psfl.phy.digital.calibration",
+    "calibrate_mcs_thresholds": "psfl.phy.digital.calibration",
+    "link_mcs_thresholds": "psfl.phy.digital.calibration",
+    "psnr": "psfl.phy.quality",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'psfl.phy.digital' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

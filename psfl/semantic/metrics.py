@@ -1,7 +1,9 @@
 """Image quality metrics: PSNR, SSIM and MS-SSIM, per image and averaged.
 
-* PSNR: ``10·log10(1 / MSE)`` for images in [0, 1], per image (MSE over all pixels and channels).
-  A perfect reconstruction is capped at :data:`PSNR_CAP_DB` so that means stay finite.
+* PSNR: ``10·log10(1 / MSE)`` for images in [0, 1], per image (MSE over all pixels and channels),
+  the rule of :mod:`psfl.phy.quality`: the MSE is floored at ``MSE_FLOOR`` = 1e-10, so a perfect
+  reconstruction scores :data:`PSNR_CAP_DB` = 100 dB and means stay finite; computed in float64
+  like the digital baseline's, so both give the same number for the same images.
 * SSIM: single-scale SSIM (Wang et al. 2004) of ``tf.image.ssim`` with an 11×11 Gaussian window
   (σ = 1.5); for images smaller than 11 px the window shrinks to the image side.
 * MS-SSIM: ``tf.image.ssim_multiscale`` with its default 5 scales, which halve the image 4 times,
@@ -17,11 +19,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from psfl.phy.quality import MSE_FLOOR, PSNR_CAP_DB
+
 __all__ = ["MS_SSIM_MIN_SIZE", "PSNR_CAP_DB", "image_metrics", "mean_metrics", "ms_ssim", "psnr",
            "ssim"]
 
 MS_SSIM_MIN_SIZE = 176
-PSNR_CAP_DB = 100.0
 
 
 def _pair(x: Any, y: Any) -> tuple[tf.Tensor, tf.Tensor]:
@@ -45,9 +48,10 @@ def psnr(x: Any, y: Any) -> tf.Tensor:
     tf.float32, [B] — dB, at most :data:`PSNR_CAP_DB`.
     """
     x, y = _pair(x, y)
-    mse = tf.reduce_mean(tf.square(x - y), axis=[1, 2, 3])
-    val = -10.0 * tf.math.log(tf.maximum(mse, 1e-30)) / tf.math.log(10.0)
-    return tf.minimum(val, PSNR_CAP_DB)
+    d = tf.cast(x, tf.float64) - tf.cast(y, tf.float64)
+    mse = tf.reduce_mean(tf.square(d), axis=[1, 2, 3])
+    val = 10.0 * tf.math.log(1.0 / tf.maximum(mse, MSE_FLOOR)) / np.log(10.0)
+    return tf.cast(val, tf.float32)
 
 
 def ssim(x: Any, y: Any) -> tf.Tensor:

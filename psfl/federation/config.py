@@ -5,14 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from psfl.config import Section, option, register_section
+from psfl.federation.strategies import STRATEGIES
 from psfl.phy.config import CHANNELS, PATHLOSS_CHANNELS
 
 __all__ = ["AGGREGATORS", "SMALL_SCALE_CHANNELS", "STRATEGIES", "FederationConfig"]
 
-#: Training strategies (see :mod:`psfl.federation.strategies`).
-STRATEGIES: tuple[str, ...] = (
-    "psfl", "psfl-no-pld", "psfl-no-agp", "fedavg-csc", "fedprox-csc", "local-only",
-)
 #: How the BS combines the students (:func:`psfl.federation.aggregate.aggregate`'s rules).
 AGGREGATORS: tuple[str, ...] = ("weighted", "median", "trimmed-mean", "krum")
 #: Small-scale channels of the MUs' links: psfl.phy's flat and TDL channels (no path loss: the

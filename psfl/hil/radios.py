@@ -13,8 +13,10 @@ Every radio has ``sample_rate_hz``, ``rx_buffer_size`` (settable), ``tx(samples)
   a reference cycle with its context).
 * :class:`TwinRadio` — a :class:`~psfl.hil.twin.PlutoTwin` on 127.0.0.1 and the very same
   :class:`PlutoRadio` code path pointed at it.
-* :class:`EmulatedRadio` — numpy only. Signal path of ``rx()`` (normalized to DAC/ADC full
-  scale; the TX buffer repeats from a random start offset):
+* :class:`EmulatedRadio` — numpy only, built from the twin's front-end stages
+  (:mod:`psfl.hil.twin.frontend`: DAC, TX stream, carrier rotation, AWGN, ADC). Signal path
+  of ``rx()`` (normalized to DAC/ADC full scale; the TX buffer repeats from a random start
+  offset):
 
   1. multipath and fractional timing offset, applied to the cyclic TX buffer as one
      circular convolution (exact for a cyclic transmission): taps of the ``exp`` profile
@@ -50,6 +52,8 @@ from psfl.hil.pluto_rules import (
     TX_GAIN_RANGE,
     TX_RF_BW_RANGE,
 )
+from psfl.hil.twin import PlutoTwin
+from psfl.hil.twin.frontend import TxStream, adc, awgn, dac_rails, rotate
 
 __all__ = [
     "EmulatedRadio",
@@ -62,9 +66,6 @@ __all__ = [
     "open_radio",
 ]
 
-ADC_FULL_SCALE = 2048.0
-DAC_FULL_SCALE = 32768.0
-DAC_LIMIT = 2047.0 * 16  # largest TX rail value the 12-bit DAC keeps
 _FIND_DEVICES = ("list radios with `iio_info -s` (libiio's scan); a Pluto on USB answers at "
                  "ip:192.168.2.1 (its default) or usb:<bus>.<device>.<interface> as printed "
                  "by iio_info -s; pass it with --uri")
@@ -375,9 +376,7 @@ class EmulatedRadio:
         self.dc = dc_offset * np.exp(2j * np.pi * self._rng.random())
         self.taps = None if taps is None else np.asarray(taps, np.complex128)
         self.gain = 10 ** (gain_db / 20)
-        self._buf: np.ndarray | None = None
-        self._pos = 0  # global sample clock
-        self._start = 0
+        self._tx = TxStream()  # the cyclic buffer after multipath, on the global sample clock
         self._phase = 0.0
         self._ref_power = 1e-4
         self.delay = 0.0  # fractional delay of the current buffer [samples]
@@ -392,10 +391,7 @@ class EmulatedRadio:
         """
         if self.closed:
             raise RadioError("emulated radio is closed")
-        x = np.asarray(samples, np.complex128)
-        x = np.clip(x.real, -DAC_LIMIT, DAC_LIMIT) + 1j * np.clip(x.imag, -DAC_LIMIT, DAC_LIMIT)
-        x = np.trunc(x.real / 16) * 16 / DAC_FULL_SCALE + 1j * (
-            np.trunc(x.imag / 16) * 16 / DAC_FULL_SCALE)  # the DAC keeps 12 MSBs
+        x = dac_rails(samples)  # the DAC keeps 12 MSBs
         self._ref_power = max(float(np.mean(np.abs(x) ** 2)), 1e-30)
         n = x.size
         h = np.ones(n, np.complex128)
@@ -406,8 +402,8 @@ class EmulatedRadio:
             h = h * np.fft.fft(tp)
         self.delay = float(self._rng.random()) if self.timing_offset else 0.0
         h = h * np.exp(-2j * np.pi * f * self.delay)
-        self._buf = np.fft.ifft(np.fft.fft(x) * h)
-        self._start = self._pos - (int(self._rng.integers(0, n)) if self.timing_offset else 0)
+        self._tx.load(np.fft.ifft(np.fft.fft(x) * h),
+                      int(self._rng.integers(0, n)) if self.timing_offset else 0)
 
     def rx(self) -> np.ndarray:
         """Next ``rx_buffer_size`` samples (continuing the stream).
@@ -419,32 +415,24 @@ class EmulatedRadio:
         if self.closed:
             raise RadioError("emulated radio is closed")
         n = self.rx_buffer_size
-        p0 = self._pos
-        self._pos += n
-        if self._buf is None:
-            x = np.zeros(n, np.complex128)
-        else:
-            x = self._buf[(p0 - self._start + np.arange(n)) % self._buf.size]
-        t = p0 + np.arange(n)
-        ph = 2 * np.pi * self.cfo_hz / self.sample_rate_hz * t
+        p0, x = self._tx.read(n)
+        walk = None
         if self.phase_noise_hz > 0:
             sd = np.sqrt(2 * np.pi * self.phase_noise_hz / self.sample_rate_hz)
             walk = self._phase + np.cumsum(self._rng.normal(0.0, sd, n))
             self._phase = float(walk[-1])
-            ph = ph + walk
-        x = x * np.exp(1j * ph)
-        if self.snr_db is not None:
-            sigma = np.sqrt(self._ref_power / 10 ** (self.snr_db / 10) / 2)
-            x = x + sigma * (self._rng.standard_normal(n) + 1j * self._rng.standard_normal(n))
+        x = rotate(x, self.cfo_hz, self.sample_rate_hz, p0, walk)
+        noise = awgn(self._rng, n, self._ref_power, self.snr_db)
+        if noise is not None:
+            x = x + noise
         x = self._mu * x + self._nu * np.conj(x)
         x = x * self.gain + self.dc
-        re = np.clip(np.round(x.real * ADC_FULL_SCALE), -ADC_FULL_SCALE, ADC_FULL_SCALE - 1)
-        im = np.clip(np.round(x.imag * ADC_FULL_SCALE), -ADC_FULL_SCALE, ADC_FULL_SCALE - 1)
+        re, im = adc(x)
         return re + 1j * im
 
     def close(self) -> None:
         self.closed = True
-        self._buf = None
+        self._tx.clear()
 
     def describe(self) -> dict[str, Any]:
         return {"radio": self.kind, "sample_rate_hz": self.sample_rate_hz,
@@ -492,8 +480,6 @@ class TwinRadio(PlutoRadio):
                  timing_offset: bool = True, taps: np.ndarray | None = None,
                  seed: int | None = None, twin_kwargs: dict[str, Any] | None = None,
                  **kwargs: Any):
-        from psfl.hil.twin import PlutoTwin
-
         channel = None if taps is None else _StreamFilter(np.asarray(taps, np.complex128))
         self.twin = PlutoTwin("127.0.0.1", 0, snr_db=snr_db, channel=channel,
                               random_offset=timing_offset, seed=seed,

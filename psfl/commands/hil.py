@@ -198,26 +198,15 @@ def _plots(run_dir: RunDir, fmt: Any, res: Any, z: np.ndarray, images: np.ndarra
         run_dir.save_figure(fig, "images.png")
 
 
-def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
-    config = _shortcuts(args, config)
-    run_dir.write_config(config)
-    hil, seed = config.hil, config.run.seed
-
+def _codec(config: Config, sim_cfg: Any, run_dir: RunDir,
+           summary: dict[str, Any]) -> tuple[Any, Any]:
+    """The codec (loaded from ``hil.checkpoint`` or built and trained here through the
+    simulated link) and the test split it sends; records how in ``summary``."""
     from psfl.data import load_images
-    from psfl.hil.link import HilLink
-    from psfl.hil.radios import RadioError, open_radio
-    from psfl.hil.waveform import FrameFormat
-    from psfl.phy import PhyConfig, UplinkLink
-    from psfl.results import progress
-    from psfl.semantic.metrics import image_metrics, mean_metrics
+    from psfl.phy import UplinkLink
     from psfl.semantic.models import build_codec, load_codec
 
-    phy = dict(config.to_dict()["phy"])
-    phy.update(channel="awgn", csi="ls", pilot_pattern="kronecker")
-    sim_cfg = PhyConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in phy.items()})
-    summary: dict[str, Any] = {"radio": hil.radio}
-
-    # -- codec ------------------------------------------------------------------------------
+    hil, seed = config.hil, config.run.seed
     if hil.checkpoint:
         codec = load_codec(hil.checkpoint, compile=False)  # pretrained:NAME: the AWGN variant
         data_cfg = config.data
@@ -244,6 +233,26 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                                  jit_compile=config.semantic.xla, seed=seed, log=run_dir.log)
             codec = result.codec
         summary.update(trained_steps=hil.train_steps, model=codec.arch)
+    return codec, test
+
+
+def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
+    config = _shortcuts(args, config)
+    run_dir.write_config(config)
+    hil, seed = config.hil, config.run.seed
+
+    from psfl.hil.link import HilLink
+    from psfl.hil.radios import RadioError, open_radio
+    from psfl.hil.waveform import FrameFormat
+    from psfl.phy import PhyConfig, UplinkLink
+    from psfl.results import progress
+    from psfl.semantic.metrics import image_metrics, mean_metrics
+
+    phy = dict(config.to_dict()["phy"])
+    phy.update(channel="awgn", csi="ls", pilot_pattern="kronecker")
+    sim_cfg = PhyConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in phy.items()})
+    summary: dict[str, Any] = {"radio": hil.radio}
+    codec, test = _codec(config, sim_cfg, run_dir, summary)
     if len(test.images) == 0:
         raise ValueError("the [data] test split is empty; lower data.test_fraction's cap or "
                          "use more images")

@@ -162,6 +162,28 @@ def test_robust_aggregators_resist_an_outlier():
         aggregate(ups, n, "mode")
 
 
+def test_robust_rules_are_the_textbook_rules():
+    """Median and trimmed mean coordinate-wise; Krum picks the update whose n−f−2 nearest
+    neighbours are closest (computed by hand here)."""
+    rng = np.random.default_rng(3)
+    ups = [[rng.normal(size=(3, 2)).astype(np.float32), rng.normal(size=5).astype(np.float32)]
+           for _ in range(5)]
+    n = [1] * 5
+    med = aggregate(ups, n, "median")
+    trim = aggregate(ups, n, "trimmed-mean", trim_fraction=0.2)
+    for t in range(2):
+        stack = np.stack([u[t] for u in ups])
+        np.testing.assert_allclose(med[t], np.median(stack, axis=0), rtol=1e-6)
+        np.testing.assert_allclose(trim[t], np.sort(stack, axis=0)[1:4].mean(axis=0), rtol=1e-5)
+        assert med[t].dtype == np.float32
+    flat = np.stack([np.concatenate([x.ravel() for x in u]) for u in ups]).astype(np.float64)
+    d = ((flat[:, None] - flat[None]) ** 2).sum(-1)
+    scores = [np.sort(np.delete(d[i], i))[:5 - 1 - 2].sum() for i in range(5)]
+    krum = aggregate(ups, n, "krum", byzantine=1)
+    for a, b in zip(krum, ups[int(np.argmin(scores))]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_check_update_rejects_bad_weights():
     ref = [np.zeros((2, 3)), np.zeros(3)]
     assert check_update([np.ones((2, 3)), np.ones(3)], ref) is None

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["aggregate", "check_update", "update_weight", "weighted_average"]
+__all__ = ["ROBUST_RULES", "aggregate", "check_update", "update_weight", "weighted_average"]
 
 Weights = list[np.ndarray]
 
@@ -79,31 +79,45 @@ def weighted_average(updates: Sequence[Weights], num_samples: Sequence[float],
 def aggregate(updates: Sequence[Weights], num_samples: Sequence[float], rule: str = "weighted",
               masks: Sequence[Weights] | None = None, fallback: Weights | None = None,
               trim_fraction: float = 0.2, byzantine: int = 1) -> Weights:
-    """Combine updates by ``rule``: ``weighted`` (our masked FedAvg above), or Flower's robust
-    rules ``median`` and ``trimmed-mean`` (coordinate-wise, Yin et al., 2018) and ``krum``
-    (Blanchard et al., 2017). Robust rules ignore masks: under AGP, pruned entries are first
-    filled from ``fallback`` so that the zeros do not drag the statistics."""
-    from flwr.server.strategy.aggregate import (
-        aggregate_krum,
-        aggregate_median,
-        aggregate_trimmed_avg,
-    )
-
+    """Combine updates by ``rule``: ``weighted`` (our masked FedAvg above), or the rules of
+    Flower's Message-API robust strategies: ``median`` (coordinate-wise, as ``FedMedian``;
+    Yin et al., 2018), ``trimmed-mean`` (``FedTrimmedAvg``'s ``trim_mean``) and ``krum``
+    (``Krum``'s selection, Blanchard et al., 2017). Robust rules ignore masks: under AGP,
+    pruned entries are first filled from ``fallback`` so that the zeros do not drag the
+    statistics."""
     if rule == "weighted":
         return weighted_average(updates, num_samples, masks, fallback)
-    filled = list(updates)
+    if rule not in ROBUST_RULES:
+        raise ValueError(f"unknown aggregator {rule!r}; use weighted, "
+                         f"{', '.join(ROBUST_RULES)}")
+    if not updates:
+        raise ValueError("no updates to aggregate")
+    filled = [[np.asarray(t) for t in u] for u in updates]
     if masks is not None and fallback is not None:
         filled = [[np.where(np.asarray(m[t]) > 0, u[t], fallback[t]) for t in range(len(u))]
-                  for u, m in zip(updates, masks, strict=True)]
-    results = [([np.asarray(x) for x in u], int(n)) for u, n in zip(filled, num_samples,
-                                                                    strict=True)]
-    if rule == "median":
-        out = aggregate_median(results)
-    elif rule == "trimmed-mean":
-        out = aggregate_trimmed_avg(results, proportiontocut=trim_fraction)
-    elif rule == "krum":
-        out = aggregate_krum(results, num_malicious=byzantine, to_keep=0)
-    else:
-        raise ValueError(f"unknown aggregator {rule!r}; use weighted, median, trimmed-mean or "
-                         "krum")
-    return [np.asarray(o, dtype=np.asarray(u).dtype) for o, u in zip(out, filled[0], strict=True)]
+                  for u, m in zip(filled, masks, strict=True)]
+    out = ROBUST_RULES[rule](filled, trim_fraction=trim_fraction, byzantine=byzantine)
+    return [np.asarray(o, dtype=u.dtype) for o, u in zip(out, filled[0], strict=True)]
+
+
+def _median(updates: list[Weights], **_: float) -> Weights:
+    return [np.median(np.stack(layer), axis=0) for layer in zip(*updates, strict=True)]
+
+
+def _trimmed_mean(updates: list[Weights], *, trim_fraction: float, **_: float) -> Weights:
+    from flwr.serverapp.strategy.fedtrimmedavg import trim_mean
+
+    return [trim_mean(np.stack(layer), trim_fraction) for layer in zip(*updates, strict=True)]
+
+
+def _krum(updates: list[Weights], *, byzantine: int, **_: float) -> Weights:
+    from flwr.app import ArrayRecord, RecordDict
+    from flwr.serverapp.strategy.multikrum import select_multikrum
+
+    contents = [RecordDict({"arrays": ArrayRecord(u)}) for u in updates]
+    best = select_multikrum(contents, num_malicious_nodes=byzantine, num_nodes_to_select=1)[0]
+    return updates[next(i for i, c in enumerate(contents) if c is best)]
+
+
+#: The robust rules by their ``federation.aggregator`` name.
+ROBUST_RULES = {"median": _median, "trimmed-mean": _trimmed_mean, "krum": _krum}

@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from psfl.hil.twin.frontend import DAC_LIMIT  # the DAC stage owns its limit
 from psfl.phy.config import PhyConfig
 
 __all__ = ["DAC_SCALE", "DAC_LIMIT", "FrameFormat", "crc8", "header_bits"]
 
 #: pyadi-iio's customary peak scale of TX samples (per rail).
 DAC_SCALE = 2.0**14
-#: Largest magnitude per rail that survives the DAC's 12-bit truncation (2047 << 4).
-DAC_LIMIT = 2047.0 * 16
 HEADER_INDEX_BITS = 16
 HEADER_BITS = 24
 

@@ -67,7 +67,8 @@ __all__ = [
 
 ADC_FULL_SCALE = 2048  # 12-bit signed: codes -2048 … 2047
 DAC_FULL_SCALE = 32768.0  # pyadi's int16 rail
-DAC_LIMIT = 2047.0 * 16  # largest TX rail value the 12-bit DAC keeps
+#: Largest magnitude per rail that survives the DAC's 12-bit truncation (2047 << 4).
+DAC_LIMIT = 2047.0 * 16
 
 ChannelFn = Callable[[np.ndarray], np.ndarray]
 
@@ -179,6 +180,14 @@ class TxStream:
 
     Holds one cyclic buffer (repeated forever from its start index) and one-shot bursts.
     Not locked: its owner serializes access.
+
+    Input
+    -----
+    :meth:`load` / :meth:`burst` — samples : [L], complex128 normalized.
+
+    Output
+    ------
+    :meth:`read` — (t0, x) : (int, [n] complex128), the next ``n`` samples on the clock.
     """
 
     def __init__(self) -> None:

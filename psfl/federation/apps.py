@@ -169,7 +169,8 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
     import sys
 
     import ray
-    from flwr.simulation import run_simulation
+    from flwr.simulation.run_simulation import _run_simulation
+    from flwr.supercore.telemetry import EventType
 
     out = Path(out_dir)
     result: dict[str, Any] = {}
@@ -200,10 +201,15 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
         if main_thread:
             for s in saved:
                 signal.signal(s, interrupt)
-        run_simulation(server_app=server, client_app=client, num_supernodes=config.data.num_mus,
-                       backend_config={"client_resources": {"num_cpus": per_mu,
-                                                            "num_gpus": 0.0},
-                                       "init_args": init_args})
+        # Flower's simulation engine, as its current `flwr run` path runs it (the
+        # `flwr-simulation` process calls this function), here in-process and without a
+        # SuperLink; the public `run_simulation` wrapper around it is deprecated (flwr 1.42).
+        _run_simulation(server_app=server, client_app=client,
+                        num_supernodes=config.data.num_mus,
+                        backend_config={"client_resources": {"num_cpus": per_mu,
+                                                             "num_gpus": 0.0},
+                                        "init_args": init_args},
+                        exit_event=EventType.PYTHON_API_RUN_SIMULATION_LEAVE)
     except BaseException:
         stop.set()
         raise

@@ -39,7 +39,7 @@ def select_mentor(costs: Sequence[Mapping[str, Any]], mu: MobileUser, batch_size
     ----------
     costs
         Cost table rows with ``name``, ``params``, ``flops``, ``activation_memory_bytes``
-        (e.g. the GSC rows of :func:`psfl.semantic.costs.cost_table`).
+        (e.g. the GSC rows of :func:`psfl.semantic.models.cost_table`).
     mu
         The MU and its budgets.
     batch_size, steps

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?=
 
-.PHONY: setup demo test bench lint clean libiio
+.PHONY: setup demo test test-fast bench lint clean libiio
 
 setup: $(STAMP) libiio
 
@@ -31,6 +31,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q tests --nbmake notebooks
+
+# The developer's loop (< 2 min): pure functions, configuration and small models only.
+test-fast: setup
+	$(PY) -m pytest -q -m fast tests
 
 bench: setup
 	$(PY) -m benchmarks.run_all

@@ -12,25 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from psfl.config import Config
 from psfl.federation.models import build_student, initial_weights
 
-if TYPE_CHECKING:
-    from psfl.federation.roles.mobile_user import MobileUserClient
-
 __all__ = ["SharedModels", "mobile_user"]
 
-_MUS: dict[tuple[type, int, str, str], MobileUserClient] = {}
+MU = TypeVar("MU")
+_MUS: dict[tuple[type, int, str, str], Any] = {}
 
 
-def mobile_user(cls: type[MobileUserClient], config: Config, mu: int,
-                state_dir: str | Path) -> MobileUserClient:
-    """MU ``mu`` of ``config`` as built once in this process (its state on disk is read anew
-    at every step, so a kept object is never stale)."""
+def mobile_user(cls: type[MU], config: Config, mu: int, state_dir: str | Path) -> MU:
+    """MU ``mu`` of ``config``, a ``cls`` (:class:`~psfl.federation.roles.MobileUserClient` or
+    a subclass) built once in this process; its state on disk is read anew at every step, so a
+    kept object is never stale."""
     key = (cls, mu, config.to_toml(), str(state_dir))
     if key not in _MUS:
         _MUS[key] = cls(config, mu, state_dir)

@@ -15,7 +15,7 @@ import numpy as np
 
 from psfl.federation.population import MobileUser
 from psfl.phy import PhyConfig, los_probability, snr_db_from_budget
-from psfl.phy.budget import SHADOW_FADING_STD_DB
+from psfl.phy.budget import SHADOW_FADING_STD_DB, budget_terms
 
 __all__ = ["RoundChannel", "draw_round_channels"]
 
@@ -51,10 +51,7 @@ def draw_round_channels(population: list[MobileUser], phy: PhyConfig, scenario: 
         p_los = float(los_probability(scenario, mu.distance_m, phy.ut_height_m))
         los = bool(rng.random() < p_los)
         shadow = float(rng.normal(0.0, SHADOW_FADING_STD_DB[scenario][0 if los else 1]))
-        common = dict(scenario=scenario, carrier_hz=phy.carrier_hz,
-                      noise_figure_db=phy.noise_figure_db, tx_gain_dbi=phy.tx_antenna_gain_dbi,
-                      rx_gain_dbi=phy.rx_antenna_gain_dbi, los=los,
-                      bs_height_m=phy.bs_height_m or None, ut_height_m=phy.ut_height_m)
+        common = dict(scenario=scenario, los=los, **budget_terms(phy))
         up = float(snr_db_from_budget(phy.tx_power_dbm, mu.distance_m, bw, **common)) - shadow
         down = float(snr_db_from_budget(bs_tx_power_dbm, mu.distance_m, bw, **common)) - shadow
         out.append(RoundChannel(snr_db=up, downlink_snr_db=down, los=los, shadow_db=shadow))

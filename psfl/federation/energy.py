@@ -20,6 +20,7 @@ import numpy as np
 from psfl.config import Config
 from psfl.federation.agp import choose_ratio, magnitude_masks, model_bits
 from psfl.phy import compute_energy_j, dbm_to_w, model_transfer_energy_j, snr_db_from_budget
+from psfl.phy.budget import budget_terms
 
 __all__ = ["compute_vs_comm", "distance_sweep"]
 
@@ -50,10 +51,7 @@ def distance_sweep(config: Config, distances_m: Sequence[float],
     for d in distances_m:
         if not d > 0:
             raise ValueError(f"distance must be > 0 m, got {d}")
-        common = dict(scenario=fed.scenario, carrier_hz=phy.carrier_hz,
-                      noise_figure_db=phy.noise_figure_db, tx_gain_dbi=phy.tx_antenna_gain_dbi,
-                      rx_gain_dbi=phy.rx_antenna_gain_dbi, bs_height_m=phy.bs_height_m or None,
-                      ut_height_m=phy.ut_height_m)
+        common = dict(scenario=fed.scenario, **budget_terms(phy))
         up = float(snr_db_from_budget(phy.tx_power_dbm, d, bw, **common))
         down = float(snr_db_from_budget(fed.bs_tx_power_dbm, d, bw, **common))
         choice = choose_ratio(weights, lambda b, s=down: float(

@@ -23,6 +23,7 @@ import numpy as np
 from ._checks import finite, nonneg, scalar
 
 __all__ = [
+    "budget_terms",
     "DEFAULT_BS_HEIGHT_M",
     "SHADOW_FADING_STD_DB",
     "los_probability",
@@ -251,6 +252,15 @@ def snr_db_from_budget(
     return scalar(p + g - pl - noise)
 
 
+def budget_terms(cfg: Any) -> dict[str, Any]:
+    """The keyword arguments of :func:`snr_db_from_budget` that a
+    :class:`~psfl.phy.PhyConfig` fixes (carrier, noise figure, antenna gains, heights): every
+    caller that budgets a link from the configuration passes these, and only these."""
+    return dict(carrier_hz=cfg.carrier_hz, noise_figure_db=cfg.noise_figure_db,
+                tx_gain_dbi=cfg.tx_antenna_gain_dbi, rx_gain_dbi=cfg.rx_antenna_gain_dbi,
+                bs_height_m=cfg.bs_height_m or None, ut_height_m=cfg.ut_height_m)
+
+
 def snr_db_from_config(cfg: Any, los: bool | None = None, path_loss: bool = True) -> float:
     """:func:`snr_db_from_budget` with the values of a :class:`~psfl.phy.PhyConfig`.
 
@@ -262,8 +272,5 @@ def snr_db_from_config(cfg: Any, los: bool | None = None, path_loss: bool = True
         return float(cfg.tx_power_dbm + cfg.tx_antenna_gain_dbi + cfg.rx_antenna_gain_dbi
                      - noise)
     scenario = cfg.channel if cfg.channel in _SCENARIOS else "umi"
-    return float(snr_db_from_budget(
-        cfg.tx_power_dbm, cfg.distance_m, cfg.noise_bandwidth_hz, scenario=scenario,
-        carrier_hz=cfg.carrier_hz, noise_figure_db=cfg.noise_figure_db,
-        tx_gain_dbi=cfg.tx_antenna_gain_dbi, rx_gain_dbi=cfg.rx_antenna_gain_dbi, los=los,
-        bs_height_m=cfg.bs_height_m or None, ut_height_m=cfg.ut_height_m))
+    return float(snr_db_from_budget(cfg.tx_power_dbm, cfg.distance_m, cfg.noise_bandwidth_hz,
+                                    scenario=scenario, los=los, **budget_terms(cfg)))

@@ -43,7 +43,7 @@ import numpy as np
 
 from psfl.hil.sync import find_plateaus, integer_cfo, schmidl_cox
 from psfl.hil.waveform import HEADER_BITS, HEADER_INDEX_BITS, FrameFormat, crc8
-from psfl.phy.estimation import time_interpolation_weights
+from psfl.phy.estimation import time_interpolation_weights, window_counts
 
 __all__ = ["FrameResult", "Receiver"]
 
@@ -110,8 +110,7 @@ def _smooth(h: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
     n = h.shape[-1]
     pad = np.pad(h, [(0, 0)] * (h.ndim - 1) + [(half, half)])
     acc = sum(pad[..., j:j + n] for j in range(2 * half + 1))
-    f = np.arange(n)
-    count = (np.minimum(f + half, n - 1) - np.maximum(f - half, 0) + 1).astype(np.float64)
+    count = window_counts(n, half)
     return acc / count, count
 
 

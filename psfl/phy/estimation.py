@@ -61,7 +61,7 @@ from scipy.special import j0
 from .config import EQUALIZERS
 
 __all__ = ["COMBINERS", "LSEstimator", "combine", "interpolation_error_shape",
-           "time_interpolation_weights"]
+           "time_interpolation_weights", "window_counts"]
 
 
 def time_interpolation_weights(num_ofdm_symbols: int, pilot_symbols: tuple[int, ...]) -> np.ndarray:
@@ -105,6 +105,13 @@ def interpolation_error_shape(
             b_f[f] = np.mean(np.real(freq_correlation(j[:, None] - j[None, :])))
     c = 1.0 - 2.0 * a_t[:, None] * a_f[None, :] + b_t[:, None] * b_f[None, :]
     return np.maximum(c, 0.0)
+
+
+def window_counts(n: int, half: int) -> np.ndarray:
+    """How many of ``n`` subcarriers a window of ``2*half+1`` adjacent ones covers around each
+    subcarrier (fewer at the band edges): the divisor of a frequency-smoothed estimate."""
+    f = np.arange(n)
+    return (np.minimum(f + half, n - 1) - np.maximum(f - half, 0) + 1).astype(np.float64)
 
 
 class LSEstimator:
@@ -155,8 +162,7 @@ class LSEstimator:
         self._w = tf.constant(w.astype(np.complex64))
         self._half = freq_window // 2
         nsc = int(pilots.shape[-1])
-        f = np.arange(nsc)
-        count = np.minimum(f + self._half, nsc - 1) - np.maximum(f - self._half, 0) + 1
+        count = window_counts(nsc, self._half)
         self._count = tf.constant(count.astype(np.float32))
         self._err_shape = tf.constant(
             ((w**2).sum(1)[:, None] / count[None, :]).astype(np.float32))  # [T, F]

@@ -24,6 +24,12 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from psfl.config import Config
+    from psfl.results import RunDir
 
 #: Registered subcommands: name → module. Only commands that work end to end are listed.
 COMMANDS: dict[str, str] = {
@@ -120,6 +126,43 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: finished work kept
 
 
+def _overrides(args: argparse.Namespace, mod: ModuleType) -> list[str]:
+    """The ``--set`` overrides with every shortcut added: ``--seed``, the command's own, and
+    ``--out``; ``--resume`` is checked (and points ``args`` at its run) before ``--out`` joins."""
+    overrides = list(args.overrides)
+    if args.seed is not None:
+        overrides.append(f"run.seed={args.seed}")
+    if hasattr(mod, "overrides"):  # a command's own shortcuts for --set
+        overrides += mod.overrides(args)
+    resume = getattr(args, "resume", None)
+    if resume:
+        _resume(args.command, resume, args, overrides)
+    if args.out:
+        overrides.append(f"run.out={args.out!r}")
+    return overrides
+
+
+def _execute(mod: ModuleType, args: argparse.Namespace, config: Config, run_dir: RunDir,
+             prog: str, argv: list[str]) -> None:
+    """Record the command and its configuration in ``run_dir``, seed, run the command and write
+    its summary (with the seed, the command line and the provenance)."""
+    run_dir.write_json("run.json", {"command": args.command, "argv": argv})
+    run_dir.write_config(config)
+    run_dir.log(f"{prog} started: argv={argv}")
+    from psfl.seeding import set_seed
+
+    set_seed(config.run.seed)
+    t0 = time.perf_counter()
+    summary = mod.run(args, config, run_dir)
+    from psfl.provenance import environment
+
+    summary = {"command": args.command, "seconds": round(time.perf_counter() - t0, 2),
+               **(summary or {}), "seed": config.run.seed, "argv": argv,
+               "provenance": environment()}
+    run_dir.write_summary(summary)
+    run_dir.log(f"{prog} finished in {summary['seconds']} s")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -134,44 +177,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     mod = importlib.import_module(COMMANDS[args.command])
     prog = f"psfl {args.command}"
     run_dir = None
+    # only the main thread may set handlers (tests call main() from others)
     in_main = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     try:
-        if in_main:  # only the main thread may set handlers (tests call main() from others)
-            # SIGINT too: a process started with SIGINT ignored (a background job of a script,
-            # some supervisors) would otherwise run on after Ctrl-C or `kill -INT`
-            for s in previous:
-                signal.signal(s, _interrupt)
-        overrides = list(args.overrides)
-        if args.seed is not None:
-            overrides.append(f"run.seed={args.seed}")
-        if hasattr(mod, "overrides"):  # a command's own shortcuts for --set
-            overrides += mod.overrides(args)
-        resume = getattr(args, "resume", None)
-        if resume:
-            _resume(args.command, resume, args, overrides)
-        if args.out:
-            overrides.append(f"run.out={args.out!r}")
-        config = load_config(args.config, overrides)
+        # SIGINT too: a process started with SIGINT ignored (a background job of a script,
+        # some supervisors) would otherwise run on after Ctrl-C or `kill -INT`
+        for s in previous:
+            signal.signal(s, _interrupt)
+        config = load_config(args.config, _overrides(args, mod))
         # Only now: a refused configuration is reported without waiting for TensorFlow.
         _quiet_tensorflow()
         out = config.run.out or str(default_out_dir(args.command))
         run_dir = RunDir(out, prog)
-        run_dir.write_json("run.json", {"command": args.command, "argv": argv})
-        run_dir.write_config(config)
-        run_dir.log(f"{prog} started: argv={argv}")
-        from psfl.seeding import set_seed
-
-        set_seed(config.run.seed)
-        t0 = time.perf_counter()
-        summary = mod.run(args, config, run_dir)
-        from psfl.provenance import environment
-
-        summary = {"command": args.command, "seconds": round(time.perf_counter() - t0, 2),
-                   **(summary or {}), "seed": config.run.seed, "argv": argv,
-                   "provenance": environment()}
-        run_dir.write_summary(summary)
-        run_dir.log(f"{prog} finished in {summary['seconds']} s")
+        _execute(mod, args, config, run_dir, prog, argv)
         print(f"results written to {run_dir.path}/")
         return 0
     except (PsflError, ValueError, FileNotFoundError, ConnectionError) as exc:
@@ -189,9 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: {msg}", file=sys.stderr)
         return 130
     finally:
-        if in_main:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         if run_dir is not None:
             run_dir.close()
 

@@ -30,12 +30,18 @@ full-resolution reconstructions ``photos/<n>-<scheme>-<snr>dB.png``.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from psfl.config import Config
 from psfl.results import RunDir, mosaic
+
+if TYPE_CHECKING:
+    from psfl.phy.digital import DigitalBaseline
+    from psfl.phy.link import LinkFn
+    from psfl.semantic.codec import SemanticCodec
 
 HELP = ("Evaluate (or train, then evaluate) a semantic codec over a channel and SNR sweep, with "
         "the digital baseline at the same channel uses.")
@@ -133,42 +139,42 @@ def _baseline(config: Config, k: int, run_dir: RunDir, summary: dict[str, Any]) 
                            margin_db=sem.baseline_margin_db)
 
 
+#: Test patches shown per row of samples.png.
+N_SHOW = 6
+
+
+@dataclasses.dataclass
+class _Sweep:
+    """What the SNR sweep produced: ``rows`` (link.csv), ``photo_rows`` (images.csv), the first
+    :data:`N_SHOW` receptions by (data set, scheme, SNR) for samples.png, and the stitched photos
+    by (scheme, SNR) at the two SNRs whose photos are saved."""
+
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    photo_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    shown: dict[tuple[str, str, float], np.ndarray] = dataclasses.field(default_factory=dict)
+    stitched: dict[tuple[str, float], list[tuple[np.ndarray, float]]] = dataclasses.field(
+        default_factory=dict)
+
+
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     config = _apply_shortcuts(args, config)
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from psfl.data import load_images, read_photos
     from psfl.phy import UplinkLink
     from psfl.semantic.costs import cost_row
-    from psfl.semantic.models import build_codec, load_codec
-    from psfl.semantic.train import evaluate_codec, train_codec
+    from psfl.semantic.models import build_codec
 
     sem, phy = config.semantic, config.phy
     run_dir.write_config(config)
     link = UplinkLink(phy)
-    seed = config.run.seed
 
     summary: dict[str, Any] = {"channel": phy.channel, "csi": phy.csi}
-    checkpoint = args.checkpoint
-    if not checkpoint and args.steps is None:
-        from psfl.semantic.zoo import PREFIX, resolve
-
-        checkpoint = PREFIX + resolve(args.model or sem.model, phy.channel)
-        run_dir.log(f"no --checkpoint or --steps: using the shipped {checkpoint} "
-                    "(train a fresh codec with --steps N)", echo=True)
+    checkpoint = _checkpoint_to_use(args, config, run_dir)
     if checkpoint:
-        from psfl.semantic.power import k_from_ratio
-        from psfl.semantic.zoo import is_pretrained
-
-        expect = {}
-        if is_pretrained(checkpoint):  # a shipped file must match the configuration as set
-            expect = {"image_size": config.data.patch_size,
-                      "k": sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)}
-        codec = load_codec(checkpoint, model=args.model, compile=False, channel=phy.channel,
-                           **expect)
+        codec = _load_checkpoint(checkpoint, args, config)
         patch = codec.image_size[0]
     else:
         patch = config.data.patch_size
@@ -176,114 +182,209 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     photos = read_photos(args.images, patch) if args.images else []
 
     if checkpoint:
-        data_cfg = config.data
-        if data_cfg.patch_size != patch:
-            run_dir.log(f"data.patch_size {data_cfg.patch_size} -> {patch} to match the "
-                        "checkpoint", echo=True)
-            data_cfg = config.replace("data", patch_size=patch).data
-        _, test = load_images(data_cfg, seed=seed)
+        test = _test_split(config, patch, run_dir)
         summary.update(checkpoint=str(checkpoint), trained_steps=0)
     else:
-        train, test = load_images(config.data, seed=seed)
+        train, test = load_images(config.data, seed=config.run.seed)
         codec = build_codec(sem.model, image_size=config.data.patch_size, k=sem.k or None,
                             k_over_n=sem.k_over_n)
     # the baseline's MCS table is looked up (or refused) before any training or evaluation
     baseline = _baseline(config, codec.k, run_dir, summary) if not args.no_baseline else None
     if not checkpoint:
-        run_dir.log(f"training {codec.describe()} for {sem.steps} steps over {phy.channel} "
-                    f"({phy.csi} CSI), SNR {phy.snr_db_min}..{phy.snr_db_max} dB", echo=True)
-        result = train_codec(
-            codec, link, train.images, steps=sem.steps, batch_size=sem.batch_size,
-            learning_rate=sem.learning_rate, lr_schedule=sem.lr_schedule,
-            snr_db_range=(phy.snr_db_min, phy.snr_db_max),
-            checkpoint_dir=run_dir.file("checkpoints"), checkpoint_every=sem.checkpoint_every,
-            jit_compile=sem.xla, seed=seed, test_images=test.images, eval_every=sem.eval_every,
-            eval_snr_db=(phy.snr_db_min + phy.snr_db_max) / 2, log=run_dir.log)
-        codec = result.codec
-        if result.history:
-            run_dir.write_csv("training.csv", result.history)
-        summary.update(checkpoint=str(run_dir.file("checkpoints") / "codec.keras"),
-                       trained_steps=result.end_step, resumed_from_step=result.start_step,
-                       train_images_per_s=round(result.images_per_s, 1))
+        codec = _train(codec, link, train.images, test.images, config, run_dir, summary)
     summary.update(model=codec.arch, image_size=list(codec.image_size), k=codec.k,
                    k_over_n=codec.k_over_n, cost=cost_row(codec))
 
-    eval_sets = {"test": test.images[:sem.eval_images] if sem.eval_images else test.images}
-    if len(eval_sets["test"]) < len(test):
-        run_dir.log(f"test: {len(eval_sets['test'])} of {len(test)} held-back patches "
-                    "(semantic.eval_images; set it to 0 for all)", echo=True)
-    if photos:
-        # The whole folder is evaluation data: the codec was not trained on it. Every tile.
-        eval_sets["folder"] = np.concatenate([p.tiles() for p in photos])
-        summary["images_dir"] = str(args.images)
-        summary["photos"] = [{"name": p.name, "tiles": p.num_tiles,
-                              "size": [p.image.shape[1], p.image.shape[0]]} for p in photos]
-        run_dir.log(f"folder: {len(photos)} photos, {len(eval_sets['folder'])} tiles of "
-                    f"{patch}x{patch}, all evaluated", echo=True)
-
+    eval_sets = _eval_sets(test, photos, args.images, patch, sem.eval_images, run_dir, summary)
     digital_label = f"{sem.baseline_codec.upper()}+LDPC+QAM"
-
-    from psfl.results import progress
-    from psfl.semantic.metrics import image_metrics, mean_metrics
-
     xlabel, offset_db = _sweep_axis(phy)
     if offset_db:
         summary["sweep"] = "offset to the link budget"
         summary["budget_snr_db"] = round(offset_db, 2)
     snrs = list(sem.eval_snr_db)
     picks = [snrs[0], snrs[-1]]  # the two SNRs whose photos are stitched
-    rows: list[dict[str, Any]] = []
-    photo_rows: list[dict[str, Any]] = []
-    shown: dict[tuple[str, str, float], np.ndarray] = {}
-    stitched: dict[tuple[str, float], list[tuple[np.ndarray, float]]] = {}
-    n_show = 6
+    sweep = _sweep(eval_sets, codec, link, baseline, snrs, offset_db, photos, picks, run_dir,
+                   jit_compile=sem.xla)
+    if sweep.photo_rows:
+        run_dir.write_csv("images.csv", sweep.photo_rows)
+        _save_photos(run_dir, photos, sweep.stitched, picks, offset_db, codec.arch,
+                     digital_label)
+    _plot_psnr(sweep.rows, list(eval_sets), snrs, codec, baseline is not None, digital_label,
+               xlabel, phy, run_dir)
+    _plot_samples(eval_sets["test"], sweep.shown, snrs, codec, baseline is not None, phy,
+                  run_dir)
+
+    summary["results"] = sweep.rows
+    summary["baseline"] = (f"{sem.baseline_codec}+crc24a+ldpc+qam" if baseline is not None
+                           else "skipped")
+    return summary
+
+
+def _checkpoint_to_use(args: argparse.Namespace, config: Config, run_dir: RunDir) -> str | None:
+    """``--checkpoint``; without it and without ``--steps``, the shipped codec for the model and
+    channel (said in the log); None when a fresh codec is to be trained."""
+    if args.checkpoint or args.steps is not None:
+        return args.checkpoint
+    from psfl.semantic.zoo import PREFIX, resolve
+
+    checkpoint = PREFIX + resolve(args.model or config.semantic.model, config.phy.channel)
+    run_dir.log(f"no --checkpoint or --steps: using the shipped {checkpoint} "
+                "(train a fresh codec with --steps N)", echo=True)
+    return checkpoint
+
+
+def _load_checkpoint(checkpoint: str, args: argparse.Namespace, config: Config
+                     ) -> SemanticCodec:
+    """The codec in ``checkpoint``; a shipped one must match the configuration as set (patch
+    size and ``k``), a file of the user's only ``--model`` when given."""
+    from psfl.semantic.models import load_codec
+    from psfl.semantic.power import k_from_ratio
+    from psfl.semantic.zoo import is_pretrained
+
+    sem = config.semantic
+    expect = {}
+    if is_pretrained(checkpoint):  # a shipped file must match the configuration as set
+        expect = {"image_size": config.data.patch_size,
+                  "k": sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)}
+    return load_codec(checkpoint, model=args.model, compile=False, channel=config.phy.channel,
+                      **expect)
+
+
+def _test_split(config: Config, patch: int, run_dir: RunDir) -> Any:
+    """The held-back test split in patches of ``patch`` pixels, the checkpoint's size
+    (``data.patch_size`` follows it, said in the log)."""
+    from psfl.data import load_images
+
+    data_cfg = config.data
+    if data_cfg.patch_size != patch:
+        run_dir.log(f"data.patch_size {data_cfg.patch_size} -> {patch} to match the "
+                    "checkpoint", echo=True)
+        data_cfg = config.replace("data", patch_size=patch).data
+    _, test = load_images(data_cfg, seed=config.run.seed)
+    return test
+
+
+def _train(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, test_images: np.ndarray,
+           config: Config, run_dir: RunDir, summary: dict[str, Any]) -> SemanticCodec:
+    """Train ``codec`` through ``link`` as configured (checkpoints in ``<out>/checkpoints/``,
+    resumed from there), write ``training.csv`` and record the run in ``summary``; the trained
+    codec."""
+    from psfl.semantic.train import train_codec
+
+    sem, phy, seed = config.semantic, config.phy, config.run.seed
+    run_dir.log(f"training {codec.describe()} for {sem.steps} steps over {phy.channel} "
+                f"({phy.csi} CSI), SNR {phy.snr_db_min}..{phy.snr_db_max} dB", echo=True)
+    result = train_codec(
+        codec, link, train_images, steps=sem.steps, batch_size=sem.batch_size,
+        learning_rate=sem.learning_rate, lr_schedule=sem.lr_schedule,
+        snr_db_range=(phy.snr_db_min, phy.snr_db_max),
+        checkpoint_dir=run_dir.file("checkpoints"), checkpoint_every=sem.checkpoint_every,
+        jit_compile=sem.xla, seed=seed, test_images=test_images, eval_every=sem.eval_every,
+        eval_snr_db=(phy.snr_db_min + phy.snr_db_max) / 2, log=run_dir.log)
+    if result.history:
+        run_dir.write_csv("training.csv", result.history)
+    summary.update(checkpoint=str(run_dir.file("checkpoints") / "codec.keras"),
+                   trained_steps=result.end_step, resumed_from_step=result.start_step,
+                   train_images_per_s=round(result.images_per_s, 1))
+    return result.codec
+
+
+def _eval_sets(test: Any, photos: list[Any], images_dir: str | None, patch: int,
+               eval_images: int, run_dir: RunDir, summary: dict[str, Any]
+               ) -> dict[str, np.ndarray]:
+    """The sweep's data sets: ``test`` (at most ``eval_images`` held-back patches, 0: all) and,
+    with photos, ``folder`` (every tile of every photo, recorded in ``summary``)."""
+    eval_sets = {"test": test.images[:eval_images] if eval_images else test.images}
+    if len(eval_sets["test"]) < len(test):
+        run_dir.log(f"test: {len(eval_sets['test'])} of {len(test)} held-back patches "
+                    "(semantic.eval_images; set it to 0 for all)", echo=True)
+    if photos:
+        # The whole folder is evaluation data: the codec was not trained on it. Every tile.
+        eval_sets["folder"] = np.concatenate([p.tiles() for p in photos])
+        summary["images_dir"] = str(images_dir)
+        summary["photos"] = [{"name": p.name, "tiles": p.num_tiles,
+                              "size": [p.image.shape[1], p.image.shape[0]]} for p in photos]
+        run_dir.log(f"folder: {len(photos)} photos, {len(eval_sets['folder'])} tiles of "
+                    f"{patch}x{patch}, all evaluated", echo=True)
+    return eval_sets
+
+
+def _sweep(eval_sets: dict[str, np.ndarray], codec: SemanticCodec, link: LinkFn,
+           baseline: DigitalBaseline | None, snrs: list[float], offset_db: float,
+           photos: list[Any], picks: list[float], run_dir: RunDir, *, jit_compile: bool
+           ) -> _Sweep:
+    """Every data set at every SNR through the codec and (unless None) the baseline, link.csv
+    written after each data set; the folder's photos measured whole and, at ``picks``, kept."""
+    from psfl.results import progress
+    from psfl.semantic.train import evaluate_codec
+
+    out = _Sweep()
     for name, images in eval_sets.items():
         # one call for the whole sweep: the codec is traced once, not once per SNR
-        coded = evaluate_codec(codec, link, images, snrs, jit_compile=sem.xla,
+        coded = evaluate_codec(codec, link, images, snrs, jit_compile=jit_compile,
                                return_images=True)
         for snr, res in zip(progress(snrs, desc=f"sweep {name}", unit="SNR"), coded,
                             strict=True):
-            row = {"dataset": name, "snr_db": snr + offset_db, "images": len(images),
-                   "codec_psnr": res["psnr"], "codec_ssim": res["ssim"]}
-            if offset_db:
-                row["snr_offset_db"] = snr
-            if "ms_ssim" in res:
-                row["codec_ms_ssim"] = res["ms_ssim"]
-            received = {"codec": res["images"]}
-            if baseline is not None and name == "test":
-                from psfl.phy.digital.capacity import capacity_reference
-
-                _, cap = capacity_reference(images, codec.k, snr, link)
-                row["capacity_psnr"] = float(np.mean(cap["psnr"]))
-            if baseline is not None:
-                rx, info = baseline.transmit(images, link, snr, mcs_snr_db=snr + offset_db)
-                m = mean_metrics(image_metrics(images, rx))
-                row.update(digital_psnr=m["psnr"], digital_ssim=m["ssim"],
-                           digital_success=float(np.mean(info["success"])))
-                if "ms_ssim" in m:
-                    row["digital_ms_ssim"] = m["ms_ssim"]
-                received["digital"] = rx
+            row, received, success = _sweep_point(name, images, snr, res, offset_db, codec.k,
+                                                  link, baseline)
             for scheme, rec in received.items():
-                shown[(name, scheme, snr)] = rec[:n_show]
-            rows.append(row)
+                out.shown[(name, scheme, snr)] = rec[:N_SHOW]
+            out.rows.append(row)
             run_dir.log("{dataset} {snr_db:+.1f} dB: codec PSNR {codec_psnr:.2f} dB".format(**row)
                         + (f", digital {row['digital_psnr']:.2f} dB" if baseline else ""))
             if name == "folder":
-                success = info["success"] if baseline is not None else None
-                photo_rows += _photo_rows(photos, received, snr, offset_db, success, stitched,
-                                          keep=snr in picks)
-        run_dir.write_csv("link.csv", rows)
-    if photo_rows:
-        run_dir.write_csv("images.csv", photo_rows)
-        _save_photos(run_dir, photos, stitched, picks, offset_db, codec.arch, digital_label)
+                out.photo_rows += _photo_rows(photos, received, snr, offset_db, success,
+                                              out.stitched, keep=snr in picks)
+        run_dir.write_csv("link.csv", out.rows)
+    return out
+
+
+def _sweep_point(name: str, images: np.ndarray, snr: float, res: dict[str, Any],
+                 offset_db: float, k: int, link: LinkFn, baseline: DigitalBaseline | None
+                 ) -> tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray | None]:
+    """One row of link.csv: the codec's result ``res`` at sweep value ``snr`` and, with the
+    baseline, the capacity reference (test set only) and the baseline over the same images.
+    Also the receptions by scheme and which images the baseline delivered (None without it)."""
+    from psfl.semantic.metrics import image_metrics, mean_metrics
+
+    row = {"dataset": name, "snr_db": snr + offset_db, "images": len(images),
+           "codec_psnr": res["psnr"], "codec_ssim": res["ssim"]}
+    if offset_db:
+        row["snr_offset_db"] = snr
+    if "ms_ssim" in res:
+        row["codec_ms_ssim"] = res["ms_ssim"]
+    received = {"codec": res["images"]}
+    if baseline is None:
+        return row, received, None
+    if name == "test":
+        from psfl.phy.digital.capacity import capacity_reference
+
+        _, cap = capacity_reference(images, k, snr, link)
+        row["capacity_psnr"] = float(np.mean(cap["psnr"]))
+    rx, info = baseline.transmit(images, link, snr, mcs_snr_db=snr + offset_db)
+    m = mean_metrics(image_metrics(images, rx))
+    row.update(digital_psnr=m["psnr"], digital_ssim=m["ssim"],
+               digital_success=float(np.mean(info["success"])))
+    if "ms_ssim" in m:
+        row["digital_ms_ssim"] = m["ms_ssim"]
+    received["digital"] = rx
+    return row, received, info["success"]
+
+
+def _plot_psnr(rows: list[dict[str, Any]], names: list[str], snrs: list[float],
+               codec: SemanticCodec, with_baseline: bool, digital_label: str, xlabel: str,
+               phy: Any, run_dir: RunDir) -> None:
+    """psnr_vs_snr.png: PSNR against the sweep of the codec, the baseline and the source coders
+    at capacity, for each data set."""
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name in eval_sets:
+    for name in names:
         sel = [r for r in rows if r["dataset"] == name]
         style = "-" if name == "test" else "--"
         ax.plot(snrs, [r["codec_psnr"] for r in sel], "o" + style,
                 label=f"{codec.arch} ({name})")
-        if baseline is not None:
+        if with_baseline:
             ax.plot(snrs, [r["digital_psnr"] for r in sel], "s" + style,
                     label=f"{digital_label} ({name})")
         if "capacity_psnr" in sel[0]:
@@ -296,27 +397,30 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     ax.legend(fontsize=8)
     run_dir.save_figure(fig, "psnr_vs_snr.png")
 
+
+def _plot_samples(test_images: np.ndarray, shown: dict[tuple[str, str, float], np.ndarray],
+                  snrs: list[float], codec: SemanticCodec, with_baseline: bool, phy: Any,
+                  run_dir: RunDir) -> None:
+    """samples.png: the first test patches, then their receptions by the codec (and the
+    baseline) at the lowest, middle and highest SNR of the sweep."""
+    import matplotlib.pyplot as plt
+
     picks_shown = [snrs[0], snrs[len(snrs) // 2], snrs[-1]] if len(snrs) >= 3 else snrs
     picks_shown = list(dict.fromkeys(picks_shown))
-    grid_rows, labels = [eval_sets["test"][:n_show]], ["original"]
+    grid_rows, labels = [test_images[:N_SHOW]], ["original"]
     for snr in picks_shown:
         grid_rows.append(shown[("test", "codec", snr)])
         labels.append(f"{codec.arch} {snr:g} dB")
-        if baseline is not None:
+        if with_baseline:
             grid_rows.append(shown[("test", "digital", snr)])
             labels.append(f"digital {snr:g} dB")
-    fig, ax = plt.subplots(figsize=(1.2 * n_show + 1.5, 1.2 * len(grid_rows)))
+    fig, ax = plt.subplots(figsize=(1.2 * N_SHOW + 1.5, 1.2 * len(grid_rows)))
     ax.imshow(np.clip(mosaic(grid_rows), 0, 1), interpolation="nearest")
     h = codec.image_size[0] + 2
     ax.set_yticks([i * h + h / 2 for i in range(len(labels))], labels, fontsize=8)
     ax.set_xticks([])
     ax.set_title(f"{phy.channel}, {phy.csi} CSI (test patches)")
     run_dir.save_figure(fig, "samples.png")
-
-    summary["results"] = rows
-    summary["baseline"] = (f"{sem.baseline_codec}+crc24a+ldpc+qam" if baseline is not None
-                           else "skipped")
-    return summary
 
 
 def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,

@@ -195,21 +195,30 @@ def _figures(runs: dict, strategies: list[str], seeds: list[int], run_dir: RunDi
     import matplotlib
 
     matplotlib.use("Agg")
+    _figure_efficiency(runs, strategies, seeds, run_dir)
+    _figure_personalization(runs, strategies, seeds, run_dir)
+    _figure_pruning(runs, strategies, seeds, run_dir)
+
+
+def _mean_curve(runs: dict, seeds: list[int], strategy: str, key: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``strategy``'s ``key`` per round and its quality (the global PSNR the MUs hold after each
+    round), each the mean over the seeds that ran."""
+    per = [runs[(strategy, s)] for s in seeds if (strategy, s) in runs]
+    return (np.mean([r[key] for r in per], axis=0),
+            np.mean([r["quality"] for r in per], axis=0))
+
+
+def _figure_efficiency(runs: dict, strategies: list[str], seeds: list[int],
+                       run_dir: RunDir) -> None:
+    """Finding 2: quality against cumulative communication energy and bits."""
     import matplotlib.pyplot as plt
 
-    from psfl.federation.study import mean_ci
-
-    def curve(strategy: str, key: str) -> tuple[np.ndarray, np.ndarray]:
-        per = [runs[(strategy, s)] for s in seeds if (strategy, s) in runs]
-        return (np.mean([r[key] for r in per], axis=0),
-                np.mean([r["quality"] for r in per], axis=0))
-
-    # (i) quality against cumulative communication energy and bits
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for strategy in [s for s in ("psfl", "fedavg-csc", "fedprox-csc") if s in strategies]:
         for ax, key, label in ((axes[0], "cum_energy", "cumulative communication energy [J]"),
                                (axes[1], "cum_bits", "cumulative bits sent")):
-            x, q = curve(strategy, key)
+            x, q = _mean_curve(runs, seeds, strategy, key)
             ax.plot(x, q, marker="o", label=strategy)
             ax.set_xlabel(label)
     for ax in axes:
@@ -219,18 +228,32 @@ def _figures(runs: dict, strategies: list[str], seeds: list[int], run_dir: RunDi
     fig.suptitle(f"Finding 2: quality against communication cost (mean of {len(seeds)} seeds)")
     run_dir.save_figure(fig, "finding2_efficiency.png")
 
-    # (ii) personalized quality with and without PLD, by mentor preset
+
+def _personal_by_mentor(runs: dict, seeds: list[int]) -> dict[str, dict[str, list[float]]]:
+    """Personalized PSNR of each MU with PLD (psfl) and without (psfl-no-pld), grouped by the
+    preset of the MU's mentor in the psfl run; seeds where either run is missing are left out."""
+    presets: dict[str, dict[str, list[float]]] = {}
+    for s in seeds:
+        a, b = runs.get(("psfl", s)), runs.get(("psfl-no-pld", s))
+        if a is None or b is None:
+            continue
+        for mu, name in a["mentor_by_mu"].items():
+            d = presets.setdefault(name, {"psfl": [], "psfl-no-pld": []})
+            d["psfl"].append(a["personal_by_mu"][mu])
+            d["psfl-no-pld"].append(b["personal_by_mu"].get(mu))
+    return presets
+
+
+def _figure_personalization(runs: dict, strategies: list[str], seeds: list[int],
+                            run_dir: RunDir) -> None:
+    """Finding 1: personalized quality with and without PLD, by mentor preset (95 % CI)."""
+    import matplotlib.pyplot as plt
+
+    from psfl.federation.study import mean_ci
+
     fig, ax = plt.subplots(figsize=(6, 4))
     if {"psfl", "psfl-no-pld"} <= set(strategies):
-        presets: dict[str, dict[str, list[float]]] = {}
-        for s in seeds:
-            a, b = runs.get(("psfl", s)), runs.get(("psfl-no-pld", s))
-            if a is None or b is None:
-                continue
-            for mu, name in a["mentor_by_mu"].items():
-                d = presets.setdefault(name, {"psfl": [], "psfl-no-pld": []})
-                d["psfl"].append(a["personal_by_mu"][mu])
-                d["psfl-no-pld"].append(b["personal_by_mu"].get(mu))
+        presets = _personal_by_mentor(runs, seeds)
         names = sorted(presets)
         for j, strategy in enumerate(("psfl", "psfl-no-pld")):
             cis = [mean_ci(presets[n][strategy]) for n in names]
@@ -247,10 +270,16 @@ def _figures(runs: dict, strategies: list[str], seeds: list[int], run_dir: RunDi
     ax.grid(alpha=0.3, axis="y")
     run_dir.save_figure(fig, "finding1_personalization.png")
 
-    # (iii) PSNR against communication energy with and without AGP; pruning ratio against SNR
+
+def _figure_pruning(runs: dict, strategies: list[str], seeds: list[int],
+                    run_dir: RunDir) -> None:
+    """Finding 3: PSNR against communication energy with and without AGP; the pruning ratio
+    against the MU's downlink SNR."""
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for strategy in [s for s in ("psfl", "psfl-no-agp") if s in strategies]:
-        x, q = curve(strategy, "cum_energy")
+        x, q = _mean_curve(runs, seeds, strategy, "cum_energy")
         axes[0].plot(x, q, marker="o", label=strategy)
     axes[0].set_xlabel("cumulative communication energy [J]")
     axes[0].set_ylabel("global PSNR at the MUs [dB]")

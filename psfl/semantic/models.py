@@ -79,6 +79,14 @@ def load_codec(path: str | Path, *, model: str | None = None,
         size = image_size if image_size is None or isinstance(image_size, int) else image_size[0]
         return zoo.load_pretrained(str(path), channel, image_size=size, k=k, model=model)
     p = Path(path)
+    obj = _read_checkpoint(p, compile)
+    _check_expected(obj, p, model, image_size, k)
+    return obj
+
+
+def _read_checkpoint(p: Path, compile: bool) -> SemanticCodec:
+    """The codec in the ``.keras`` file ``p``; every way it is not one is a :class:`ValueError`
+    that says what to pass instead."""
     if not p.is_file():
         raise ValueError(f"checkpoint {str(p)!r} not found; pass a .keras file written by "
                          "psfl (e.g. <run>/checkpoints/codec.keras) or train one with --steps N")
@@ -93,6 +101,13 @@ def load_codec(path: str | Path, *, model: str | None = None,
     if not isinstance(obj, SemanticCodec):
         raise ValueError(f"checkpoint {str(p)!r} holds a {type(obj).__name__}, not a psfl "
                          "semantic codec; pass a checkpoint written by psfl link or train_codec")
+    return obj
+
+
+def _check_expected(obj: SemanticCodec, p: Path, model: str | None,
+                    image_size: int | tuple[int, int] | None, k: int | None) -> None:
+    """Refuse ``obj`` (loaded from ``p``) unless it is the preset, image size and ``k`` asked
+    for (each when given), naming every difference and the settings that would match it."""
     wanted_size = None
     if image_size is not None:
         wanted_size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
@@ -110,7 +125,6 @@ def load_codec(path: str | Path, *, model: str | None = None,
             + ", ".join(mismatch)
             + f"; set semantic.model={obj.arch!r} and the matching data.patch_size/"
               "semantic.k_over_n, or use a checkpoint of the requested codec, or start a fresh run")
-    return obj
 
 
 def cost_table(image_size: int = 32, k: int | None = None, k_over_n: float = 1 / 6,

@@ -307,8 +307,44 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         again resumes); the learning-rate schedule still spans ``steps``.
     """
     from psfl.results import progress as progress_bar
-    from psfl.semantic.models import load_codec
 
+    lo, hi = _check_train_settings(snr_db_range, lr_schedule, mask_ratio, steps, batch_size)
+    images = _check_train_images(train_images, codec, batch_size)
+    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    history: list[dict[str, float]] = []
+    resumed = False
+    if resume and ckpt_dir is not None and (ckpt_dir / CHECKPOINT_NAME).is_file():
+        codec, history = _load_checkpoint(codec, ckpt_dir)
+        resumed = True
+    opt = _optimizer(codec, learning_rate, lr_schedule, steps)
+    start = int(opt.iterations.numpy())
+    if log and resumed:
+        log(f"resumed {codec.describe()} from {ckpt_dir} at step {start}")
+
+    trainer = Trainer(codec, link, opt, jit_compile=jit_compile)
+    bar = progress_bar(total=steps, desc=f"train {codec.arch}", unit="step",
+                       disable=None if progress else True)
+    bar.update(start)
+    after_step = _AfterStep(
+        codec, link, steps=steps, history=history, bar=bar, log=log, log_every=log_every,
+        test_images=test_images, eval_every=eval_every, eval_snr_db=eval_snr_db,
+        ckpt_dir=ckpt_dir, checkpoint_every=checkpoint_every, max_seconds=max_seconds,
+        wall0=float(history[-1].get("wall_s", 0.0)) if history else 0.0)
+    try:
+        trainer.fit(images, steps=steps, batch_size=batch_size, snr_db_range=(lo, hi), seed=seed,
+                    start=start, mask_ratio=mask_ratio, mask_patch=mask_patch, on_step=after_step)
+    finally:
+        bar.close()
+    t_first = after_step.first_step_at
+    end = int(opt.iterations.numpy())
+    timed = end - start - 1
+    rate = (timed * batch_size / (time.perf_counter() - t_first)) if t_first and timed > 0 else 0.0
+    return TrainResult(codec, history, start, end, rate, resumed)
+
+
+def _check_train_settings(snr_db_range: tuple[float, float], lr_schedule: str,
+                          mask_ratio: float, steps: int, batch_size: int) -> tuple[float, float]:
+    """Refuse settings :func:`train_codec` cannot run with; the SNR range as floats."""
     lo, hi = (float(v) for v in snr_db_range)
     if lo > hi:
         raise ValueError(f"SNR range {snr_db_range} is empty; give (min, max) with min <= max")
@@ -318,16 +354,27 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         raise ValueError(f"mask_ratio={mask_ratio} must be in [0, 1)")
     if steps < 0 or batch_size < 1:
         raise ValueError(f"steps={steps} and batch_size={batch_size} must be >= 0 and >= 1")
-    images = _check_train_images(train_images, codec, batch_size)
-    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    return lo, hi
+
+
+def _load_checkpoint(codec: SemanticCodec, ckpt_dir: Path
+                     ) -> tuple[SemanticCodec, list[dict[str, float]]]:
+    """The checkpoint in ``ckpt_dir`` (which must hold ``codec``'s architecture, image size and
+    ``k``), optimizer state and step counter included, and the history saved with it."""
+    from psfl.semantic.models import load_codec
+
+    codec = load_codec(ckpt_dir / CHECKPOINT_NAME, model=codec.arch,
+                       image_size=codec.image_size, k=codec.k, compile=True)
     history: list[dict[str, float]] = []
-    resumed = False
-    if resume and ckpt_dir is not None and (ckpt_dir / CHECKPOINT_NAME).is_file():
-        codec = load_codec(ckpt_dir / CHECKPOINT_NAME, model=codec.arch,
-                           image_size=codec.image_size, k=codec.k, compile=True)
-        if (ckpt_dir / HISTORY_NAME).is_file():
-            history = json.loads((ckpt_dir / HISTORY_NAME).read_text())
-        resumed = True
+    if (ckpt_dir / HISTORY_NAME).is_file():
+        history = json.loads((ckpt_dir / HISTORY_NAME).read_text())
+    return codec, history
+
+
+def _optimizer(codec: SemanticCodec, learning_rate: float, lr_schedule: str,
+               steps: int) -> keras.optimizers.Optimizer:
+    """``codec``'s optimizer, built: the one restored from a checkpoint, else a fresh Adam with
+    ``learning_rate`` (constant, or cosine-decayed to 5 % of it over ``steps``)."""
     if getattr(codec, "optimizer", None) is None:
         lr = learning_rate
         if lr_schedule == "cosine":
@@ -336,61 +383,71 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
     opt = codec.optimizer
     if not opt.built:
         opt.build(codec.trainable_variables)
-    start = int(opt.iterations.numpy())
-    if log and resumed:
-        log(f"resumed {codec.describe()} from {ckpt_dir} at step {start}")
+    return opt
 
-    trainer = Trainer(codec, link, opt, jit_compile=jit_compile)
-    bar = progress_bar(total=steps, desc=f"train {codec.arch}", unit="step",
-                       disable=None if progress else True)
-    bar.update(start)
-    losses: list[float] = []
-    clock = {"first": None}
-    t_start = time.perf_counter()
-    wall0 = float(history[-1].get("wall_s", 0.0)) if history else 0.0
 
-    def on_step(done: int, loss: float) -> None:
-        nonlocal losses
-        if clock["first"] is None:
-            clock["first"] = time.perf_counter()
-        losses.append(loss)
-        bar.update(1)
-        if done % max(1, log_every) == 0 or done == steps:
-            entry = {"step": done, "loss": float(np.mean(losses)),
-                     "psnr_train": float(-10 * np.log10(max(np.mean(losses), 1e-30))),
-                     "wall_s": round(wall0 + time.perf_counter() - t_start, 2)}
-            losses = []
-            if test_images is not None and eval_every and (done % eval_every == 0
-                                                           or done == steps):
-                rows = evaluate_codec(codec, link, test_images[:256], [eval_snr_db],
-                                      jit_compile=False)
-                entry["psnr_test"] = rows[0]["psnr"]
-            history.append(entry)
-            bar.set_postfix(loss=f"{entry['loss']:.4f}")
-            if log:
-                log("step {step}: loss {loss:.5f}".format(**entry)
-                    + (f", test PSNR {entry['psnr_test']:.2f} dB" if "psnr_test" in entry
-                       else ""))
-        out_of_time = max_seconds is not None and time.perf_counter() - t_start > max_seconds
-        if ckpt_dir is not None and (done == steps or out_of_time or (
-                checkpoint_every and done % checkpoint_every == 0)):
-            path = _atomic_save(codec, ckpt_dir, history)
-            if log:
-                log(f"checkpoint at step {done}: {path}")
-        if out_of_time and log:
-            log(f"time budget of {max_seconds:.0f} s reached at step {done} of {steps}")
+@dataclasses.dataclass
+class _AfterStep:
+    """:func:`train_codec`'s after-step hook (``Trainer.fit``'s ``on_step``): a history entry
+    every ``log_every`` steps and at the last (mean loss since the previous entry, and the test
+    PSNR every ``eval_every`` steps), a checkpoint every ``checkpoint_every`` steps, at the last
+    and when the time budget ``max_seconds`` of this call runs out, which stops training."""
+
+    codec: SemanticCodec
+    link: LinkFn
+    steps: int
+    history: list[dict[str, float]]
+    bar: Any
+    log: Callable[[str], None] | None
+    log_every: int
+    test_images: np.ndarray | None
+    eval_every: int
+    eval_snr_db: float
+    ckpt_dir: Path | None
+    checkpoint_every: int
+    max_seconds: float | None
+    wall0: float  # wall time of the history before this call (a resumed run goes on from it)
+    t_start: float = dataclasses.field(default_factory=time.perf_counter)
+    first_step_at: float | None = None  # when the first (tracing) step ended, for the rate
+    losses: list[float] = dataclasses.field(default_factory=list)
+
+    def __call__(self, done: int, loss: float) -> bool:
+        """After step ``done`` (counted from 1) with loss ``loss``; True stops training."""
+        if self.first_step_at is None:
+            self.first_step_at = time.perf_counter()
+        self.losses.append(loss)
+        self.bar.update(1)
+        if done % max(1, self.log_every) == 0 or done == self.steps:
+            self._record(done)
+        out_of_time = (self.max_seconds is not None
+                       and time.perf_counter() - self.t_start > self.max_seconds)
+        if self.ckpt_dir is not None and (done == self.steps or out_of_time or (
+                self.checkpoint_every and done % self.checkpoint_every == 0)):
+            path = _atomic_save(self.codec, self.ckpt_dir, self.history)
+            if self.log:
+                self.log(f"checkpoint at step {done}: {path}")
+        if out_of_time and self.log:
+            self.log(f"time budget of {self.max_seconds:.0f} s reached at step {done} of "
+                     f"{self.steps}")
         return out_of_time
 
-    try:
-        trainer.fit(images, steps=steps, batch_size=batch_size, snr_db_range=(lo, hi), seed=seed,
-                    start=start, mask_ratio=mask_ratio, mask_patch=mask_patch, on_step=on_step)
-    finally:
-        bar.close()
-    t_first = clock["first"]
-    end = int(opt.iterations.numpy())
-    timed = end - start - 1
-    rate = (timed * batch_size / (time.perf_counter() - t_first)) if t_first and timed > 0 else 0.0
-    return TrainResult(codec, history, start, end, rate, resumed)
+    def _record(self, done: int) -> None:
+        """Append the history entry of step ``done`` and start a new mean loss."""
+        entry = {"step": done, "loss": float(np.mean(self.losses)),
+                 "psnr_train": float(-10 * np.log10(max(np.mean(self.losses), 1e-30))),
+                 "wall_s": round(self.wall0 + time.perf_counter() - self.t_start, 2)}
+        self.losses = []
+        if self.test_images is not None and self.eval_every and (
+                done % self.eval_every == 0 or done == self.steps):
+            rows = evaluate_codec(self.codec, self.link, self.test_images[:256],
+                                  [self.eval_snr_db], jit_compile=False)
+            entry["psnr_test"] = rows[0]["psnr"]
+        self.history.append(entry)
+        self.bar.set_postfix(loss=f"{entry['loss']:.4f}")
+        if self.log:
+            self.log("step {step}: loss {loss:.5f}".format(**entry)
+                     + (f", test PSNR {entry['psnr_test']:.2f} dB" if "psnr_test" in entry
+                        else ""))
 
 
 def patch_mask(rng: np.random.Generator, batch: int, image_size: tuple[int, int], patch: int,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -227,14 +226,13 @@ class TrainResult:
 
 
 def _atomic_save(codec: SemanticCodec, directory: Path, history: list[dict[str, float]]) -> Path:
+    from psfl.results import atomic_path, atomic_write_bytes
+
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / CHECKPOINT_NAME
-    tmp = directory / f".tmp-{CHECKPOINT_NAME}"
-    codec.save(tmp)
-    os.replace(tmp, path)
-    hist_tmp = directory / f".tmp-{HISTORY_NAME}"
-    hist_tmp.write_text(json.dumps(history, indent=1))
-    os.replace(hist_tmp, directory / HISTORY_NAME)
+    with atomic_path(path, keep_suffix=True) as tmp:
+        codec.save(tmp)
+    atomic_write_bytes(directory / HISTORY_NAME, json.dumps(history, indent=1).encode())
     return path
 
 

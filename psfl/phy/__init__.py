@@ -4,7 +4,9 @@
 * :class:`PhyConfig` — the ``[phy]`` configuration section; :data:`CHANNELS` — valid channel
   names.
 * :mod:`psfl.phy.budget` — thermal noise, 3GPP path loss, link-budget SNR.
-* :mod:`psfl.phy.energy` — Shannon rate, airtime, transmit / model-transfer / compute energy.
+* :mod:`psfl.phy.energy` — Shannon rate, airtime, transmit / model-transfer / compute energy;
+  :mod:`psfl.phy.numerology` — symbol and slot durations both the grid and the airtime read.
+* :mod:`psfl.phy.quality` — the one PSNR rule (MSE floor, cap) every figure uses.
 * :mod:`psfl.phy.digital` — digital baseline (a Pillow source coder + CRC + 5G LDPC + QAM) over the same link.
 * :mod:`psfl.phy.timedomain` — the OFDM waveform through the multipath channel
   (``phy.domain = "time"``); :mod:`psfl.phy.validity` — ISI/ICI the frequency-domain link

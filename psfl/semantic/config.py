@@ -9,15 +9,16 @@ from __future__ import annotations
 import dataclasses
 
 from psfl.config import Section, option, register_section
+from psfl.phy.digital.source import CODECS
 
 __all__ = ["BASELINE_CODECS", "MODEL_NAMES", "SemanticConfig"]
 
 #: Codec presets (kept equal to ``psfl.semantic.models.MODELS``, which needs TensorFlow).
 MODEL_NAMES: tuple[str, ...] = ("csc", "gsc-s", "gsc-m", "gsc-l")
 
-#: Source coders of the digital baseline (kept equal to ``psfl.phy.source.CODECS``, whose
-#: package imports TensorFlow; a test checks that the two agree).
-BASELINE_CODECS: tuple[str, ...] = ("jpeg", "webp", "jpeg2000", "avif")
+#: Source coders of the digital baseline: those :mod:`psfl.phy.digital.source` implements
+#: (a module that loads Pillow, not TensorFlow).
+BASELINE_CODECS: tuple[str, ...] = CODECS
 
 
 def _check_snr_list(values: tuple[float, ...]) -> str | None:

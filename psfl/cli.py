@@ -185,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # some supervisors) would otherwise run on after Ctrl-C or `kill -INT`
         for s in previous:
             signal.signal(s, _interrupt)
-        config = load_config(args.config, _overrides(args, mod))
+        overrides = _overrides(args, mod)  # first: --resume points args.config at its run
+        config = load_config(args.config, overrides)
         # Only now: a refused configuration is reported without waiting for TensorFlow.
         _quiet_tensorflow()
         out = config.run.out or str(default_out_dir(args.command))

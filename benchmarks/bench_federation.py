@@ -1,7 +1,7 @@
 """Federation figures: PSFL against FedAvg/FedProx and the ablations at equal rounds, AGP's
 energy saving and PSNR cost, Flower simulation against a bare loop, peak memory.
 
-    python -m benchmarks.bench_federation [--quick] [--rounds N] [--skip-flower]
+    python -m benchmarks.bench_federation [--quick] [--rounds N] [--skip-flower] [--flower-only]
 
 Every strategy runs on the same data split, MU population, channel draws and seed. Figures are
 printed as a table and written to runs/bench-federation-<time>/ (CSV per strategy).
@@ -46,8 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--skip-flower", action="store_true")
+    p.add_argument("--flower-only", action="store_true",
+                   help="only Flower against the bare loop: two alternating pairs of runs")
     args = p.parse_args(argv)
     args.rounds = args.rounds or (2 if args.quick else 3)
+    if args.flower_only:
+        flower_against_loop(args, pairs=2)
+        return 0
 
     from psfl.federation.loop import run_loop
     from psfl.results import RunDir, default_out_dir
@@ -75,23 +80,40 @@ def main(argv: list[str] | None = None) -> int:
           f"{agp_cost:+.2f} dB (psfl vs psfl-no-agp)")
 
     if not args.skip_flower:
-        from psfl.federation.apps import run_flower_simulation
-
-        cfg = _config(args, "fedavg-csc", "flower")
-        import statistics
-
-        timings = {}
-        for backend in ("loop", "flower"):
-            runner = run_loop if backend == "loop" else run_flower_simulation
-            bs = runner(cfg, tempfile.mkdtemp(), log=lambda m: None)
-            # rounds after the first: tracing (per process, per Ray actor) is excluded
-            timings[backend] = statistics.median(r["round_s"] for r in bs.round_rows[1:])
-        print(f"fedavg-csc round time (median of rounds 2..{args.rounds}): bare loop "
-              f"{timings['loop']:.1f} s, Flower simulation {timings['flower']:.1f} s, ratio "
-              f"{timings['flower'] / timings['loop']:.2f}")
+        flower_against_loop(args, pairs=1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MiB; results in {run.path}")
     return 0
+
+
+def flower_against_loop(args: argparse.Namespace, pairs: int) -> list[float]:
+    """Median round time of fedavg-csc (rounds after the first: tracing, per process and per
+    Ray actor, is excluded) through the bare loop and Flower's simulation, over the same MU/BS
+    code, run alternately so that machine load hits both alike; returns the ratios. Each round
+    is also split into the MUs' own work (``mu_train_s``, the sum of their ``train_s``) and the
+    rest (planning, messages, aggregation, checkpoint)."""
+    import statistics
+
+    from psfl.federation.apps import run_flower_simulation
+    from psfl.federation.loop import run_loop
+
+    cfg = _config(args, "fedavg-csc", "flower")
+    ratios = []
+    for pair in range(1, pairs + 1):
+        timings, split = {}, {}
+        for backend, runner in (("loop", run_loop), ("flower", run_flower_simulation)):
+            bs = runner(cfg, tempfile.mkdtemp(), log=lambda m: None)
+            rows = bs.round_rows[1:]
+            timings[backend] = statistics.median(r["round_s"] for r in rows)
+            split[backend] = (statistics.median(r["mu_train_s"] for r in rows),
+                              statistics.median(r["round_s"] - r["mu_train_s"] for r in rows))
+        ratios.append(timings["flower"] / timings["loop"])
+        print(f"pair {pair}: fedavg-csc round time (median of rounds 2..{args.rounds}): bare loop "
+              f"{timings['loop']:.2f} s (MUs {split['loop'][0]:.2f} s + rest "
+              f"{split['loop'][1]:.2f} s), Flower simulation {timings['flower']:.2f} s (MUs "
+              f"{split['flower'][0]:.2f} s + rest {split['flower'][1]:.2f} s), ratio "
+              f"{ratios[-1]:.2f}", flush=True)
+    return ratios
 
 
 if __name__ == "__main__":

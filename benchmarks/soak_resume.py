@@ -34,7 +34,7 @@ SETTINGS = ["data.max_train=96", "data.max_test=32", "data.num_mus=2",
             "federation.mentor_steps=2", "federation.init=scratch", "federation.rounds=16",
             "federation.strategy=psfl"]
 #: Columns that legitimately differ between an interrupted run and an uninterrupted one.
-VARIABLE = {"round_s", "wasted_compute_energy_j", "compute_energy_j"}
+VARIABLE = {"round_s", "mu_train_s", "train_s", "wasted_compute_energy_j", "compute_energy_j"}
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

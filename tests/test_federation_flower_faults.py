@@ -122,7 +122,11 @@ def _interrupt_after(rounds: int, argv: list[str], out: Path, sig: int) -> str:
 @pytest.mark.slow
 def test_sigint_and_sigterm_stop_flower_runs_and_keep_finished_rounds(tmp_path):
     out = tmp_path / "run"
-    sets = [a for s in [*TINY, "federation.rounds=4"] for a in ("--set", s)]
+    # rounds long enough (a few seconds) that the signal, sent 1 s after a round is recorded,
+    # lands inside the next one: an MU is no longer rebuilt per message, so TINY rounds are
+    # shorter than that
+    sets = [a for s in [*TINY, "federation.rounds=4", "federation.local_steps=120"]
+            for a in ("--set", s)]
     err = _interrupt_after(1, ["--out", str(out), *sets], out, signal.SIGINT)
     last = err.strip().splitlines()[-1]
     assert last == f"psfl train: interrupted after round 1 of 4; resume with: psfl train " \

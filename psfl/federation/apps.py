@@ -39,7 +39,10 @@ from psfl.federation.roles import BaseStation, MobileUserClient
 __all__ = ["RunStopped", "client_app", "make_client_app", "make_server_app",
            "run_flower_simulation", "serve", "server_app"]
 
-_NODE_WAIT_S = 300.0
+#: How long the BS waits for the MUs to connect, and then for their registration replies: an
+#: MU's first message starts its process's TensorFlow and builds its models, which is not part
+#: of a round (``federation.round_timeout_s`` bounds the rounds only).
+_START_S = 300.0
 
 
 def _config_from_context(context: Context) -> tuple[Config, Path, Path]:
@@ -109,8 +112,7 @@ def serve(grid: Grid, config: Config, out_dir: Path,
     bs = BaseStation(config, out_dir, log)
     done = bs.restore()
     grid = StoppableGrid(grid, stop)
-    infos, node_of, errors = register_mus(grid, config.data.num_mus, fed.round_timeout_s,
-                                          _NODE_WAIT_S, log)
+    infos, node_of, errors = register_mus(grid, config.data.num_mus, _START_S, log)
     if not done:
         if len(infos) < config.data.num_mus:
             why = (f"{len(errors)} failed to start: {errors[0]}" if errors else

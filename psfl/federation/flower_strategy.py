@@ -100,12 +100,13 @@ class StoppableGrid(Grid):
             time.sleep(PULL_S)
 
 
-def register_mus(grid: StoppableGrid, num_mus: int, timeout: float, node_wait_s: float,
+def register_mus(grid: StoppableGrid, num_mus: int, timeout: float,
                  log: Callable[[str], None]) -> tuple[list[dict[str, Any]], dict[int, int],
                                                       list[str]]:
-    """Ask every node which MU it is: returns the MUs' registration replies, the node of each
-    MU, and the reasons of the nodes that failed to answer."""
-    nodes = grid.wait_for_nodes(num_mus, node_wait_s)
+    """Ask every node which MU it is (waiting up to ``timeout`` for ``num_mus`` nodes to
+    connect, then as long again for their replies): returns the MUs' registration replies, the
+    node of each MU, and the reasons of the nodes that failed to answer."""
+    nodes = grid.wait_for_nodes(num_mus, timeout)
     replies = grid.send_and_receive(
         [payload_message(None, {"op": "register"}, n, MessageType.QUERY) for n in nodes],
         timeout=timeout)

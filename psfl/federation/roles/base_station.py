@@ -287,7 +287,8 @@ class BaseStation:
                 "comm_energy_j": total("energy_down_j") + total("energy_up_j"),
                 "mu_comm_energy_j": total("energy_up_j"),
                 "compute_energy_j": total("compute_energy_j") + total("wasted_compute_energy_j"),
-                "wasted_compute_energy_j": total("wasted_compute_energy_j")}
+                "wasted_compute_energy_j": total("wasted_compute_energy_j"),
+                "mu_train_s": total("train_s")}
 
     def final_plan(self) -> RoundPlan:
         """The closing evaluation of the final global model at each MU, planned as a round of

@@ -10,6 +10,7 @@ count work it never received (:mod:`.base_station`).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,7 @@ class MobileUserClient:
         """The local step of one round (module docstring, step 2)."""
         from psfl.federation.local import local_fit
 
+        started = time.perf_counter()
         conf, fed, sem = self.config, self.config.federation, self.config.semantic
         rnd, snr = int(cfg["round"]), float(cfg["snr_db"])
         seed = conf.run.seed * 100_003 + self.mu * 1009 + rnd
@@ -205,7 +207,8 @@ class MobileUserClient:
                        personal_psnr=personal["psnr"], personal_ssim=personal["ssim"],
                        train_flops=flops,
                        compute_energy_j=float(compute_energy_j(cycles, fed.cpu_hz, fed.kappa)),
-                       spent_compute_energy_j=spent, num_samples=len(self.images), mu=self.mu)
+                       spent_compute_energy_j=spent, num_samples=len(self.images), mu=self.mu,
+                       train_s=time.perf_counter() - started)
         if not self.flags.aggregate:
             self.state.save(self.student, "student", rnd)
             return None, metrics

@@ -14,9 +14,7 @@ Names are imported lazily: ``import psfl.hil`` loads neither TensorFlow nor pyad
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from psfl._lazy import lazy_face
 from psfl.hil.iio_guard import install as _install_iio_guard
 
 _install_iio_guard()
@@ -38,9 +36,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'psfl.hil' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_face(__name__, _EXPORTS, globals())

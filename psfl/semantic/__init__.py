@@ -17,8 +17,7 @@ Names are imported lazily so that reading the configuration does not load Tensor
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from psfl._lazy import lazy_face
 
 _EXPORTS = {
     "SemanticConfig": "psfl.semantic.config",
@@ -45,13 +44,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'psfl.semantic' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_face(__name__, _EXPORTS, globals())

@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from psfl.config import Section, option, register_section
+from psfl.federation.aggregate import ROBUST_RULES
 from psfl.federation.strategies import STRATEGIES
 from psfl.phy.config import CHANNELS, PATHLOSS_CHANNELS
 
 __all__ = ["AGGREGATORS", "SMALL_SCALE_CHANNELS", "STRATEGIES", "FederationConfig"]
 
-#: How the BS combines the students (:func:`psfl.federation.aggregate.aggregate`'s rules).
-AGGREGATORS: tuple[str, ...] = ("weighted", "median", "trimmed-mean", "krum")
+#: How the BS combines the students: :func:`psfl.federation.aggregate.aggregate`'s masked
+#: FedAvg and its robust rules.
+AGGREGATORS: tuple[str, ...] = ("weighted", *ROBUST_RULES)
 #: Small-scale channels of the MUs' links: psfl.phy's flat and TDL channels (no path loss: the
 #: large-scale gain comes from ``federation.scenario``).
 SMALL_SCALE_CHANNELS: tuple[str, ...] = tuple(

@@ -2,8 +2,10 @@
 
 Each subcommand lives in ``psfl/commands/<name>.py`` and provides ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args, config, run_dir) -> dict`` (the summary), and may
-provide ``overrides(args) -> list[str]`` (its shortcut options as ``--set`` overrides). This module
-only wires them together: it loads the configuration (``--config``, ``--set``), seeds the run,
+provide ``overrides(args) -> list[str]`` (its shortcut options as ``--set`` overrides). A
+command that only prints (``psfl config``) provides ``show(args) -> int`` instead of ``run`` and
+gets none of what follows: no run directory, no TensorFlow (:func:`_show`). This module only
+wires them together: it loads the configuration (``--config``, ``--set``), seeds the run,
 creates the output directory (owned by this process while it runs), writes ``run.json`` (the
 command), ``config.toml`` and ``summary.json`` (with the seed, the command line and
 :func:`psfl.provenance.environment`), and turns user errors into one line on stderr with exit
@@ -41,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "pretrain": "psfl.commands.pretrain",
     "study": "psfl.commands.study",
     "compare": "psfl.commands.compare",
+    "config": "psfl.commands.config",
 }
 
 
@@ -66,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, modname in COMMANDS.items():
         mod = importlib.import_module(modname)
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
-        _add_common(p)
+        if hasattr(mod, "run"):  # a command that writes a run; one that only prints has none
+            _add_common(p)
         mod.add_arguments(p)
     return parser
 
@@ -122,6 +126,18 @@ def _resume(command: str, directory: str, args: argparse.Namespace,
     args.config, args.out = str(args.config or saved), str(directory)
 
 
+def _show(mod: ModuleType, args: argparse.Namespace, prog: str) -> int:
+    """Run a command that only prints (``mod.show``): no run directory, no TensorFlow; a user
+    error is one line on stderr and exit code 2."""
+    from psfl.errors import PsflError
+
+    try:
+        return mod.show(args)
+    except PsflError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: finished work kept
 
@@ -170,12 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    mod = importlib.import_module(COMMANDS[args.command])
+    prog = f"psfl {args.command}"
+    if not hasattr(mod, "run"):
+        return _show(mod, args, prog)
     from psfl.config import load_config
     from psfl.errors import PsflError
     from psfl.results import RunDir, default_out_dir
 
-    mod = importlib.import_module(COMMANDS[args.command])
-    prog = f"psfl {args.command}"
     run_dir = None
     # only the main thread may set handlers (tests call main() from others)
     in_main = threading.current_thread() is threading.main_thread()

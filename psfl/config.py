@@ -16,12 +16,21 @@ What the user chose
 
 A part of the package (``psfl.phy``, ``psfl.semantic``, …) declares its own section dataclass with
 :func:`option` and registers it with :func:`register_section`; :class:`Config` then carries it.
+
+Self-documenting
+    :func:`describe` turns a section's fields into :class:`KeyInfo` rows (default, unit, allowed
+    values, help): ``psfl config --list`` prints them and :func:`register_section` appends them
+    to the section's docstring, so ``help(PhyConfig)`` shows every key. A key's unit is the
+    ``unit=`` of its :func:`option`, else the first ``[...]`` of its help (``"… [dB]."``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+import re
+import textwrap
 import tomllib
 import types
 import typing
@@ -35,8 +44,10 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataConfig",
+    "KeyInfo",
     "RunConfig",
     "Section",
+    "describe",
     "load_config",
     "option",
     "register_section",
@@ -57,6 +68,7 @@ def option(
     lo_open: bool = False,
     choices: Iterable[Any] | None = None,
     check: Callable[[Any], str | None] | None = None,
+    unit: str | None = None,
 ) -> Any:
     """Declare a configuration field.
 
@@ -72,8 +84,11 @@ def option(
         Allowed values.
     check
         Extra validator returning an error text or ``None``.
+    unit
+        Unit shown by ``psfl config --list``; by default the first ``[...]`` of ``help``.
     """
     meta = {
+        "unit": unit,
         "help": help,
         "lo": lo,
         "hi": hi,
@@ -245,6 +260,8 @@ def section_from_dict(cls: type, data: Mapping[str, Any] | None, name: str) -> A
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig(Section):
+    """Run bookkeeping: the seed and the output directory."""
+
     seed: int = option(0, help="Seed for numpy, TensorFlow and data order; one seed, one run.", lo=0)
     out: str = option("", help="Output directory; empty means runs/<command>-<timestamp>/.")
 
@@ -275,6 +292,8 @@ def _check_stride(cfg: DataConfig) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig(Section):
+    """The images (source, patches, train/test split) and their split across the MUs."""
+
     source: str = option(
         "skimage",
         help="Image source: embedded skimage photos, a local CIFAR-10 copy, or a folder of images.",
@@ -331,8 +350,102 @@ def register_section(name: str, cls: type) -> type:
     if not (dataclasses.is_dataclass(cls) and issubclass(cls, Section)):
         raise TypeError(f"{cls!r} is not a dataclass derived from psfl.config.Section")
     cls.section_name = name
+    cls.__doc__ = _section_doc(cls)
     SECTIONS[name] = cls
     return cls
+
+
+# --------------------------------------------------------------------------------------------
+# Describing a section: psfl config --list and the sections' docstrings
+# --------------------------------------------------------------------------------------------
+
+#: The unit in a help text: its first ``[...]`` (``"Carrier frequency [Hz]."`` → ``Hz``).
+_UNIT_IN_HELP = re.compile(r"\[([^\[\]]+)\]")
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyInfo:
+    """One key of a section as ``psfl config --list`` and the section docstrings show it."""
+
+    name: str
+    type: str
+    default: str  # as written in TOML
+    unit: str  # "" when the key has none
+    allowed: str  # range or choices; "" when any value of the type (or the help says)
+    help: str
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if v is None:
+        return '""'
+    return repr(v)
+
+
+def _literal(v: Any) -> str:
+    """``v`` as written in a TOML file, floats in at most six significant digits."""
+    if isinstance(v, float):
+        text = f"{v:.6g}"
+        return text if any(c in text for c in ".en") else text + ".0"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    return _toml_value(v)
+
+
+def _allowed(meta: Mapping[str, Any], is_list: bool) -> str:
+    """``[lo, hi]`` (``(`` when ``lo`` is open, infinite ends open) or ``a | b | c``."""
+    if meta.get("choices") is not None:
+        return " | ".join(_literal(c) for c in meta["choices"])
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is None and hi is None:
+        return ""
+    left = "(-inf" if lo is None else ("(" if meta.get("lo_open") else "[") + _literal(lo)
+    right = "inf)" if hi is None else _literal(hi) + "]"
+    return ("each in " if is_list else "") + f"{left}, {right}"
+
+
+def _unit(meta: Mapping[str, Any]) -> str:
+    if meta.get("unit") is not None:
+        return meta["unit"]
+    found = _UNIT_IN_HELP.search(meta.get("help", ""))
+    return found.group(1) if found else ""
+
+
+def describe(cls: type) -> list[KeyInfo]:
+    """Every key of the section dataclass ``cls``, in declaration order."""
+    hints = typing.get_type_hints(cls)
+    rows = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        is_list = typing.get_origin(hints[f.name]) is tuple
+        rows.append(KeyInfo(name=f.name, type=_type_name(hints[f.name]),
+                            default=_literal(f.default), unit=_unit(meta),
+                            allowed=_allowed(meta, is_list), help=meta.get("help", "")))
+    return rows
+
+
+def _section_doc(cls: type) -> str:
+    """``cls``'s own docstring (or a line naming the section) and a **Keys** list of its fields."""
+    own = cls.__dict__.get("_own_doc")
+    if own is None:
+        own = cls.__doc__ or ""
+        if own.startswith(f"{cls.__name__}("):  # the signature dataclasses writes in its place
+            own = ""
+        cls._own_doc = own  # type: ignore[attr-defined]  # register_section may run twice
+    head = inspect.cleandoc(own) or f"The ``[{cls.section_name}]`` section."
+    lines = [head, "", "Keys", "----"]
+    for row in describe(cls):
+        facts = [row.type, f"default {row.default}"]
+        facts += [f"unit {row.unit}"] if row.unit else []
+        facts += [f"allowed {row.allowed}"] if row.allowed else []
+        lines.append(f"{row.name} : {', '.join(facts)}")
+        lines += textwrap.wrap(row.help, 96, initial_indent="    ", subsequent_indent="    ")
+    return "\n".join(lines) + "\n"
 
 
 register_section("run", RunConfig)
@@ -432,18 +545,6 @@ class Config:
                 lines.append(f"{k} = {_toml_value(v)}")
             lines.append("")
         return "\n".join(lines)
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if v is None:
-        return '""'
-    return repr(v)
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:

@@ -16,5 +16,5 @@ FAST_MODULES = frozenset({
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in FAST_MODULES:
+        if item.path.stem in FAST_MODULES:  # notebooks (nbmake items) are never in the tier
             item.add_marker(pytest.mark.fast)

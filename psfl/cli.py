@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _quiet_tensorflow() -> None:
-    """Import TensorFlow with its C++ start-up chatter (CUDA stub probing) kept off the terminal.
+    """Import TensorFlow and discover its devices with their C++ start-up chatter (CUDA stub
+    probing, the ``cuInit`` failure on a machine without a GPU) kept off the terminal.
 
     Those lines are written straight to file descriptor 2 before absl logging is configured, so
     environment variables cannot silence them; errors raised by the import itself still surface.
@@ -86,7 +87,11 @@ def _quiet_tensorflow() -> None:
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
+            import tensorflow as tf
+
+            # Device discovery prints the `cuInit` failure line on machines without a GPU
+            # driver; done here, while the chatter goes nowhere, it is not done again later.
+            tf.config.list_physical_devices()
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -469,6 +470,27 @@ def patch_mask(rng: np.random.Generator, batch: int, image_size: tuple[int, int]
     return np.broadcast_to(keep, (batch, gh, patch, gw, patch)).reshape(batch, h, w, 1)
 
 
+#: Compiled forward passes of :func:`evaluate_codec`, per codec (dropped with it), then per
+#: (link, jit_compile): a caller sweeping SNRs or image sets one call at a time reuses one trace
+#: instead of tracing a new function every call (TensorFlow warns about that, rightly).
+_FORWARDS: weakref.WeakKeyDictionary[Any, dict[tuple[int, bool], tuple[Any, Any]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _forward(codec: SemanticCodec, link: LinkFn, jit_compile: bool) -> Any:
+    per_codec = _FORWARDS.setdefault(codec, {})
+    key = (id(link), jit_compile)
+    if key not in per_codec or per_codec[key][0] is not link:
+        model = weakref.ref(codec)  # a strong reference here would keep the codec alive
+
+        @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
+        def forward(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
+            return transmit(model(), link, x, snr, training=False)
+
+        per_codec[key] = (link, forward)  # the link held: its id cannot be reused meanwhile
+    return per_codec[key][1]
+
+
 def evaluate_codec(codec: SemanticCodec, link: LinkFn, images: np.ndarray,
                    snr_db: Sequence[float], *, batch_size: int = 128, jit_compile: bool = False,
                    return_images: bool = False) -> list[dict[str, Any]]:
@@ -488,10 +510,7 @@ def evaluate_codec(codec: SemanticCodec, link: LinkFn, images: np.ndarray,
     images = np.asarray(images, dtype=np.float32) if not isinstance(images, np.ndarray) else images
     check_images(images[:1], codec.image_size, codec.arch)
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
-    def forward(x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
-        return transmit(codec, link, x, snr, training=False)
-
+    forward = _forward(codec, link, jit_compile)
     rows = []
     for s in snr_db:
         recs, per = [], {}

@@ -124,6 +124,11 @@ class _FramesCsv:
             self._out = None
 
 
+def _power_mean_db(values_db: list[float]) -> float:
+    """The mean of SNRs in dB taken in power (the log line and summary.json's snr_db_mean)."""
+    return float(10 * np.log10(np.mean([10 ** (v / 10) for v in values_db])))
+
+
 def _frames_line(rows: list[dict[str, Any]], total: int) -> str:
     """One line on the frames received so far, for ``log.txt`` when a run is interrupted."""
     det = [r for r in rows if r.get("detected")]
@@ -131,8 +136,7 @@ def _frames_line(rows: list[dict[str, Any]], total: int) -> str:
     snr = [r["snr_db"] for r in det if r.get("snr_db") is not None]
     evm = [r["evm_db"] for r in det if r.get("evm_db") is not None]
     if snr:
-        # Mean in power, as summary.json's snr_db_mean.
-        line += f", SNR {10 * np.log10(np.mean([10 ** (v / 10) for v in snr])):.1f} dB"
+        line += f", SNR {_power_mean_db(snr):.1f} dB"
     if evm:
         line += f", EVM {np.mean(evm):.1f} dB"
     return line
@@ -310,8 +314,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     summary.update(
         frames_sent=sent, frames_detected=int(det.sum()),
         detection_rate=float(det[:sent].mean()) if sent else 0.0,
-        snr_db_mean=float(10 * np.log10(np.mean([10 ** (r["snr_db"] / 10) for r in rows])))
-        if rows else None,
+        snr_db_mean=_power_mean_db([r["snr_db"] for r in rows]) if rows else None,
         evm_db_mean=float(np.mean([r["evm_db"] for r in rows])) if rows else None,
         cfo_hz_mean=float(np.mean([r["cfo_hz"] for r in rows])) if rows else None,
         tx_clip_fraction=res.clip_fraction, receiver_s=res.dsp_s,

@@ -40,10 +40,10 @@ def read_arrays(content: RecordDict) -> list[np.ndarray] | None:
 
 def reply_content(metrics: dict[str, Any], arrays: list[np.ndarray] | None = None) -> RecordDict:
     """An MU's reply: numbers in a MetricRecord, text in a ConfigRecord, the update if any."""
-    numeric = {(WEIGHT_KEY if k == _OURS else k): float(v) for k, v in metrics.items()
+    named = {(WEIGHT_KEY if k == _OURS else k): v for k, v in metrics.items()}
+    numeric = {k: float(v) for k, v in named.items()
                if isinstance(v, int | float) and not isinstance(v, bool)}
-    text = {k: str(v) for k, v in metrics.items()
-            if (WEIGHT_KEY if k == _OURS else k) not in numeric}
+    text = {k: str(v) for k, v in named.items() if k not in numeric}
     content = RecordDict({"metrics": MetricRecord(numeric), "info": ConfigRecord(text)})
     if arrays is not None:
         content["arrays"] = ArrayRecord(list(arrays))

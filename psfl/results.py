@@ -269,16 +269,13 @@ class RunDir:
         """Write ``rows`` (dicts) as CSV (:func:`csv_text`)."""
         return self.write_text(name, csv_text(rows, fieldnames))
 
-    def save_figure(self, fig: Any, name: str, dpi: int = 120) -> Path:
-        """Save a matplotlib figure as PNG and close it."""
-        import matplotlib.pyplot as plt
+    def save_figure(self, fig: Any, name: str, dpi: int = 150) -> Path:
+        """Save a matplotlib figure as ``name`` (PNG) and beside it as PDF
+        (:func:`psfl.plotting.save`), then close it. Returns the PNG's path."""
+        from psfl.plotting import save
 
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        plt.close(fig)
-        path = self.file(name)
-        atomic_write_bytes(path, buf.getvalue())
-        return path
+        save(fig, name, lambda n, data: atomic_write_bytes(self.file(n), data), dpi=dpi)
+        return self.file(name)
 
     def close(self) -> None:
         if not self._log.closed:

@@ -1,0 +1,173 @@
+"""One look for every figure psfl draws: commands, the federated report, benchmarks, notebooks.
+
+The rules, each one function or table here so that no figure restates them:
+
+- **One colour per scheme everywhere** (:func:`color`): a transmission scheme (the semantic
+  codec, the digital baseline, the capacity reference), a federated strategy, a link direction or
+  an energy component has the same colour in every panel, plot and notebook. Names outside the
+  table get a colour from the rest of the palette by a stable hash of the name (ours), so a name
+  keeps its colour between runs and processes.
+- **One line style per data set** (:func:`linestyle`): the held-back test patches solid, a folder
+  of the user's photos dashed.
+- Integer ticks where the quantity is an integer (:func:`integer_ticks`: rounds, MUs, frames).
+- SI units with prefixes on axes whose values span prefixes (:func:`si_axis`, e.g. CFO in kHz).
+- The budget and settings in one caption line under the figure (:func:`caption`).
+- Failed digital decodes marked (:func:`mark_failed_tiles` on image mosaics, :data:`FAILED` as
+  the marker style on curves).
+- Channel and scenario names as the standards write them (:func:`channel_name`: ``UMi``,
+  ``TDL-C``).
+- Every figure written as PNG **and** PDF (:func:`save`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib import ticker
+
+__all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "integer_ticks", "linestyle",
+           "mark_failed_tiles", "render", "save", "si_axis", "subplots"]
+
+FORMATS = ("png", "pdf")
+"""The files :func:`save` writes for every figure."""
+
+_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
+            "#000000", "#999999", "#8C564B", "#17BECF", "#BCBD22")
+"""Okabe–Ito (colour-blind safe) first, then four distinct extras."""
+
+_SCHEMES = {
+    # transmission schemes
+    "codec": "#0072B2", "csc": "#0072B2", "semantic": "#0072B2",
+    "digital": "#D55E00", "capacity": "#000000", "pretrained": "#56B4E9", "mentor": "#CC79A7",
+    "gsc": "#009E73", "deepjscc": "#E69F00",
+    # federated strategies (the study's arms)
+    "psfl": "#0072B2", "psfl-no-pld": "#56B4E9", "psfl-no-agp": "#009E73",
+    "fedavg-csc": "#D55E00", "fedprox-csc": "#E69F00",
+    # link directions and energy components
+    "downlink": "#0072B2", "uplink": "#D55E00",
+    "computation": "#CC79A7", "communication": "#0072B2",
+    # quality curves of the federated report
+    "global": "#0072B2", "own": "#009E73", "personalized": "#CC79A7",
+    # what the radio sent and received
+    "sent": "#000000", "received": "#0072B2", "pilots": "#D55E00",
+}
+
+_DATASETS = {"test": "-", "folder": "--"}
+_EXTRA_STYLES = ("-.", ":")
+
+FAILED = {"marker": "x", "color": "#D62728", "linestyle": "none", "markersize": 8,
+          "markeredgewidth": 1.6}
+"""Marker style for points (or tiles) where the digital baseline failed to decode."""
+
+_CHANNELS = {"awgn": "AWGN", "rayleigh": "Rayleigh", "umi": "UMi", "uma": "UMa", "rma": "RMa",
+             "perfect": "perfect", "ls": "LS"}
+
+
+def color(scheme: str) -> str:
+    """The colour of ``scheme`` in every psfl figure (hex string).
+
+    Known names (``codec``, ``digital``, strategies, ``downlink``, …) come from one table; a
+    longer name is matched by its first known word (``"csc (test)"`` → ``csc``); any other name
+    takes a palette colour chosen by a stable hash of the name.
+    """
+    key = scheme.lower().strip()
+    if key in _SCHEMES:
+        return _SCHEMES[key]
+    for word in key.replace("(", " ").replace(",", " ").split():
+        if word in _SCHEMES:
+            return _SCHEMES[word]
+    digest = int(hashlib.sha1(key.encode()).hexdigest(), 16)
+    return _PALETTE[digest % len(_PALETTE)]
+
+
+def linestyle(dataset: str) -> str:
+    """The line style of a data set: ``test`` solid, ``folder`` dashed, others dash-dot/dotted."""
+    if dataset in _DATASETS:
+        return _DATASETS[dataset]
+    return _EXTRA_STYLES[int(hashlib.sha1(dataset.encode()).hexdigest(), 16) % len(_EXTRA_STYLES)]
+
+
+def channel_name(name: str) -> str:
+    """A channel, scenario or CSI name as the standards write it: ``umi`` → ``UMi``,
+    ``tdl-c`` → ``TDL-C``, ``cdl-a`` → ``CDL-A``, ``awgn`` → ``AWGN``."""
+    key = name.lower()
+    if key in _CHANNELS:
+        return _CHANNELS[key]
+    if key[:4] in ("tdl-", "cdl-"):
+        return key.upper()
+    return name
+
+
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """``plt.subplots`` in psfl's style (grid on, small legend, constrained layout)."""
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(nrows, ncols, layout="constrained", **kwargs)
+    for ax in getattr(axes, "flat", [axes]):
+        ax.grid(True, alpha=0.3, which="major")
+    return fig, axes
+
+
+_RC = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
+       "xtick.labelsize": 8, "ytick.labelsize": 8, "figure.dpi": 120, "pdf.fonttype": 42,
+       "axes.formatter.useoffset": False}
+
+
+def integer_ticks(ax: Any, axis: str = "x") -> None:
+    """Ticks on whole numbers only, on ``axis`` (``"x"``, ``"y"`` or ``"both"``)."""
+    loc = ticker.MaxNLocator(integer=True)
+    if axis in ("x", "both"):
+        ax.xaxis.set_major_locator(loc)
+    if axis in ("y", "both"):
+        ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+
+
+def si_axis(ax: Any, axis: str, unit: str, places: int | None = None) -> None:
+    """Tick labels with SI prefixes on ``axis``: ``75000`` Hz reads ``75 kHz``."""
+    fmt = ticker.EngFormatter(unit=unit, places=places, sep="\u2009")
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def caption(fig: Any, text: str | Iterable[str]) -> None:
+    """One caption line (or a few joined by `` · ``) under the figure: the budget and settings
+    a reader needs to repeat it."""
+    if not isinstance(text, str):
+        text = " · ".join(t for t in text if t)
+    fig.text(0.5, -0.01, text, ha="center", va="top", fontsize=7, color="0.25", wrap=True)
+
+
+def mark_failed_tiles(ax: Any, failed: Sequence[bool], *, row: int, tile: int,
+                      pad: int = 2) -> None:
+    """Cross out the tiles of mosaic row ``row`` whose digital decode failed (``failed[i]``);
+    tiles are ``tile`` px square, ``pad`` px apart (as :func:`psfl.results.mosaic` lays them)."""
+    step = tile + pad
+    for i, bad in enumerate(failed):
+        if bad:
+            x0, y0 = i * step, row * step
+            ax.plot([x0, x0 + tile - 1], [y0, y0 + tile - 1], color=FAILED["color"], lw=1.2)
+            ax.plot([x0, x0 + tile - 1], [y0 + tile - 1, y0], color=FAILED["color"], lw=1.2)
+
+
+def render(fig: Any, fmt: str, dpi: int = 150) -> bytes:
+    """The figure as ``fmt`` (``png``/``pdf``/``svg``) bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def save(fig: Any, stem: str, write: Any, dpi: int = 150) -> list[str]:
+    """Write ``fig`` once per :data:`FORMATS` through ``write(name, data)`` and close it;
+    ``stem`` may end in ``.png`` (dropped). Returns the names written."""
+    if stem.endswith(".png"):
+        stem = stem[:-4]
+    names = []
+    try:
+        for fmt in FORMATS:
+            write(f"{stem}.{fmt}", render(fig, fmt, dpi))
+            names.append(f"{stem}.{fmt}")
+    finally:
+        plt.close(fig)
+    return names

@@ -35,11 +35,11 @@ __all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "integer_tic
 FORMATS = ("png", "pdf")
 """The files :func:`save` writes for every figure."""
 
-_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
-            "#000000", "#999999", "#8C564B", "#17BECF", "#BCBD22")
-"""Okabe–Ito (colour-blind safe) first, then four distinct extras."""
+_PALETTE = ("#8C564B", "#17BECF", "#BCBD22", "#7F7F7F", "#9467BD", "#2CA02C", "#F0E442")
+"""Colours for names outside the table: none of them is a table colour, so an unknown name
+never looks like a known scheme."""
 
-_SCHEMES = {
+_SCHEMES = {  # Okabe–Ito, colour-blind safe
     # transmission schemes
     "codec": "#0072B2", "csc": "#0072B2", "semantic": "#0072B2",
     "digital": "#D55E00", "capacity": "#000000", "pretrained": "#56B4E9", "mentor": "#CC79A7",

@@ -423,3 +423,28 @@ def test_real_rayleigh_link_fades() -> None:
     assert ray["success"].mean() <= awgn["success"].mean() - 0.1
     assert ray_hi["success"].mean() >= 0.9
     assert not (ray["undetected_error"].any() or ray_hi["undetected_error"].any())
+
+
+def test_one_chain_per_mcs_traces_once_each_without_a_retracing_warning() -> None:
+    """A sweep meets one MCS after another, each with its own compiled chain: each is traced
+    once (fixed signature), and TensorFlow must not report that as retracing (it did: every
+    chain wrapped the same Block.__call__, whose code object TensorFlow counts traces by)."""
+    import logging
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    tf.get_logger().addHandler(handler)
+    table = mcs_table()
+    try:
+        for i in range(0, 21, 3):
+            chain = TransportChain(transport_format(K, table[i]), num_iter=2)
+            fmt = chain.fmt
+            bits = tf.zeros([2, fmt.payload_bits])
+            x = chain.encode(bits)
+            bits_hat, _ = chain.decode(x, tf.fill(tf.shape(x), 1e-3))
+            chain.encode(bits)  # a second call of the same chain: no new trace
+            assert bits_hat.shape == bits.shape
+            assert chain.encode.experimental_get_tracing_count() == 1
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert "retracing" not in out.getvalue()

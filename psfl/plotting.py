@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import ticker
 
 __all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "integer_ticks", "linestyle",
@@ -78,8 +79,9 @@ def color(scheme: str) -> str:
     if key in _SCHEMES:
         return _SCHEMES[key]
     for word in key.replace("(", " ").replace(",", " ").split():
-        if word in _SCHEMES:
-            return _SCHEMES[word]
+        for name in (word, word.split("-")[0]):  # "gsc-l" is a gsc
+            if name in _SCHEMES:
+                return _SCHEMES[name]
     digest = int(hashlib.sha1(key.encode()).hexdigest(), 16)
     return _PALETTE[digest % len(_PALETTE)]
 
@@ -139,16 +141,22 @@ def caption(fig: Any, text: str | Iterable[str]) -> None:
     fig.text(0.5, -0.01, text, ha="center", va="top", fontsize=7, color="0.25", wrap=True)
 
 
-def mark_failed_tiles(ax: Any, failed: Sequence[bool], *, row: int, tile: int,
-                      pad: int = 2) -> None:
-    """Cross out the tiles of mosaic row ``row`` whose digital decode failed (``failed[i]``);
-    tiles are ``tile`` px square, ``pad`` px apart (as :func:`psfl.results.mosaic` lays them)."""
-    step = tile + pad
-    for i, bad in enumerate(failed):
-        if bad:
-            x0, y0 = i * step, row * step
-            ax.plot([x0, x0 + tile - 1], [y0, y0 + tile - 1], color=FAILED["color"], lw=1.2)
-            ax.plot([x0, x0 + tile - 1], [y0 + tile - 1, y0], color=FAILED["color"], lw=1.2)
+def mark_failed_tiles(ax: Any, failed: Sequence[bool], *, tile: int, pad: int = 2,
+                      row: int = 0, cols: int | None = None) -> int:
+    """Cross out the tiles whose digital decode failed (``failed[i]``) in an image drawn with
+    ``imshow``: tiles ``tile`` px square, ``pad`` px apart (as :func:`psfl.results.mosaic` lays
+    them, or ``pad=0`` for a stitched photo); tile ``i`` sits in mosaic row ``row`` and column
+    ``i``, or with ``cols`` at row ``row + i // cols``, column ``i % cols``. Returns how many
+    tiles it crossed out."""
+    step, xs, ys = tile + pad, [], []
+    for i in (int(j) for j in np.flatnonzero(np.asarray(failed, bool))):
+        r, c = divmod(i, cols) if cols else (0, i)
+        x0, y0, e = c * step - 0.5, (row + r) * step - 0.5, tile
+        xs += [x0, x0 + e, np.nan, x0, x0 + e, np.nan]
+        ys += [y0, y0 + e, np.nan, y0 + e, y0, np.nan]
+    if xs:
+        ax.plot(xs, ys, color=FAILED["color"], lw=1.2, scalex=False, scaley=False)
+    return len(xs) // 6
 
 
 def render(fig: Any, fmt: str, dpi: int = 150) -> bytes:

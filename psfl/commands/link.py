@@ -152,8 +152,9 @@ class _Sweep:
     rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     photo_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     shown: dict[tuple[str, str, float], np.ndarray] = dataclasses.field(default_factory=dict)
-    stitched: dict[tuple[str, float], list[tuple[np.ndarray, float]]] = dataclasses.field(
-        default_factory=dict)
+    failed: dict[tuple[str, float], np.ndarray] = dataclasses.field(default_factory=dict)
+    stitched: dict[tuple[str, float], list[tuple[np.ndarray, float, np.ndarray | None]]] = (
+        dataclasses.field(default_factory=dict))
 
 
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
@@ -209,10 +210,10 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         run_dir.write_csv("images.csv", sweep.photo_rows)
         _save_photos(run_dir, photos, sweep.stitched, picks, offset_db, codec.arch,
                      digital_label)
+    caption = _caption(summary, sweep.rows, eval_sets, config)
     _plot_psnr(sweep.rows, list(eval_sets), snrs, codec, baseline is not None, digital_label,
-               xlabel, phy, run_dir)
-    _plot_samples(eval_sets["test"], sweep.shown, snrs, codec, baseline is not None, phy,
-                  run_dir)
+               xlabel, caption, phy, run_dir)
+    _plot_samples(eval_sets["test"], sweep, snrs, codec, baseline is not None, phy, run_dir)
 
     summary["results"] = sweep.rows
     summary["baseline"] = (f"{sem.baseline_codec}+crc24a+ldpc+qam" if baseline is not None
@@ -329,6 +330,8 @@ def _sweep(eval_sets: dict[str, np.ndarray], codec: SemanticCodec, link: LinkFn,
                                                   link, baseline)
             for scheme, rec in received.items():
                 out.shown[(name, scheme, snr)] = rec[:N_SHOW]
+            if success is not None:
+                out.failed[(name, snr)] = ~np.asarray(success[:N_SHOW], bool)
             out.rows.append(row)
             run_dir.log("{dataset} {snr_db:+.1f} dB: codec PSNR {codec_psnr:.2f} dB".format(**row)
                         + (f", digital {row['digital_psnr']:.2f} dB" if baseline else ""))
@@ -371,65 +374,112 @@ def _sweep_point(name: str, images: np.ndarray, snr: float, res: dict[str, Any],
     return row, received, info["success"]
 
 
+def _caption(summary: dict[str, Any], rows: list[dict[str, Any]],
+             eval_sets: dict[str, np.ndarray], config: Config) -> list[str]:
+    """The caption of psnr_vs_snr: the codec's training budget, what was evaluated and the
+    share of images the baseline delivered."""
+    from psfl.semantic.zoo import PREFIX, provenance, resolve
+
+    sem, ckpt = config.semantic, str(summary.get("checkpoint", ""))
+    if summary.get("trained_steps"):
+        budget = (f"trained here: {summary['trained_steps']} steps × batch {sem.batch_size}, "
+                  f"SNR {config.phy.snr_db_min:g}–{config.phy.snr_db_max:g} dB")
+    elif ckpt.startswith(PREFIX):
+        prov = provenance(resolve(ckpt, config.phy.channel))
+        budget = (f"shipped {ckpt}: {prov['steps']} steps × batch {prov['batch_size']} on "
+                  f"{prov['public_patches']} public patches")
+    else:
+        budget = f"checkpoint {ckpt.rsplit('/', 1)[-1]}"
+    sets = ", ".join(f"{len(v)} {k} images" for k, v in eval_sets.items())
+    parts = [budget, f"evaluated on {sets}"]
+    delivered = [r["digital_success"] for r in rows if "digital_success" in r]
+    if delivered:
+        parts.append(f"digital baseline delivered {100 * np.mean(delivered):.1f} % of images "
+                     f"(min {100 * min(delivered):.0f} %)")
+    return parts
+
+
 def _plot_psnr(rows: list[dict[str, Any]], names: list[str], snrs: list[float],
                codec: SemanticCodec, with_baseline: bool, digital_label: str, xlabel: str,
-               phy: Any, run_dir: RunDir) -> None:
-    """psnr_vs_snr.png: PSNR against the sweep of the codec, the baseline and the source coders
-    at capacity, for each data set."""
-    import matplotlib.pyplot as plt
+               caption: list[str], phy: Any, run_dir: RunDir) -> None:
+    """psnr_vs_snr.png/.pdf: PSNR against the sweep of the codec, the baseline and the source
+    coders at capacity; one colour per scheme, one line style per data set, the baseline's
+    points with failed decodes crossed and their delivered share written beside them."""
+    from psfl.plotting import FAILED, channel_name, color, linestyle, subplots
+    from psfl.plotting import caption as put_caption
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6.4, 4.2))
+    failed_shown = False
     for name in names:
         sel = [r for r in rows if r["dataset"] == name]
-        style = "-" if name == "test" else "--"
-        ax.plot(snrs, [r["codec_psnr"] for r in sel], "o" + style,
+        ls = linestyle(name)
+        ax.plot(snrs, [r["codec_psnr"] for r in sel], marker="o", ls=ls, color=color("codec"),
                 label=f"{codec.arch} ({name})")
         if with_baseline:
-            ax.plot(snrs, [r["digital_psnr"] for r in sel], "s" + style,
+            y = [r["digital_psnr"] for r in sel]
+            ax.plot(snrs, y, marker="s", ls=ls, color=color("digital"),
                     label=f"{digital_label} ({name})")
+            for x, yy, r in zip(snrs, y, sel, strict=True):
+                if r["digital_success"] < 1.0:
+                    ax.plot([x], [yy], **{**FAILED, "label": None if failed_shown else
+                                          "digital: some images not delivered"})
+                    ax.annotate(f"{100 * r['digital_success']:.0f} %", (x, yy), fontsize=7,
+                                textcoords="offset points", xytext=(0, -12), ha="center",
+                                color=FAILED["color"])
+                    failed_shown = True
         if "capacity_psnr" in sel[0]:
-            ax.plot(snrs, [r["capacity_psnr"] for r in sel], "k--",
+            ax.plot(snrs, [r["capacity_psnr"] for r in sel], ls=":", color=color("capacity"),
                     label=f"source coders at capacity ({name})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("PSNR [dB]")
-    ax.set_title(f"{phy.channel}, {phy.csi} CSI, k={codec.k} (k/n={codec.k_over_n:.3g})")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.margins(y=0.08)
+    ax.set_title(f"{channel_name(phy.channel)}, {channel_name(phy.csi)} CSI, k = {codec.k} "
+                 f"channel uses per image (k/n = {codec.k_over_n:.3g})")
+    ax.legend()
+    put_caption(fig, caption)
     run_dir.save_figure(fig, "psnr_vs_snr.png")
 
 
-def _plot_samples(test_images: np.ndarray, shown: dict[tuple[str, str, float], np.ndarray],
-                  snrs: list[float], codec: SemanticCodec, with_baseline: bool, phy: Any,
-                  run_dir: RunDir) -> None:
-    """samples.png: the first test patches, then their receptions by the codec (and the
-    baseline) at the lowest, middle and highest SNR of the sweep."""
-    import matplotlib.pyplot as plt
+def _plot_samples(test_images: np.ndarray, sweep: _Sweep, snrs: list[float],
+                  codec: SemanticCodec, with_baseline: bool, phy: Any, run_dir: RunDir) -> None:
+    """samples.png/.pdf: the first test patches, then their receptions by the codec (and the
+    baseline, failed decodes crossed out) at the lowest, middle and highest SNR of the sweep."""
+    from psfl.plotting import caption, channel_name, mark_failed_tiles, subplots
 
     picks_shown = [snrs[0], snrs[len(snrs) // 2], snrs[-1]] if len(snrs) >= 3 else snrs
     picks_shown = list(dict.fromkeys(picks_shown))
-    grid_rows, labels = [test_images[:N_SHOW]], ["original"]
+    grid_rows, labels, failed_rows = [test_images[:N_SHOW]], ["original"], []
     for snr in picks_shown:
-        grid_rows.append(shown[("test", "codec", snr)])
+        grid_rows.append(sweep.shown[("test", "codec", snr)])
         labels.append(f"{codec.arch} {snr:g} dB")
         if with_baseline:
-            grid_rows.append(shown[("test", "digital", snr)])
+            failed_rows.append((len(grid_rows), sweep.failed[("test", snr)]))
+            grid_rows.append(sweep.shown[("test", "digital", snr)])
             labels.append(f"digital {snr:g} dB")
-    fig, ax = plt.subplots(figsize=(1.2 * N_SHOW + 1.5, 1.2 * len(grid_rows)))
+    fig, ax = subplots(figsize=(1.2 * N_SHOW + 1.5, 1.2 * len(grid_rows)))
+    ax.grid(False)
     ax.imshow(np.clip(mosaic(grid_rows), 0, 1), interpolation="nearest")
-    h = codec.image_size[0] + 2
-    ax.set_yticks([i * h + h / 2 for i in range(len(labels))], labels, fontsize=8)
+    h = codec.image_size[0]
+    crossed = sum(mark_failed_tiles(ax, failed, tile=h, row=r) for r, failed in failed_rows)
+    ax.set_yticks([i * (h + 2) + h / 2 for i in range(len(labels))], labels)
     ax.set_xticks([])
-    ax.set_title(f"{phy.channel}, {phy.csi} CSI (test patches)")
+    ax.set_title(f"{channel_name(phy.channel)}, {channel_name(phy.csi)} CSI (held-back test "
+                 "patches)")
+    if with_baseline:
+        caption(fig, f"crossed out: the digital baseline's CRC failed ({crossed} of the tiles "
+                "shown); the receiver then shows its fallback tile")
     run_dir.save_figure(fig, "samples.png")
 
 
 def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,
                 offset_db: float, success: np.ndarray | None,
-                stitched: dict[tuple[str, float], list[tuple[np.ndarray, float]]], keep: bool
+                stitched: dict[tuple[str, float], list[tuple[np.ndarray, float,
+                                                             np.ndarray | None]]], keep: bool
                 ) -> list[dict[str, Any]]:
     """Per-photo quality of each scheme at one SNR, measured on the stitched reconstruction
     (PSNR from the whole photo's MSE; SSIM and, from 176 px, MS-SSIM on the whole photo);
-    the stitched photos and their PSNR are kept in ``stitched`` when ``keep``."""
+    the stitched photos, their PSNR and (digital) which tiles failed are kept in ``stitched``
+    when ``keep``."""
     from psfl.data import stitch
     from psfl.semantic.metrics import image_metrics
 
@@ -442,11 +492,13 @@ def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,
             m = image_metrics(photo.image[None], img[None])
             row = {"photo": photo.name, "tiles": photo.num_tiles, "snr_db": snr + offset_db,
                    "scheme": scheme, **{k: float(v[0]) for k, v in m.items()}}
+            failed = None
             if scheme == "digital" and success is not None:
                 row["delivered"] = float(np.mean(success[start:end]))
+                failed = ~np.asarray(success[start:end], bool)
             out.append(row)
             if keep:
-                stitched.setdefault((scheme, snr), []).append((img, row["psnr"]))
+                stitched.setdefault((scheme, snr), []).append((img, row["psnr"], failed))
         start = end
     return out
 
@@ -454,12 +506,13 @@ def _photo_rows(photos: list[Any], received: dict[str, np.ndarray], snr: float,
 def _save_photos(run_dir: RunDir, photos: list[Any], stitched: dict[tuple[str, float], list],
                  picks: list[float], offset_db: float, arch: str, digital_label: str) -> None:
     """For each photo: full-resolution reconstructions ``photos/<n>-<scheme>-<snr>dB.png`` and
-    one overview figure ``photo-<n>.png`` (original beside each scheme at both SNRs)."""
+    one overview figure ``photo-<n>.png``/``.pdf`` (original beside each scheme at both SNRs,
+    the tiles the baseline failed to decode crossed out)."""
     import io
 
-    import matplotlib.pyplot as plt
     from PIL import Image
 
+    from psfl.plotting import mark_failed_tiles, subplots
     from psfl.results import atomic_write_bytes
 
     folder = run_dir.file("photos")
@@ -470,22 +523,26 @@ def _save_photos(run_dir: RunDir, photos: list[Any], stitched: dict[tuple[str, f
         # one row per scheme, the original in the first column of the first row
         picked = list(dict.fromkeys(picks))
         h, w = photo.image.shape[:2]
-        fig, axes = plt.subplots(len(schemes), 1 + len(picked), squeeze=False,
-                                 figsize=(3.6 * (1 + len(picked)),
-                                          3.6 * len(schemes) * h / w + 0.5 * len(schemes)))
+        fig, axes = subplots(len(schemes), 1 + len(picked), squeeze=False,
+                             figsize=(3.6 * (1 + len(picked)),
+                                      3.6 * len(schemes) * h / w + 0.5 * len(schemes)))
         for ax in axes.flat:
             ax.axis("off")
         axes[0, 0].imshow(photo.image, interpolation="antialiased")
-        axes[0, 0].set_title(f"original ({w}x{h}, {photo.num_tiles} tiles)", fontsize=8)
+        axes[0, 0].set_title(f"original ({w}×{h} px, {photo.num_tiles} tiles)")
         for r, scheme in enumerate(schemes):
             for c, snr in enumerate(picked, start=1):
-                img, psnr = stitched[(scheme, snr)][i - 1]
+                img, psnr, failed = stitched[(scheme, snr)][i - 1]
                 buf = io.BytesIO()
                 Image.fromarray(np.round(img * 255).astype(np.uint8)).save(buf, format="PNG")
                 atomic_write_bytes(folder / f"{i}-{scheme}-{snr + offset_db:g}dB.png",
                                    buf.getvalue())
                 axes[r, c].imshow(img, interpolation="antialiased")
-                axes[r, c].set_title(f"{names[scheme]}, {snr + offset_db:g} dB: PSNR "
-                                     f"{psnr:.1f} dB", fontsize=8)
-        fig.suptitle(photo.name, fontsize=9)
+                title = f"{names[scheme]}, {snr + offset_db:g} dB: PSNR {psnr:.1f} dB"
+                if failed is not None:
+                    mark_failed_tiles(axes[r, c], failed, tile=h // photo.grid[0], pad=0,
+                                      cols=photo.grid[1])
+                    title += f"\n{int(failed.sum())} of {failed.size} tiles lost (crossed)"
+                axes[r, c].set_title(title)
+        fig.suptitle(photo.name)
         run_dir.save_figure(fig, f"photo-{i}.png")

@@ -13,6 +13,7 @@ import pytest
 from psfl.hil.link import UNDETECTED_NO, HilLink
 from psfl.hil.radios import EmulatedRadio, exp_taps
 from psfl.hil.receiver import Receiver
+from psfl.hil.snr import snr_plan, waveform_offset
 from psfl.hil.sync import schmidl_cox
 from psfl.hil.waveform import DAC_SCALE, FrameFormat, crc8, header_bits
 from psfl.phy import PhyConfig
@@ -114,9 +115,54 @@ def test_measured_snr_matches_physics(fmt: FrameFormat) -> None:
     snr = np.array([f["snr_db"] for f in res.frames])
     assert res.detected.all()
     assert abs(10 * np.log10(np.mean(10 ** (snr / 10))) - expect) < 0.4
+    # psfl.hil.snr's closed form of the same offset (2.50 + 0.23 + 1.47 dB for k = 512)
+    assert waveform_offset(fmt)["total"] == pytest.approx(expect - 25, abs=0.05)
     # EVM of the data is the inverse SNR (plus a small channel-estimation loss)
     evm = np.array([f["evm_db"] for f in res.frames])
     assert -expect - 0.2 < np.mean(evm) < -expect + 1.5
+
+
+def _unit_power(n: int, k: int, seed: int = 0) -> np.ndarray:
+    """Symbols of unit mean power per frame, as a codec's encoder emits them."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, k)) + 1j * rng.standard_normal((n, k))
+    return (z / np.sqrt(np.mean(np.abs(z) ** 2, axis=1, keepdims=True))).astype(np.complex64)
+
+
+@pytest.mark.parametrize(("k", "guard"), [(300, None), (864, 0), (1000, 500)])
+def test_snr_offset_is_the_waveform_power(k: int, guard: int | None) -> None:
+    """The per-RE minus waveform-relative SNR of psfl.hil.snr, term by term, is
+    -10 log10 of the mean power of the frames actually modulated (unit-power REs)."""
+    fmt = FrameFormat(PhyConfig(), k, guard=guard)
+    t = waveform_offset(fmt)
+    p = float(np.mean(np.abs(fmt.modulate(_unit_power(8, k))) ** 2))
+    assert t["total"] == pytest.approx(-10 * np.log10(p), abs=0.05)
+    assert t["occupied_subcarriers"] == pytest.approx(10 * np.log10(128 / 72))
+    g = fmt.guard
+    assert t["guard"] == pytest.approx(10 * np.log10(fmt.frame_len / (fmt.frame_len - g)))
+    res = (3 + fmt.num_slots * 14) * 72
+    empty = fmt.num_slots * 864 - k
+    assert t["empty_data_res"] == pytest.approx(10 * np.log10(res / (res - empty)))
+    assert abs(t["preamble_and_pilots"]) < 1e-3
+    assert t["total"] == pytest.approx(sum(v for n, v in t.items() if n != "total"))
+
+
+def test_per_re_snr_is_measured_as_set() -> None:
+    """hil.snr_reference = "re": noise placed by snr_plan below the waveform makes the
+    receiver measure the set SNR per RE, here for k = 300 (5.4 dB between the references)."""
+    fmt = FrameFormat(PhyConfig(), 300)
+    plan = snr_plan(fmt, 20.0, "re")
+    assert plan.radio_db == pytest.approx(20.0 - 5.41, abs=0.01)
+    assert plan.expected_re_db == pytest.approx(20.0)
+    radio = EmulatedRadio(fmt.sample_rate_hz, snr_db=plan.radio_db, seed=4)
+    res = HilLink(radio, fmt).run(_unit_power(8, 300, 1))
+    snr = np.array([f["snr_db"] for f in res.frames])
+    assert res.detected.all()
+    assert abs(10 * np.log10(np.mean(10 ** (snr / 10))) - 20.0) < 0.5, snr
+    wave = snr_plan(fmt, 20.0, "waveform")
+    assert wave.radio_db == 20.0 and wave.expected_re_db == pytest.approx(25.41, abs=0.01)
+    with pytest.raises(ValueError, match="choose one of re, waveform"):
+        snr_plan(fmt, 20.0, "dbfs")
 
 
 def test_200_frames_cfo_timing_impairments(fmt: FrameFormat) -> None:

@@ -7,6 +7,8 @@
 * :mod:`psfl.hil.radios` — :class:`PlutoRadio` (pyadi-iio), :class:`TwinRadio` (Pluto twin on
   loopback), :class:`EmulatedRadio` (numpy front end), :class:`RadioError`.
 * :class:`~psfl.hil.link.HilLink` — symbols → radio → symbols, batch by batch.
+* :func:`~psfl.hil.snr.snr_plan` — what ``hil.snr_db`` means (per RE or relative to the TX
+  waveform) and the per-RE SNR the receiver should measure.
 * :class:`~psfl.hil.config.HilConfig` — the ``[hil]`` section; :class:`~psfl.hil.twin.PlutoTwin`.
 
 Names are imported lazily: ``import psfl.hil`` loads neither TensorFlow nor pyadi-iio.
@@ -33,6 +35,8 @@ _EXPORTS = {
     "check_pluto_settings": "psfl.hil.radios",
     "open_radio": "psfl.hil.radios",
     "PlutoTwin": "psfl.hil.twin",
+    "snr_plan": "psfl.hil.snr",
+    "waveform_offset": "psfl.hil.snr",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -12,9 +12,10 @@ import dataclasses
 
 from psfl.config import ConfigError, Section, option, register_section
 from psfl.hil.pluto_rules import GAIN_MODES
+from psfl.hil.snr import SNR_REFERENCES
 from psfl.semantic.config import MODEL_NAMES
 
-__all__ = ["GAIN_MODES", "RADIOS", "HilConfig"]
+__all__ = ["GAIN_MODES", "RADIOS", "SNR_REFERENCES", "HilConfig"]
 
 #: Radio back ends of ``psfl hil --radio``.
 RADIOS: tuple[str, ...] = ("pluto", "twin", "emulated")
@@ -62,8 +63,15 @@ class HilConfig(Section):
     detection_threshold: float = option(0.3, help="Schmidl-Cox timing-metric threshold "
                                         "(0..1).", lo=0.0, lo_open=True, hi=1.0)
     num_frames: int = option(16, help="Frames (= images) to send.", lo=1, hi=65535)
-    snr_db: float = option(25.0, help="twin/emulated: AWGN SNR relative to the mean TX "
-                           "waveform power [dB].", lo=-30.0, hi=80.0)
+    snr_db: float = option(25.0, help="twin/emulated: AWGN SNR [dB], per resource element "
+                           "(what the receiver measures, as phy's snr_db) or relative to the mean "
+                           "TX waveform power, as hil.snr_reference says.", lo=-30.0, hi=80.0)
+    snr_reference: str = option("re", help="What hil.snr_db is relative to: re (the power of "
+                                "one resource element: the receiver measures snr_db) or "
+                                "waveform (the mean power of the whole TX buffer, guard, CP and "
+                                "empty subcarriers and REs included; 4.2 dB less than per RE "
+                                "for the default numerology and k = 512, see psfl.hil.snr).",
+                                choices=SNR_REFERENCES)
     cfo_subcarriers: float = option(0.0, help="twin/emulated: carrier offset [subcarrier "
                                     "spacings] (twin: applied as TX-RX LO difference).",
                                     lo=-20.0, hi=20.0)

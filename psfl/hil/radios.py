@@ -518,7 +518,8 @@ class _StreamFilter:
 
 
 def open_radio(hil: Any, sample_rate_hz: float, scs_hz: float, *, seed: int | None = None,
-               twin_kwargs: dict[str, Any] | None = None) -> Radio:
+               twin_kwargs: dict[str, Any] | None = None,
+               snr_db: float | None = None) -> Radio:
     """The radio ``hil.radio`` configured from a :class:`~psfl.hil.config.HilConfig`.
 
     Parameters
@@ -531,6 +532,9 @@ def open_radio(hil: Any, sample_rate_hz: float, scs_hz: float, *, seed: int | No
         Seed of the twin/emulated randomness.
     twin_kwargs : dict or None
         Extra :class:`~psfl.hil.twin.PlutoTwin` arguments (fault injection).
+    snr_db : float or None
+        Twin/emulated noise relative to the mean TX waveform power [dB] (from
+        :func:`psfl.hil.snr.snr_plan` when ``hil.snr_db`` is per RE); ``None``: ``hil.snr_db``.
 
     Output
     ------
@@ -541,9 +545,10 @@ def open_radio(hil: Any, sample_rate_hz: float, scs_hz: float, *, seed: int | No
     taps = exp_taps(hil.delay_spread_s, sample_rate_hz, seed or 0) if hil.multipath == "exp" \
         else None
     cfo_hz = hil.cfo_subcarriers * scs_hz
+    snr_db = hil.snr_db if snr_db is None else snr_db
     if hil.radio == "emulated":
         gain_db = -hil.tx_attenuation_db + hil.rx_gain_db - 30.0  # same path as the twin
-        return EmulatedRadio(sample_rate_hz, rx_buffer_size=buf, snr_db=hil.snr_db,
+        return EmulatedRadio(sample_rate_hz, rx_buffer_size=buf, snr_db=snr_db,
                              cfo_hz=cfo_hz, timing_offset=hil.timing_offset,
                              phase_noise_hz=hil.phase_noise_hz,
                              iq_amplitude_db=hil.iq_amplitude_db, iq_phase_deg=hil.iq_phase_deg,
@@ -552,7 +557,7 @@ def open_radio(hil: Any, sample_rate_hz: float, scs_hz: float, *, seed: int | No
                   tx_attenuation_db=hil.tx_attenuation_db, gain_mode=hil.gain_mode,
                   rx_gain_db=hil.rx_gain_db, rx_buffer_size=buf, ad9364=hil.ad9364)
     if hil.radio == "twin":
-        return TwinRadio(snr_db=hil.snr_db, cfo_hz=cfo_hz + hil.tx_lo_offset_hz,
+        return TwinRadio(snr_db=snr_db, cfo_hz=cfo_hz + hil.tx_lo_offset_hz,
                          timing_offset=hil.timing_offset, taps=taps, seed=seed,
                          twin_kwargs=twin_kwargs, **common)
     if hil.radio == "pluto":

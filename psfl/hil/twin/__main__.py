@@ -20,7 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m psfl.hil.twin", description=DESCRIPTION)
     p.add_argument("--address", default="127.0.0.1", help="loopback address (127.0.0.x)")
     p.add_argument("--port", type=int, default=IIOD_PORT, help="TCP port (0: any free port)")
-    p.add_argument("--snr-db", type=float, default=30.0, help="AWGN SNR in dB; 'inf' for none")
+    p.add_argument("--snr-db", type=float, default=30.0,
+                   help="AWGN SNR in dB relative to the mean power of the loaded TX buffer "
+                        "(not per resource element: see psfl.hil.snr); 'inf' for none")
     p.add_argument("--loopback-gain-db", type=float, default=-30.0)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--ad9364", action="store_true", help="LO range 70 MHz–6 GHz")

@@ -25,14 +25,27 @@ def _rows(path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+FIGURE_MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF"}
+
+
+def _assert_figures(out, *stems: str) -> None:
+    """Every figure written as PNG and as PDF (RunDir.save_figure), each a real file of its
+    format."""
+    for stem in stems:
+        for ext, magic in FIGURE_MAGIC.items():
+            path = out / f"{stem}.{ext}"
+            assert path.is_file(), path.name
+            assert path.read_bytes()[:len(magic)] == magic, path.name
+
+
 def test_hil_emulated_writes_results(tmp_path) -> None:
     out = tmp_path / "emu"
     rc = main(["hil", "--radio", "emulated", "--out", str(out), "--frames", "10", "--cfo",
                "-4.5", *SMALL])
     assert rc == 0
-    for name in ("summary.json", "frames.csv", "constellation.png", "images.png",
-                 "frames.png", "config.toml"):
+    for name in ("summary.json", "frames.csv", "config.toml"):
         assert (out / name).is_file(), name
+    _assert_figures(out, "constellation", "images", "frames")
     s = json.loads((out / "summary.json").read_text())
     assert s["frames_detected"] == 10 and s["detection_rate"] == 1.0
     assert abs(s["cfo_hz_mean"] / s["scs_hz"] + 4.5) < 0.01
@@ -60,7 +73,46 @@ def test_hil_twin_dropped_connection_keeps_frames(tmp_path, capsys) -> None:
     assert s["error"] and 4 <= s["frames_detected"] < 16
     assert sum(r["detected"] == "True" for r in rows) == s["frames_detected"]
     assert len(rows) == s["frames_sent"]
-    assert (out / "constellation.png").is_file()
+    _assert_figures(out, "constellation", "frames", "images")
+
+
+# The default numerology's offset between the two SNR references (psfl.hil.snr): 72 of 128
+# subcarriers occupied, 128 guard samples per 2457-sample frame, 352 of the 1224 REs of S1, S2,
+# HDR and one slot left empty by k = 512 symbols.
+RE_MINUS_WAVEFORM_DB = float(10 * np.log10(128 / 72) + 10 * np.log10(2457 / 2329)
+                             + 10 * np.log10(1224 / 872))
+
+
+def test_hil_snr_reference_is_what_the_twin_measures(tmp_path, capsys) -> None:
+    """``--snr`` per resource element (the default) is what the receiver measures; relative to
+    the mean TX waveform power it reads RE_MINUS_WAVEFORM_DB higher per RE. The log line and
+    the help carry the definition with units."""
+    assert RE_MINUS_WAVEFORM_DB == pytest.approx(4.20, abs=0.01)
+    with pytest.raises(SystemExit):
+        main(["hil", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "per resource element" in help_text and "mean power of the whole TX" in help_text
+    measured = {}
+    for ref, snr in (("re", 25.0), ("waveform", 15.0)):
+        out = tmp_path / ref
+        argv = ["hil", "--radio", "twin", "--out", str(out), "--frames", "8", "--snr", str(snr),
+                *SMALL]
+        assert main(argv if ref == "re" else [*argv, "--snr-reference", ref]) == 0
+        s = json.loads((out / "summary.json").read_text())
+        assert s["frames_detected"] == 8
+        assert s["snr_set_db"] == snr and s["snr_reference"] == ref
+        assert s["snr_re_minus_waveform_db"]["total"] == pytest.approx(RE_MINUS_WAVEFORM_DB,
+                                                                       abs=0.01)
+        measured[ref] = s["snr_db_mean"] - snr
+        log = (out / "log.txt").read_text()
+        assert re.search(r"Pluto twin: 8/8 frames detected, SNR \d+\.\d dB per RE measured "
+                         rf"\(set {snr:.1f} dB (per RE|relative to the mean TX waveform power, "
+                         r"\d+\.\d dB per RE expected)\), EVM -\d+\.\d dB, CFO -?\d+\.\d Hz, "
+                         r"PSNR \d+\.\d\d dB \(simulated link \d+\.\d\d dB\), "
+                         r"receiver \d+\.\d ms for 5\.1 ms of air time", log), log
+        assert "SNR per RE minus SNR relative to the mean TX waveform power = 4.20 dB" in log
+    assert abs(measured["re"]) < 0.5, measured
+    assert abs(measured["waveform"] - RE_MINUS_WAVEFORM_DB) < 0.5, measured
 
 
 def test_hil_pluto_unreachable_and_out_of_range(tmp_path, capsys) -> None:

@@ -9,12 +9,19 @@ channels with the same decoder). Each image's ``k`` symbols become one OFDM fram
 :class:`psfl.hil.receiver.Receiver`. The decoder then sees the radio's symbols and, separately,
 the simulated link's symbols at the mean measured SNR (AWGN, LS estimation, same numerology).
 
+``hil.snr_db`` (``--snr``) sets the twin's or the emulated radio's noise: per resource element
+by default (``hil.snr_reference = "re"``, what the receiver measures and what ``snr_db`` means
+in :class:`psfl.phy.UplinkLink`), or relative to the mean power of the whole TX waveform
+(``"waveform"``), which reads a constant :func:`psfl.hil.snr.waveform_offset` higher per RE
+(4.2 dB for the default numerology and k = 512). ``summary.json`` records both.
+
 Writes ``frames.csv`` (per frame: detected, timing, CFO, SNR, EVM), ``summary.json``,
 ``constellation.png``, ``images.png`` (originals, through the radio, simulated),
-``frames.png`` (per-frame SNR/EVM/CFO). ``frames.csv`` grows by one row as each frame is
-received, so an interrupted run (Ctrl-C, SIGTERM) keeps every frame received so far, with a
-one-line account of them in ``log.txt``. If the radio goes away mid-run, everything received
-until then is written and the command fails with one line naming the problem.
+``frames.png`` (per-frame SNR/EVM/CFO), each figure also as PDF. ``frames.csv`` grows by one
+row as each frame is received, so an interrupted run (Ctrl-C, SIGTERM) keeps every frame
+received so far, with a one-line account of them in ``log.txt``. If the radio goes away mid-run,
+everything received until then is written and the command fails with one line naming the
+problem.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from psfl.config import Config
+from psfl.hil.snr import SNR_REFERENCES, SnrPlan
 from psfl.results import RunDir, atomic_write_bytes, csv_text, jsonable, mosaic
 
 HELP = ("Send images as OFDM frames through an SDR (pluto | twin | emulated) and compare with "
@@ -49,7 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, metavar="N",
                         help="frames (images) to send (default hil.num_frames)")
     parser.add_argument("--snr", type=float, metavar="DB",
-                        help="twin/emulated SNR in dB (default hil.snr_db)")
+                        help="twin/emulated SNR in dB per resource element, as the receiver "
+                             "measures it (default hil.snr_db); with --snr-reference waveform "
+                             "relative to the mean power of the whole TX waveform (guard, CP, "
+                             "empty subcarriers and REs included), which reads 4.2 dB higher "
+                             "per RE at the default numerology and k = 512")
+    parser.add_argument("--snr-reference", choices=SNR_REFERENCES,
+                        help="what --snr is relative to: re (one resource element) or waveform "
+                             "(default hil.snr_reference)")
     parser.add_argument("--cfo", type=float, metavar="SPACINGS",
                         help="twin/emulated CFO in subcarrier spacings")
     parser.add_argument("--twin-drop-after", type=int, metavar="N", help=argparse.SUPPRESS)
@@ -59,7 +74,7 @@ def _shortcuts(args: argparse.Namespace, config: Config) -> Config:
     hil: dict[str, Any] = {}
     for arg, key in (("radio", "radio"), ("uri", "uri"), ("checkpoint", "checkpoint"),
                      ("steps", "train_steps"), ("frames", "num_frames"), ("snr", "snr_db"),
-                     ("cfo", "cfo_subcarriers")):
+                     ("cfo", "cfo_subcarriers"), ("snr_reference", "snr_reference")):
         v = getattr(args, arg)
         if v is not None:
             hil[key] = v
@@ -142,64 +157,164 @@ def _frames_line(rows: list[dict[str, Any]], total: int) -> str:
     return line
 
 
-def _plots(run_dir: RunDir, fmt: Any, res: Any, z: np.ndarray, images: np.ndarray,
-           rec_radio: np.ndarray | None, rec_sim: np.ndarray | None, title: str) -> None:
-    import matplotlib
+#: How each radio reads in titles, captions and the log.
+RADIO_NAMES = {"pluto": "ADALM-Pluto", "twin": "Pluto twin", "emulated": "emulated front end"}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def _hz(value: float) -> str:
+    """A frequency with its unit at a readable precision: ``12.3 Hz``, ``90.00 kHz``."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.3f} MHz"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:.2f} kHz"
+    return f"{value:.1f} Hz"
+
+
+def _duration(seconds: float) -> str:
+    """A time with its unit: ``4.2 ms`` under a second, ``12.34 s`` above."""
+    return f"{seconds * 1e3:.1f} ms" if abs(seconds) < 1 else f"{seconds:.2f} s"
+
+
+def _cfo_set_hz(hil: Any, scs_hz: float) -> float | None:
+    """The carrier offset the run asks for [Hz] (as :func:`psfl.hil.radios.open_radio` applies
+    it), or ``None`` for a real Pluto without an intentional LO offset."""
+    cfo = hil.cfo_subcarriers * scs_hz if hil.radio != "pluto" else 0.0
+    if hil.radio != "emulated":
+        cfo += hil.tx_lo_offset_hz
+    return None if hil.radio == "pluto" and cfo == 0 else cfo
+
+
+def _caption(hil: Any, plan: SnrPlan | None, cfo_hz: float | None,
+             summary: Mapping[str, Any]) -> list[str]:
+    """The settings a reader needs to repeat a figure: radio, set SNR, CFO, frames, codec."""
+    parts = [RADIO_NAMES[hil.radio] + (f" at {hil.uri}" if hil.radio == "pluto" else "")]
+    if plan is not None:
+        parts.append(f"SNR set {plan.label()}")
+    if cfo_hz is not None:
+        parts.append(f"CFO set {_hz(cfo_hz)}")
+    parts.append(f"{hil.num_frames} frames of k = {summary['k']} symbols")
+    if summary.get("checkpoint"):
+        parts.append(f"codec {summary['checkpoint']}")
+    else:
+        steps = summary.get("trained_steps", 0)
+        parts.append(f"codec {summary.get('model', '')}, "
+                     + (f"{steps} training steps" if steps else "untrained"))
+    return parts
+
+
+def _result_line(name: str, summary: Mapping[str, Any], plan: SnrPlan | None) -> str:
+    """The run in one line with units (``log.txt`` and stderr)."""
+    line = f"{name}: {summary['frames_detected']}/{summary['frames_sent']} frames detected"
+    if summary.get("snr_db_mean") is not None:
+        line += f", SNR {summary['snr_db_mean']:.1f} dB per RE measured"
+    if plan is not None:
+        line += f" (set {plan.label()})"
+    if summary.get("evm_db_mean") is not None:
+        line += f", EVM {summary['evm_db_mean']:.1f} dB, CFO {_hz(summary['cfo_hz_mean'])}"
+    if summary.get("psnr_radio") is not None:
+        line += (f", PSNR {summary['psnr_radio']:.2f} dB "
+                 f"(simulated link {summary['psnr_simulated']:.2f} dB)")
+    if summary.get("frames_sent"):
+        line += (f", receiver {_duration(summary['receiver_s'])} for "
+                 f"{_duration(summary['frames_sent'] * summary['frame_airtime_s'])} of air time")
+    return line
+
+
+def _iq_axes(ax: Any, points: list[np.ndarray]) -> None:
+    """I/Q labels, equal aspect and limits symmetric about 0 that hold all but the rarest
+    outliers of ``points`` (a few noise spikes would otherwise shrink the cloud to a dot)."""
+    flat = np.concatenate([np.abs(np.r_[p.real, p.imag]) for p in points])
+    m = 1.15 * float(np.percentile(flat, 99.8)) if flat.size else 1.0
+    ax.set_xlim(-m, m)
+    ax.set_ylim(-m, m)
+    ax.set_aspect("equal")
+    ax.set_xlabel("in-phase I (normalized amplitude)")
+    ax.set_ylabel("quadrature Q (normalized amplitude)")
+
+
+def _constellation(run_dir: RunDir, fmt: Any, res: Any, z: np.ndarray, title: str,
+                   note: list[str]) -> None:
+    from psfl.plotting import caption, color, subplots
+
+    fig, axes = subplots(1, 2, figsize=(9, 4.8))
     det = res.detected
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
-    ax = axes[0]
-    if det.any():
-        ys = res.y[det][:, :400].reshape(-1)
-        zs = z[det][:, :400].reshape(-1)
-        ax.plot(zs.real, zs.imag, ".", ms=2, alpha=0.4, color="0.6", label="sent")
-        ax.plot(ys.real, ys.imag, ".", ms=2, alpha=0.5, label="received")
-        ax.legend(fontsize=8, markerscale=4)
-    ax.set_title("semantic symbols (analog)")
-    ax.set_aspect("equal")
-    ax.grid(True, alpha=0.3)
-    ax = axes[1]
+    ys, zs = res.y[det][:, :400].reshape(-1), z[det][:, :400].reshape(-1)
     pil = list(fmt.pilot_symbols)
-    for fr in list(res.decoded.values())[:50]:
-        p = fr.y[:, pil].reshape(-1)
-        ax.plot(p.real, p.imag, ".", ms=2, color="C1", alpha=0.3)
-    ax.set_title("equalized pilots (QPSK)")
-    ax.set_aspect("equal")
-    ax.grid(True, alpha=0.3)
+    ps = np.concatenate([fr.y[:, pil].reshape(-1) for fr in list(res.decoded.values())[:50]]
+                        or [np.zeros(0, complex)])
+    ref = np.unique(np.round(fmt.pilots.reshape(-1), 6))
+    for ax, rx, tx, name in ((axes[0], ys, zs, "received"), (axes[1], ps, ref, "pilots")):
+        ax.plot(rx.real, rx.imag, ".", ms=3, alpha=0.35, color=color(name))
+        # Sent last and smaller (or as crosses): on top of the received cloud, still visible.
+        style = {"marker": "+", "ms": 12, "mew": 1.5} if tx is ref else {"marker": ".", "ms": 1.2}
+        ax.plot(tx.real, tx.imag, ls="none", color=color("sent"), **style)
+        # Legend entries drawn apart: the plotted markers are too small or too large to read.
+        ax.plot([], [], ".", ms=8, color=color(name), label="received (equalized)")
+        ax.plot([], [], ls="none", color=color("sent"), label="sent",
+                **({"marker": "+", "ms": 9, "mew": 1.5} if tx is ref else {"marker": ".", "ms": 6}))
+        ax.legend(loc="best")
+        _iq_axes(ax, [rx, tx])
+    axes[0].set_title("semantic symbols (analog)")
+    axes[1].set_title("pilots (QPSK)")
     fig.suptitle(title)
+    caption(fig, note)
     run_dir.save_figure(fig, "constellation.png")
 
+
+def _frames_figure(run_dir: RunDir, res: Any, plan: SnrPlan | None, cfo_hz: float | None,
+                   title: str, note: list[str]) -> None:
+    from psfl.plotting import FAILED, caption, color, integer_ticks, si_axis, subplots
+
     rows = list(res.frames)
-    fig, axes = plt.subplots(3, 1, figsize=(7, 6), sharex=True)
     idx = [r["frame"] for r in rows]
+    fig, axes = subplots(3, 1, figsize=(7, 6.6), sharex=True)
     for ax, key, lab in zip(axes, ("snr_db", "evm_db", "cfo_hz"),
-                            ("SNR [dB]", "EVM [dB]", "CFO [Hz]"), strict=True):
-        ax.plot(idx, [r[key] for r in rows], "o-", ms=3)
+                            ("SNR per RE [dB]", "EVM [dB]", "CFO"), strict=True):
+        ax.plot(idx, [r[key] for r in rows], "o-", ms=3, color=color("received"),
+                label="data symbols" if key == "evm_db" else "measured")
         ax.set_ylabel(lab)
-        ax.grid(True, alpha=0.3)
-    miss = [r["frame"] for r in rows if not r["detected"]]
-    if miss:
-        axes[0].plot(miss, [np.nanmin([r["snr_db"] for r in rows] or [0])] * len(miss), "rx",
-                     label="missed")
-        axes[0].legend(fontsize=8)
+    axes[1].plot(idx, [r["pilot_evm_db"] for r in rows], "s--", ms=2.5, lw=0.8,
+                 color=color("pilots"), label="pilots")
+    if plan is not None:
+        axes[0].axhline(plan.expected_re_db, color=color("sent"), ls="--", lw=1,
+                        label=f"expected ({plan.expected_re_db:.1f} dB)")
+    if cfo_hz is not None:
+        axes[2].axhline(cfo_hz, color=color("sent"), ls="--", lw=1, label=f"set ({_hz(cfo_hz)})")
+    for i, f in enumerate(r["frame"] for r in rows if not r["detected"]):
+        for ax in axes:
+            ax.axvspan(f - 0.5, f + 0.5, color=FAILED["color"], alpha=0.15, lw=0,
+                       label="missed" if i == 0 and ax is axes[0] else None)
+    for ax in axes:
+        ax.legend(loc="best")
+    si_axis(axes[2], "y", "Hz")
+    integer_ticks(axes[-1], "x")
     axes[-1].set_xlabel("frame")
     fig.suptitle(title)
+    caption(fig, note)
     run_dir.save_figure(fig, "frames.png")
 
-    if rec_radio is not None:
-        n = min(8, len(images))
-        grid = [images[:n], rec_radio[:n]] + ([rec_sim[:n]] if rec_sim is not None else [])
-        labels = ["original", "radio"] + (["simulated"] if rec_sim is not None else [])
-        fig, ax = plt.subplots(figsize=(1.2 * n + 1.5, 1.3 * len(grid)))
-        ax.imshow(np.clip(mosaic(grid), 0, 1), interpolation="nearest")
-        h = images.shape[1] + 2
-        ax.set_yticks([i * h + h / 2 for i in range(len(labels))], labels, fontsize=8)
-        ax.set_xticks([])
-        ax.set_title(title)
-        run_dir.save_figure(fig, "images.png")
+
+def _images_figure(run_dir: RunDir, images: np.ndarray, rec_radio: np.ndarray,
+                   rec_sim: np.ndarray | None, name: str, summary: Mapping[str, Any],
+                   title: str, note: list[str]) -> None:
+    from psfl.plotting import caption, subplots
+
+    n = min(8, len(images))
+    grid = [images[:n], rec_radio[:n]]
+    labels = ["original", f"through the {name}\nPSNR {summary['psnr_radio']:.2f} dB"]
+    if rec_sim is not None:
+        grid.append(rec_sim[:n])
+        labels.append(f"simulated (AWGN, LS,\n{summary['snr_db_mean']:.1f} dB per RE)\n"
+                      f"PSNR {summary['psnr_simulated']:.2f} dB")
+    fig, ax = subplots(figsize=(1.2 * n + 2.2, 1.2 * len(grid) + 0.5))
+    ax.grid(False)
+    ax.imshow(np.clip(mosaic(grid), 0, 1), interpolation="nearest")
+    h = images.shape[1] + 2
+    ax.set_yticks([i * h + h / 2 for i in range(len(labels))], labels)
+    ax.set_xticks([])
+    ax.set_title(title)
+    caption(fig, note)
+    run_dir.save_figure(fig, "images.png")
 
 
 def _codec(config: Config, sim_cfg: Any, run_dir: RunDir,
@@ -226,7 +341,8 @@ def _codec(config: Config, sim_cfg: Any, run_dir: RunDir,
             from psfl.semantic.train import train_codec
 
             run_dir.log(f"training {codec.describe()} for {hil.train_steps} steps "
-                        f"(AWGN, LS, SNR {hil.train_snr_db[0]}..{hil.train_snr_db[1]} dB)",
+                        f"(AWGN, LS, SNR {hil.train_snr_db[0]:.1f} to {hil.train_snr_db[1]:.1f}"
+                        " dB per RE)",
                         echo=True)
             result = train_codec(codec, UplinkLink(sim_cfg), train.images,
                                  steps=hil.train_steps, batch_size=config.semantic.batch_size,
@@ -240,6 +356,26 @@ def _codec(config: Config, sim_cfg: Any, run_dir: RunDir,
     return codec, test
 
 
+def _decode(codec: Any, sim_cfg: Any, images: np.ndarray, res: Any, z: np.ndarray,
+            sel: np.ndarray, summary: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The detected frames decoded from the radio's symbols and from the simulated link's at
+    the mean measured SNR; their PSNR/SSIM go into ``summary``."""
+    import tensorflow as tf
+
+    from psfl.phy import UplinkLink
+    from psfl.semantic.metrics import image_metrics, mean_metrics
+
+    rec_radio = codec.decode(res.y[sel], res.no_eff[sel]).numpy()
+    m = mean_metrics(image_metrics(images, rec_radio))
+    summary.update(psnr_radio=m["psnr"], ssim_radio=m["ssim"])
+    y_sim, no_sim = UplinkLink(sim_cfg)(tf.constant(z[sel]), summary["snr_db_mean"])
+    rec_sim = codec.decode(y_sim, no_sim).numpy()
+    m = mean_metrics(image_metrics(images, rec_sim))
+    summary.update(psnr_simulated=m["psnr"], ssim_simulated=m["ssim"],
+                   simulated_link="awgn, LS estimation, at snr_db_mean")
+    return rec_radio, rec_sim
+
+
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     config = _shortcuts(args, config)
     run_dir.write_config(config)
@@ -247,10 +383,10 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     from psfl.hil.link import HilLink
     from psfl.hil.radios import RadioError, open_radio
+    from psfl.hil.snr import snr_plan
     from psfl.hil.waveform import FrameFormat
-    from psfl.phy import PhyConfig, UplinkLink
+    from psfl.phy import PhyConfig
     from psfl.results import progress
-    from psfl.semantic.metrics import image_metrics, mean_metrics
 
     phy = dict(config.to_dict()["phy"])
     phy.update(channel="awgn", csi="ls", pilot_pattern="kronecker")
@@ -270,10 +406,18 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     summary.update(sample_rate_hz=fmt.sample_rate_hz, scs_hz=fmt.scs_hz,
                    frame_samples=fmt.frame_len, frame_airtime_s=fmt.airtime_s,
                    slots_per_frame=fmt.num_slots)
-    z = codec.encode(images, hil.snr_db).numpy()
+    # A real Pluto's SNR is whatever the cable and gains give; only twin/emulated set one.
+    plan = None if hil.radio == "pluto" else snr_plan(fmt, hil.snr_db, hil.snr_reference)
+    if plan is not None:
+        summary.update(plan.summary())
+        run_dir.log(f"{RADIO_NAMES[hil.radio]}: {plan.describe()}")
+        run_dir.log(plan.breakdown(fmt))
+    # The codec's SNR input means UplinkLink's per-RE SNR, whichever reference set it.
+    z = codec.encode(images, hil.snr_db if plan is None else plan.expected_re_db).numpy()
     twin_kwargs = ({"drop_after_reads": args.twin_drop_after}
                    if getattr(args, "twin_drop_after", None) is not None else None)
-    radio = open_radio(hil, fmt.sample_rate_hz, fmt.scs_hz, seed=seed, twin_kwargs=twin_kwargs)
+    radio = open_radio(hil, fmt.sample_rate_hz, fmt.scs_hz, seed=seed, twin_kwargs=twin_kwargs,
+                       snr_db=None if plan is None else plan.radio_db)
     summary["radio_settings"] = radio.describe()
     link = HilLink(radio, fmt, backoff_db=hil.backoff_db,
                    frames_per_buffer=hil.frames_per_buffer, max_captures=hil.max_captures,
@@ -319,26 +463,19 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         cfo_hz_mean=float(np.mean([r["cfo_hz"] for r in rows])) if rows else None,
         tx_clip_fraction=res.clip_fraction, receiver_s=res.dsp_s,
         receiver_realtime_factor=(res.dsp_s / (sent * fmt.airtime_s)) if sent else None)
-    rec_radio = rec_sim = None
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures go to files only: no display needed, no window opened
+    name = RADIO_NAMES[hil.radio]
+    title = f"{name}: {int(det.sum())}/{sent} frames detected"
+    note = _caption(hil, plan, _cfo_set_hz(hil, fmt.scs_hz), summary)
+    _constellation(run_dir, fmt, res, z, title, note)
+    _frames_figure(run_dir, res, plan, _cfo_set_hz(hil, fmt.scs_hz), title, note)
     if rows:
         sel = np.flatnonzero(det)
-        rec_radio = codec.decode(res.y[sel], res.no_eff[sel]).numpy()
-        m = mean_metrics(image_metrics(images[sel], rec_radio))
-        summary.update(psnr_radio=m["psnr"], ssim_radio=m["ssim"])
-        import tensorflow as tf
-
-        y_sim, no_sim = UplinkLink(sim_cfg)(tf.constant(z[sel]), summary["snr_db_mean"])
-        rec_sim = codec.decode(y_sim, no_sim).numpy()
-        m = mean_metrics(image_metrics(images[sel], rec_sim))
-        summary.update(psnr_simulated=m["psnr"], ssim_simulated=m["ssim"],
-                       simulated_link="awgn, LS estimation, at snr_db_mean")
-        images_shown = images[sel]
-    else:
-        images_shown = images
-    title = f"{hil.radio}: {int(det.sum())}/{sent} frames"
-    _plots(run_dir, fmt, res, z, images_shown, rec_radio, rec_sim, title)
-    run_dir.log(f"{title}, SNR {summary['snr_db_mean']}, EVM {summary['evm_db_mean']}",
-                echo=True)
+        rec_radio, rec_sim = _decode(codec, sim_cfg, images[sel], res, z, sel, summary)
+        _images_figure(run_dir, images[sel], rec_radio, rec_sim, name, summary, title, note)
+    run_dir.log(_result_line(name, summary, plan), echo=True)
     if error is not None:
         summary.update(error=str(error), command="hil")
         run_dir.write_summary(summary)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,31 +114,29 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def plot(rows: list[dict[str, Any]], path: Path) -> None:
+def plot(rows: list[dict[str, Any]], out: Any) -> None:
+    """``baselines.png`` and ``.pdf`` in the run directory ``out``, in psfl's figure style."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+    from psfl.plotting import channel_name, color, subplots
 
     panels = list(dict.fromkeys((r["channel"], r["dataset"]) for r in rows))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
+    fig, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
     schemes = list(dict.fromkeys(r["scheme"] for r in rows))
     for ax, (ch, ds) in zip(axes[0], panels, strict=True):
-        for i, s in enumerate(schemes):
+        for s in schemes:
             sel = [r for r in rows if (r["channel"], r["dataset"], r["scheme"]) == (ch, ds, s)]
             kind = sel[0]["kind"]
-            style = {"learned": "o-", "digital": "s:", "bound": "k--"}[kind]
-            kw = {} if kind == "bound" else {"color": f"C{i}"}
+            style = {"learned": "o-", "digital": "s:", "bound": "--"}[kind]
             ax.plot([r["snr_db"] for r in sel], [r["psnr"] for r in sel], style, label=s,
-                    ms=3, **kw)
-        ax.set_title(f"{ch}, {ds}", fontsize=9)
+                    ms=3, color=color("capacity" if kind == "bound" else s))
+        ax.set_title(f"{channel_name(ch)}, {ds}")
         ax.set_xlabel("SNR [dB]")
         ax.set_ylabel("PSNR [dB]")
-        ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    out.save_figure(fig, "baselines.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         for channel in args.channels.split(","):
             rows += measure(channel, images, snrs, dataset)
             out.write_csv("baselines.csv", rows)
-    plot(rows, out.file("baselines.png"))
+    plot(rows, out)
     print(markdown(rows))
     return 0
 

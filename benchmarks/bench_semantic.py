@@ -153,27 +153,26 @@ def _plot(rows: list[dict[str, Any]], out: Any) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+    from psfl.plotting import channel_name, color, subplots
 
     channels = list(dict.fromkeys(r["channel"] for r in rows))
-    fig, axes = plt.subplots(1, len(channels), figsize=(5.5 * len(channels), 4), squeeze=False)
+    fig, axes = subplots(1, len(channels), figsize=(5.5 * len(channels), 4), squeeze=False)
     schemes = sorted(dict.fromkeys(r["scheme"] for r in rows), key=lambda s: s == "digital")
-    colors = {s: f"C{i}" for i, s in enumerate(schemes)}  # one colour per scheme on every panel
     for ax, ch in zip(axes[0], channels, strict=True):
         for scheme in schemes:
             sel = [r for r in rows if r["channel"] == ch and r["scheme"] == scheme]
             if not sel:
                 continue
             ax.plot([r["snr_db"] for r in sel], [r["psnr"] for r in sel],
-                    "s--" if scheme == "digital" else "o-", color=colors[scheme], label=scheme)
+                    "s--" if scheme == "digital" else "o-", color=color(scheme), label=scheme)
         if ch == "awgn":
             ax.plot(list(DEEPJSCC_CIFAR10_AWGN), list(DEEPJSCC_CIFAR10_AWGN.values()), "k:",
                     marker="x", label="DeepJSCC paper, CIFAR-10 (approx.)")
-        ax.set_title(f"{ch}, k/n = 1/6, 32x32 test patches")
+        ax.set_title(f"{channel_name(ch)}, k/n = 1/6, 32×32 test patches")
         ax.set_xlabel("SNR [dB]")
         ax.set_ylabel("PSNR [dB]")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend()
     out.save_figure(fig, "psnr_vs_snr.png")
 
 

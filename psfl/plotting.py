@@ -120,11 +120,11 @@ _RC = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsiz
 
 def integer_ticks(ax: Any, axis: str = "x") -> None:
     """Ticks on whole numbers only, on ``axis`` (``"x"``, ``"y"`` or ``"both"``)."""
-    loc = ticker.MaxNLocator(integer=True)
-    if axis in ("x", "both"):
-        ax.xaxis.set_major_locator(loc)
-    if axis in ("y", "both"):
-        ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    # min_n_ticks=1: with one round the view spans less than 1 and the default fell back to
+    # fractional ticks
+    for name, obj in (("x", ax.xaxis), ("y", ax.yaxis)):
+        if axis in (name, "both"):
+            obj.set_major_locator(ticker.MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def si_axis(ax: Any, axis: str, unit: str, places: int | None = None) -> None:

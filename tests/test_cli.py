@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from psfl.cli import COMMANDS, main
+from tests.figures import assert_figures
 
 
 def test_help_lists_registered_commands(capsys):
@@ -27,11 +28,14 @@ def demo_dir(tmp_path_factory):
 
 def test_demo_quick_writes_results(demo_dir):
     out = demo_dir
-    for name in ("config.toml", "summary.json", "partition.csv", "data.png", "log.txt",
-                 "rounds.csv", "mu_rounds.csv", "final.csv", "psnr_vs_round.png",
-                 "link.csv", "link_psnr_vs_snr.png", "energy_vs_distance.csv",
-                 "energy_vs_distance.png", "compute_vs_comm.png", "checkpoint/round.npz"):
+    for name in ("config.toml", "summary.json", "partition.csv", "log.txt", "rounds.csv",
+                 "mu_rounds.csv", "final.csv", "link.csv", "energy_vs_distance.csv",
+                 "checkpoint/round.npz"):
         assert (out / name).is_file(), name
+    # every figure of the demo's stages (data, federation report, link, energy)
+    assert_figures(out, "data", "psnr_vs_round", "energy_vs_round", "quality_vs_energy",
+                   "prune_vs_snr", "link_psnr_vs_snr", "energy_vs_distance",
+                   "energy_prune_vs_snr", "compute_vs_comm")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["command"] == "demo"
     assert summary["data"]["train_images"] == 160

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from psfl.federation.study import energy_to_reach, finding, mean_ci, paired_ci, summarize_runs
+from tests.figures import assert_figures
 
 
 def test_mean_ci_student_t_by_hand():
@@ -68,9 +69,10 @@ def test_study_end_to_end_tiny(tmp_path):
             "--set", "federation.mentor_steps=1", "--set", "federation.eval_images=8",
             "--set", "semantic.batch_size=4"]
     assert main(argv) == 0
-    for name in ("table.csv", "findings.csv", "runs.csv", "finding1_personalization.png",
-                 "finding2_efficiency.png", "finding3_pruning.png"):
+    for name in ("table.csv", "findings.csv", "runs.csv"):
         assert (tmp_path / name).is_file(), name
+    assert_figures(tmp_path, "finding1_personalization", "finding2_efficiency",
+                   "finding3_pruning")
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert runs == ["psfl-no-agp-s0", "psfl-no-agp-s1", "psfl-s0", "psfl-s1"]
     table = list(csv.DictReader(open(tmp_path / "table.csv")))

@@ -96,7 +96,8 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+    from psfl.plotting import caption, subplots
 
     names = [Path(p).name or str(p) for p in args.runs]
     if len(set(names)) < len(names):
@@ -123,31 +124,34 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     swept = [(n, sw) for n, s in zip(names, summaries, strict=True) if (sw := sweep(s))]
     if swept:
-        fig, ax = plt.subplots(figsize=(6.5, 4))
+        # runs are told apart by colour; the scheme by line style and marker
+        fig, ax = subplots(figsize=(6.5, 4))
         for i, (name, sw) in enumerate(swept):
             sel = [r for r in sw if r.get("dataset", "test") == sw[0].get("dataset", "test")]
             snr = [r["snr_db"] for r in sel]
-            ax.plot(snr, [r["codec_psnr"] for r in sel], "o-", color=f"C{i}", label=name)
+            ax.plot(snr, [r["codec_psnr"] for r in sel], "o-", color=f"C{i}",
+                    label=f"{name} (codec)")
             if all(_is_number(r.get("digital_psnr")) for r in sel):
                 ax.plot(snr, [r["digital_psnr"] for r in sel], "s--", color=f"C{i}",
                         label=f"{name} (digital)")
         ax.set_xlabel("SNR [dB]")
         ax.set_ylabel("PSNR [dB]")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend()
     else:
         shared = [c for c in columns if all(c in f for f in figures)][:6]
         if not shared:
             raise ValueError("the runs share no headline figure to plot; compare runs of the "
                              "same command")
-        fig, axes = plt.subplots(1, len(shared), figsize=(2.6 * len(shared) + 0.5, 3.2),
-                                 squeeze=False)
+        fig, axes = subplots(1, len(shared), figsize=(2.6 * len(shared) + 0.5, 3.2),
+                             squeeze=False)
         for ax, c in zip(axes[0], shared, strict=False):
             ax.bar(range(len(names)), [f[c] for f in figures],
                    color=[f"C{i}" for i in range(len(names))])
             ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
             ax.set_title(c, fontsize=8)
-            ax.grid(True, axis="y", alpha=0.3)
-    fig.suptitle(f"{len(names)} runs compared", fontsize=9)
+            ax.grid(False, axis="x")
+    fig.suptitle(f"{len(names)} runs compared")
+    caption(fig, [f"{n}: {r['command']}, seed {r['seed']}, commit {r['commit'] or '?'}"
+                  for n, r in zip(names, rows, strict=True)])
     run_dir.save_figure(fig, "compare.png")
     return {"runs": [str(p) for p in args.runs], "figures": columns, "table": rows}

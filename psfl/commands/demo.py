@@ -42,7 +42,6 @@ def stage_data(config: Config, run: RunDir) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from psfl.data import load_images, partition, partition_stats
 
@@ -58,7 +57,9 @@ def stage_data(config: Config, run: RunDir) -> dict[str, Any]:
                                                                                 strict=True)}})
     run.write_csv("partition.csv", rows)
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1, 1.3]})
+    from psfl.plotting import caption, integer_ticks, subplots
+
+    fig, axes = subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1, 1.3]})
     sample = test.images[np.linspace(0, len(test) - 1, 32).astype(int)]
     grid = mosaic([sample[i:i + 8] for i in range(0, 32, 8)])
     axes[0].imshow(grid)
@@ -71,26 +72,26 @@ def stage_data(config: Config, run: RunDir) -> dict[str, Any]:
         bottom += vals
     axes[1].set_xlabel("MU")
     axes[1].set_ylabel("training images")
-    axes[1].set_title(f"{config.data.partition} split, α={config.data.alpha}: "
+    axes[1].set_title(f"{config.data.partition} split, α = {config.data.alpha}: "
                       f"mean TV distance {stats['mean_tv']:.2f}")
+    integer_ticks(axes[1], "x")
     axes[1].legend(fontsize=7, ncol=2)
+    caption(fig, f"{len(train)} training patches of {config.data.patch_size}×"
+            f"{config.data.patch_size} px split over {len(parts)} MUs; test patches come from "
+            "held-back regions of each photo, never in the training data (psfl.data)")
     run.save_figure(fig, "data.png")
     return {"train_images": len(train), "test_images": len(test), "partition": stats}
 
 
 def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, Any]]:
     """The global student and one mentor over an SNR sweep, with the digital baseline."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from psfl.data import load_images
     from psfl.federation.checkpoint import RunLayout
     from psfl.federation.models import build_student, initial_weights
     from psfl.phy import UplinkLink
     from psfl.phy.digital import DigitalBaseline
     from psfl.phy.digital.calibration import thresholds_for
+    from psfl.plotting import channel_name
     from psfl.semantic import build_codec
     from psfl.semantic.metrics import image_metrics, mean_metrics
     from psfl.semantic.train import evaluate_codec
@@ -134,25 +135,44 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
         row["digital success"] = float(np.mean(info["success"]))
         out.append(row)
     run.write_csv("link.csv", out)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label in [*codecs, "digital"]:
-        ax.plot(snrs, [r[f"{label} psnr"] for r in out], marker="o",
-                label=label if label != "digital" else
-                f"{sem.baseline_codec.upper()} + LDPC + QAM ("
-                + ("AWGN MCS table" if thresholds is None else
-                   f"MCS thresholds measured over {fed.small_scale}") + ")")
-    for r in out:
+    digital = (f"{sem.baseline_codec.upper()} + LDPC + QAM ("
+               + ("AWGN MCS table" if thresholds is None else
+                  f"MCS thresholds measured over {channel_name(fed.small_scale)}") + ")")
+    _plot_link(out, snrs, [*codecs], digital, config, student.k, len(images), run)
+    return out
+
+
+def _plot_link(rows: list[dict[str, Any]], snrs: list[float], codecs: list[str], digital: str,
+               config: Config, k: int, n_images: int, run: RunDir) -> None:
+    """link_psnr_vs_snr.png/.pdf: each codec and the baseline against SNR, the baseline's points
+    with lost images crossed and their delivered share written."""
+    from psfl.plotting import FAILED, caption, channel_name, color, subplots
+
+    fed = config.federation
+    fig, ax = subplots(figsize=(6.4, 4.2))
+    for label in codecs:
+        ax.plot(snrs, [r[f"{label} psnr"] for r in rows], marker="o", color=color(label),
+                label=label)
+    ax.plot(snrs, [r["digital psnr"] for r in rows], marker="s", color=color("digital"),
+            label=digital)
+    lost = [r for r in rows if r["digital success"] < 1.0]
+    if lost:
+        ax.plot([r["snr_db"] for r in lost], [r["digital psnr"] for r in lost],
+                **{**FAILED, "label": "digital: some images not delivered"})
+    for r in rows:
         ax.annotate(f"{100 * r['digital success']:.0f} %", (r["snr_db"], r["digital psnr"]),
                     textcoords="offset points", xytext=(0, -12), ha="center", fontsize=7)
-    ax.set_xlabel(f"SNR [dB] ({fed.small_scale}, {config.phy.csi} CSI); % = digital images "
-                  "delivered")
+    ax.set_xlabel(f"SNR [dB] ({channel_name(fed.small_scale)}, "
+                  f"{channel_name(config.phy.csi)} CSI); % = digital images delivered")
     ax.set_ylabel("PSNR [dB]")
     ax.margins(y=0.1)  # room for the delivery labels under the digital points
-    ax.set_title(f"k = {student.k} channel uses per 32x32 image")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.set_title(f"k = {k} channel uses per {config.data.patch_size}×{config.data.patch_size} "
+                 "image")
+    ax.legend()
+    caption(fig, [f"after {fed.rounds} round{'s' if fed.rounds != 1 else ''} × "
+                  f"{fed.local_steps} local steps, "
+                  f"{config.data.num_mus} MUs", f"{n_images} held-back test patches"])
     run.save_figure(fig, "link_psnr_vs_snr.png")
-    return out
 
 
 DEMO_FEDERATION = {"rounds": 5, "local_steps": 40, "mentor_steps": 16, "eval_images": 64}

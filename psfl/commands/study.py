@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     run_dir.write_csv("table.csv", table)
     findings = _findings(runs, strategies, seeds)
     run_dir.write_csv("findings.csv", findings)
-    _figures(runs, strategies, seeds, run_dir)
+    _figures(runs, strategies, seeds, run_dir, config)
     for f in findings:
         print(f"{f['finding']}: {f['verdict']} — {f['measure']}: {f['mean']:+.3g} ± "
               f"{f['ci95']:.3g} {f['unit']} (n={f['n']})")
@@ -191,13 +191,19 @@ def _findings(runs: dict, strategies: list[str], seeds: list[int]) -> list[dict[
     return out
 
 
-def _figures(runs: dict, strategies: list[str], seeds: list[int], run_dir: RunDir) -> None:
+def _figures(runs: dict, strategies: list[str], seeds: list[int], run_dir: RunDir,
+             config: Config) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    _figure_efficiency(runs, strategies, seeds, run_dir)
-    _figure_personalization(runs, strategies, seeds, run_dir)
-    _figure_pruning(runs, strategies, seeds, run_dir)
+    fed = config.federation
+    settings = (f"mean of {len(seeds)} seed{'s' if len(seeds) != 1 else ''} "
+                f"({', '.join(map(str, seeds))}); each run {config.data.num_mus} MUs, "
+                f"{fed.rounds} rounds × {fed.local_steps} local steps, AGP budget "
+                f"{fed.agp_energy_budget_j:g} J")
+    _figure_efficiency(runs, strategies, seeds, run_dir, settings)
+    _figure_personalization(runs, strategies, seeds, run_dir, settings)
+    _figure_pruning(runs, strategies, seeds, run_dir, settings)
 
 
 def _mean_curve(runs: dict, seeds: list[int], strategy: str, key: str
@@ -210,22 +216,22 @@ def _mean_curve(runs: dict, seeds: list[int], strategy: str, key: str
 
 
 def _figure_efficiency(runs: dict, strategies: list[str], seeds: list[int],
-                       run_dir: RunDir) -> None:
+                       run_dir: RunDir, settings: str) -> None:
     """Finding 2: quality against cumulative communication energy and bits."""
-    import matplotlib.pyplot as plt
+    from psfl.plotting import caption, color, subplots
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for strategy in [s for s in ("psfl", "fedavg-csc", "fedprox-csc") if s in strategies]:
         for ax, key, label in ((axes[0], "cum_energy", "cumulative communication energy [J]"),
-                               (axes[1], "cum_bits", "cumulative bits sent")):
+                               (axes[1], "cum_bits", "cumulative data sent [bit]")):
             x, q = _mean_curve(runs, seeds, strategy, key)
-            ax.plot(x, q, marker="o", label=strategy)
+            ax.plot(x, q, marker="o", color=color(strategy), label=strategy)
             ax.set_xlabel(label)
     for ax in axes:
         ax.set_ylabel("global PSNR at the MUs [dB]")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"Finding 2: quality against communication cost (mean of {len(seeds)} seeds)")
+        ax.legend()
+    fig.suptitle("Finding 2: quality against communication cost")
+    caption(fig, settings)
     run_dir.save_figure(fig, "finding2_efficiency.png")
 
 
@@ -245,13 +251,12 @@ def _personal_by_mentor(runs: dict, seeds: list[int]) -> dict[str, dict[str, lis
 
 
 def _figure_personalization(runs: dict, strategies: list[str], seeds: list[int],
-                            run_dir: RunDir) -> None:
+                            run_dir: RunDir, settings: str) -> None:
     """Finding 1: personalized quality with and without PLD, by mentor preset (95 % CI)."""
-    import matplotlib.pyplot as plt
-
     from psfl.federation.study import mean_ci
+    from psfl.plotting import caption, color, subplots
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6.4, 4))
     if {"psfl", "psfl-no-pld"} <= set(strategies):
         presets = _personal_by_mentor(runs, seeds)
         names = sorted(presets)
@@ -259,38 +264,40 @@ def _figure_personalization(runs: dict, strategies: list[str], seeds: list[int],
             cis = [mean_ci(presets[n][strategy]) for n in names]
             ax.bar(np.arange(len(names)) + 0.38 * (j - 0.5), [c["mean"] for c in cis], 0.38,
                    yerr=[0 if not np.isfinite(c["half"]) else c["half"] for c in cis],
-                   capsize=3, label=strategy)
+                   capsize=3, color=color(strategy), label=strategy)
         ax.set_xticks(range(len(names)), [f"{n}\n(MUs whose mentor it is)" for n in names])
         lo = min((min(v for v in d[k] if v is not None) for d in presets.values()
                   for k in d if d[k]), default=0)
         ax.set_ylim(bottom=max(0, lo - 2))
-        ax.legend(fontsize=8)
+        ax.legend()
     ax.set_ylabel("personalized PSNR, last round [dB]")
     ax.set_title("Finding 1: personalized quality with and without PLD (95 % CI)")
-    ax.grid(alpha=0.3, axis="y")
+    ax.grid(False, axis="x")
+    caption(fig, settings)
     run_dir.save_figure(fig, "finding1_personalization.png")
 
 
 def _figure_pruning(runs: dict, strategies: list[str], seeds: list[int],
-                    run_dir: RunDir) -> None:
+                    run_dir: RunDir, settings: str) -> None:
     """Finding 3: PSNR against communication energy with and without AGP; the pruning ratio
     against the MU's downlink SNR."""
-    import matplotlib.pyplot as plt
+    from psfl.plotting import caption, color, subplots
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for strategy in [s for s in ("psfl", "psfl-no-agp") if s in strategies]:
         x, q = _mean_curve(runs, seeds, strategy, "cum_energy")
-        axes[0].plot(x, q, marker="o", label=strategy)
+        axes[0].plot(x, q, marker="o", color=color(strategy), label=strategy)
     axes[0].set_xlabel("cumulative communication energy [J]")
     axes[0].set_ylabel("global PSNR at the MUs [dB]")
-    axes[0].legend(fontsize=8)
-    axes[0].grid(alpha=0.3)
+    axes[0].legend()
     if "psfl" in strategies:
         pts = np.array([p for s in seeds if ("psfl", s) in runs for p in runs[("psfl", s)]["prune"]])
         if len(pts):
-            axes[1].scatter(pts[:, 0], pts[:, 1], s=12, alpha=0.6)
+            axes[1].scatter(pts[:, 0], pts[:, 1], s=12, alpha=0.6, color=color("psfl"),
+                            label="psfl, one MU in one round")
+            axes[1].legend()
     axes[1].set_xlabel("downlink SNR of the MU in the round [dB]")
     axes[1].set_ylabel("AGP pruning ratio")
-    axes[1].grid(alpha=0.3)
     fig.suptitle("Finding 3: adaptive global pruning")
+    caption(fig, settings)
     run_dir.save_figure(fig, "finding3_pruning.png")

@@ -43,63 +43,79 @@ def summarize(bs: BaseStation) -> dict[str, Any]:
     return out
 
 
-def write_report(bs: BaseStation, run: RunDir, prefix: str = "") -> dict[str, Any]:
-    """Write ``rounds.csv``, ``mu_rounds.csv``, ``final.csv`` and four plots; return the summary."""
-    import matplotlib
+def _settings(bs: BaseStation) -> list[str]:
+    """The caption of the run's figures: its budget and channel."""
+    from psfl.plotting import channel_name
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    fed, cfg = bs.fed, bs.config
+    rounds = f"{bs.completed} round{'s' if bs.completed != 1 else ''}"
+    return [f"{len(bs.population)} MUs, {rounds} × {fed.local_steps} local steps "
+            f"(mentor {fed.mentor_steps}), batch {cfg.semantic.batch_size}",
+            f"{channel_name(fed.scenario)} + {channel_name(fed.small_scale)}, AGP budget "
+            f"{fed.agp_energy_budget_j:g} J, seed {cfg.run.seed}"]
+
+
+def write_report(bs: BaseStation, run: RunDir, prefix: str = "") -> dict[str, Any]:
+    """Write ``rounds.csv``, ``mu_rounds.csv``, ``final.csv`` and four figures (PNG and PDF);
+    return the summary."""
+    from psfl.plotting import caption, color, integer_ticks, subplots
 
     run.write_csv(f"{prefix}rounds.csv", bs.round_rows)
     run.write_csv(f"{prefix}mu_rounds.csv", bs.mu_rows)
     if bs.final_rows:
         run.write_csv(f"{prefix}final.csv", bs.final_rows)
     rounds = [r["round"] for r in bs.round_rows]
-    title = bs.fed.strategy
+    title, settings = bs.fed.strategy, _settings(bs)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label in (("received_global_psnr", "global model, global test"),
-                       ("received_own_psnr", "global model, own test"),
-                       ("personal_psnr", "after local step, own test")):
-        ax.plot(rounds, [r[key] for r in bs.round_rows], marker="o", label=label)
+    fig, ax = subplots(figsize=(6, 4))
+    for key, label, scheme in (("received_global_psnr", "global model, global test", "global"),
+                               ("received_own_psnr", "global model, own test", "own"),
+                               ("personal_psnr", "after local step, own test", "personalized")):
+        ax.plot(rounds, [r[key] for r in bs.round_rows], marker="o", color=color(scheme),
+                label=label)
     ax.set_xlabel("round")
     ax.set_ylabel("PSNR [dB] (mean over MUs)")
-    ax.set_title(f"{title}: quality per round (the global model is evaluated as received)")
-    ax.grid(alpha=0.3)
+    ax.set_title(f"{title}: quality per round (the global model evaluated as received)")
+    integer_ticks(ax, "x")
     ax.legend()
+    caption(fig, settings)
     run.save_figure(fig, f"{prefix}psnr_vs_round.png")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     comm = [r["comm_energy_j"] for r in bs.round_rows]
     comp = [r["compute_energy_j"] for r in bs.round_rows]
-    ax.bar(rounds, comm, label="communication (BS down + MU up)")
-    ax.bar(rounds, comp, bottom=comm, label="MU computation")
+    ax.bar(rounds, comm, color=color("communication"), label="communication (BS down + MU up)")
+    ax.bar(rounds, comp, bottom=comm, color=color("computation"), label="MU computation")
     ax.set_xlabel("round")
     ax.set_ylabel("energy [J] (all MUs)")
     ax.set_title(f"{title}: energy per round")
+    integer_ticks(ax, "x")
     ax.legend()
+    caption(fig, settings)
     run.save_figure(fig, f"{prefix}energy_vs_round.png")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     cum = np.cumsum([c + p for c, p in zip(comm, comp, strict=True)])
-    ax.plot(cum, [r["personal_psnr"] for r in bs.round_rows], marker="o", label="personalized")
-    ax.plot(cum, [r["received_global_psnr"] for r in bs.round_rows], marker="s", label="global")
+    ax.plot(cum, [r["personal_psnr"] for r in bs.round_rows], marker="o",
+            color=color("personalized"), label="personalized")
+    ax.plot(cum, [r["received_global_psnr"] for r in bs.round_rows], marker="s",
+            color=color("global"), label="global")
     ax.set_xlabel("cumulative energy [J]")
     ax.set_ylabel("PSNR [dB]")
     ax.set_title(f"{title}: quality against energy spent")
-    ax.grid(alpha=0.3)
     ax.legend()
+    caption(fig, settings)
     run.save_figure(fig, f"{prefix}quality_vs_energy.png")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     snr = [r["downlink_snr_db"] for r in bs.mu_rows]
     ratio = [r["prune_ratio"] for r in bs.mu_rows]
     sc = ax.scatter(snr, ratio, c=[r["round"] for r in bs.mu_rows], cmap="viridis")
-    fig.colorbar(sc, ax=ax, label="round")
+    bar = fig.colorbar(sc, ax=ax, label="round")
+    integer_ticks(bar.ax, "y")
     ax.set_xlabel("downlink SNR [dB]")
     ax.set_ylabel("AGP pruning ratio")
-    ax.set_title(f"{title}: pruning ratio against channel (budget "
-                 f"{bs.fed.agp_energy_budget_j:g} J)")
-    ax.grid(alpha=0.3)
+    ax.set_title(f"{title}: pruning ratio against channel")
+    caption(fig, settings)
     run.save_figure(fig, f"{prefix}prune_vs_snr.png")
     return summarize(bs)

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunDir", "RunLock", "atomic_write_bytes", "csv_text", "default_out_dir", "jsonable",
-           "mosaic", "progress"]
+__all__ = ["LogProgress", "RunDir", "RunLock", "atomic_write_bytes", "csv_text",
+           "default_out_dir", "jsonable", "mosaic", "progress"]
 
 
 def default_out_dir(command: str, root: str | Path = "runs") -> Path:
@@ -291,17 +291,121 @@ class RunDir:
 
 def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", total: int | None = None,
              unit: str = "it", leave: bool = True, disable: bool | None = None) -> Any:
-    """A tqdm progress bar on stderr; silent when stderr is not a terminal unless forced.
+    """Progress of long work, shown where the user is looking.
 
-    ``PSFL_PROGRESS=1`` forces bars on (e.g. in CI logs), ``PSFL_PROGRESS=0`` turns them off.
+    - a terminal: a tqdm bar on stderr;
+    - a notebook: tqdm.auto's widget (or its text bar);
+    - anything else (a log file, CI, a pipe): :class:`LogProgress`, one line on stderr every
+      ``PSFL_PROGRESS_EVERY`` seconds (default 30) with an ETA that leaves out the first step's
+      compilation.
+
+    ``PSFL_PROGRESS=1`` forces tqdm bars, ``PSFL_PROGRESS=0`` turns all progress off, as does
+    ``disable=True``. The object returned iterates ``iterable`` and has tqdm's ``update``,
+    ``set_postfix`` and ``close``.
     """
     from tqdm.auto import tqdm
 
+    env = os.environ.get("PSFL_PROGRESS")
+    if disable is None and env is None and not sys.stderr.isatty() and not _in_notebook():
+        return LogProgress(iterable, desc=desc, total=total, unit=unit,
+                           every=float(os.environ.get("PSFL_PROGRESS_EVERY", "30")))
     if disable is None:
-        env = os.environ.get("PSFL_PROGRESS")
-        disable = (env == "0") if env is not None else not sys.stderr.isatty()
+        disable = env == "0"
     return tqdm(iterable, desc=desc, total=total, unit=unit, leave=leave, disable=disable,
                 dynamic_ncols=True)
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    ip = shell.get_ipython() if shell is not None else None  # type: ignore[attr-defined]
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+class LogProgress:
+    """Progress as plain lines for logs: ``desc: 120/8000 steps (1.5 %), 45 s, 2.7 steps/s,
+    ETA 48 min 30 s``, at most one line every ``every`` seconds and a closing line if any was
+    written (short work writes nothing).
+
+    The rate, and so the ETA, is measured from the end of the first step to now: the first step
+    of compiled work includes tracing and XLA compilation, which the remaining steps do not
+    repeat (ours). ``clock`` and ``write`` are for tests.
+    """
+
+    def __init__(self, iterable: Iterable[Any] | None = None, *, desc: str = "",
+                 total: int | None = None, unit: str = "it", every: float = 30.0,
+                 clock: Any = None, write: Any = None) -> None:
+        import time
+
+        self.iterable, self.desc, self.unit, self.every = iterable, desc, unit, every
+        if total is None and iterable is not None and hasattr(iterable, "__len__"):
+            total = len(iterable)  # type: ignore[arg-type]
+        self.total, self.n, self.postfix = total, 0, ""
+        self._clock = clock or time.monotonic
+        self._write = write or (lambda line: print(line, file=sys.stderr, flush=True))
+        self._start = self._last = self._clock()
+        self._first: tuple[float, int] | None = None  # (time, n) when the first step ended
+        self._lines = 0
+        self._closed = False
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.iterable or ():
+            yield item
+            self.update(1)
+        self.close()
+
+    def __enter__(self) -> LogProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def update(self, n: int = 1) -> None:
+        now = self._clock()
+        self.n += n
+        if self._first is None and self.n > 0:
+            self._first = (now, self.n)
+        if now - self._last >= self.every:
+            self._emit(now)
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        self.postfix = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+
+    def line(self, now: float) -> str:
+        """The progress line at time ``now``."""
+        done = f"{self.n}/{self.total}" if self.total else f"{self.n}"
+        if self.total:
+            done += f" {self.unit} ({100 * self.n / self.total:.1f} %)"
+        else:
+            done += f" {self.unit}"
+        parts = [f"{self.desc}: {done}" if self.desc else done,
+                 f"{_duration(now - self._start)} elapsed"]
+        if self._first is not None and self.n > self._first[1] and now > self._first[0]:
+            rate = (self.n - self._first[1]) / (now - self._first[0])
+            parts.append(f"{rate:.3g} {self.unit}/s")
+            if self.total and self.n < self.total:
+                parts.append(f"ETA {_duration((self.total - self.n) / rate)}")
+        if self.postfix:
+            parts.append(self.postfix)
+        return ", ".join(parts)
+
+    def _emit(self, now: float) -> None:
+        self._write(self.line(now))
+        self._last, self._lines = now, self._lines + 1
+
+    def close(self) -> None:
+        if not self._closed and self._lines:
+            self._write(self.line(self._clock()) + " (done)" if self.total is None or
+                        self.n >= self.total else self.line(self._clock()) + " (stopped)")
+        self._closed = True
 
 
 def mosaic(rows: Sequence[Any], pad: int = 2) -> Any:

@@ -75,3 +75,50 @@ def test_out_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(ValueError, match="is an existing file"):
         RunDir(tmp_path / "f")
+
+
+def test_log_progress_eta_leaves_out_the_first_steps_compilation():
+    """In a plain log, progress is one line per interval; the ETA is measured from the end of
+    the first step (tracing and compilation) on, not averaged over it."""
+    from psfl.results import LogProgress
+
+    t = [0.0]
+    lines: list[str] = []
+    bar = LogProgress(total=100, desc="train csc", unit="step", every=10.0,
+                      clock=lambda: t[0], write=lines.append)
+    t[0] = 60.0  # the first step: 60 s of compilation
+    bar.update(1)
+    assert len(lines) == 1 and "ETA" not in lines[0]  # no rate is known after one step
+    bar.set_postfix(psnr="25.00")
+    for _ in range(20):  # then 0.5 s per step
+        t[0] += 0.5
+        bar.update(1)
+    assert len(lines) == 2, lines  # 10 s after the first line
+    last = lines[-1]
+    # 20 steps in 10 s after the first: 2 steps/s, 79 left → 40 s (an average over the
+    # compilation would say about 4 min)
+    assert "train csc: 21/100 step (21.0 %), 1 min 10 s elapsed" in last, last
+    assert "2 step/s" in last and "ETA 40 s" in last and last.endswith("psnr=25.00"), last
+    t[0] += 1.0
+    bar.close()
+    assert lines[-1].endswith("(stopped)") and len(lines) == 3
+
+
+def test_log_progress_is_silent_for_short_work_and_iterates():
+    from psfl.results import LogProgress
+
+    lines: list[str] = []
+    assert list(LogProgress(range(5), every=30.0, write=lines.append)) == [0, 1, 2, 3, 4]
+    assert lines == []
+
+
+def test_progress_picks_log_lines_off_a_terminal(monkeypatch):
+    import io
+
+    from psfl.results import LogProgress, progress
+
+    monkeypatch.delenv("PSFL_PROGRESS", raising=False)
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert isinstance(progress(total=3), LogProgress)
+    monkeypatch.setenv("PSFL_PROGRESS", "0")
+    assert not isinstance(progress(total=3), LogProgress) and progress(total=3).disable

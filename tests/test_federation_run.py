@@ -152,7 +152,8 @@ def test_resume_refuses_another_strategy(tmp_path):
 def test_flower_simulation_matches_the_loop(tmp_path, capfd):
     """The same configuration through Flower's simulation (ServerApp/ClientApp messages) and the
     bare loop: same population, channels and pruning, both learn. Flower's engine is reached
-    without its deprecated entry point (flwr 1.42 prints a warning for `run_simulation`)."""
+    without its deprecated entry point (flwr 1.42 prints a warning for `run_simulation`), and
+    neither Flower's INFO block nor Ray's start-up lines are printed."""
     from psfl.federation.apps import run_flower_simulation
 
     config = cfg("federation.strategy=psfl-no-pld", "federation.rounds=1",
@@ -162,7 +163,10 @@ def test_flower_simulation_matches_the_loop(tmp_path, capfd):
     set_seed(0)  # the BS's initial student, hence AGP's masks, must be the same in both runs
     flower = run_flower_simulation(config, tmp_path / "flower", log=lambda m: None)
     flower_output = capfd.readouterr()
-    assert "DEPRECATED" not in flower_output.err + flower_output.out
+    printed = flower_output.err + flower_output.out
+    assert "DEPRECATED" not in printed
+    for noise in ("Final results", "[ROUND", "Started a local Ray instance", "FutureWarning"):
+        assert noise not in printed, noise
     set_seed(0)
     loop = run_loop(config, tmp_path / "loop", log=lambda m: None)
     assert flower.completed == loop.completed == 1

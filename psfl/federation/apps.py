@@ -164,11 +164,17 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
     flight (nothing of it is recorded), Ray is shut down, and ``KeyboardInterrupt`` is raised
     here; every finished round is in the checkpoint. (Ray is started here rather than by Flower
     so that Ray's own SIGTERM handler, which exits the process mid-round, is replaced.)
+
+    Flower's and Ray's INFO lines are muted while it runs (``log`` reports every round; the
+    strategy's closing "Final results" block repeated them as raw floats); their warnings and
+    errors still show. Under the deployment engine (:func:`serve` from ``flwr-serverapp``)
+    Flower's log is left as it is.
     """
     import logging
     import os
     import signal
     import sys
+    import warnings
 
     import ray
     from flwr.simulation.run_simulation import _run_simulation
@@ -186,6 +192,7 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
 
     flwr_log = logging.getLogger("flwr")
     flwr_level = flwr_log.level
+    flwr_log.setLevel(logging.WARNING)
 
     def interrupt(signum: int, frame: Any) -> None:
         stop.set()  # before any reply the backend's shutdown produces can reach the BS
@@ -199,7 +206,12 @@ def run_flower_simulation(config: Config, out_dir: str | Path,
         if not ray.is_initialized():  # as Flower's Ray backend would start it
             pythonpath = os.pathsep.join(filter(None, [*sys.path,
                                                        os.environ.get("PYTHONPATH")]))
-            ray.init(runtime_env={"env_vars": {"PYTHONPATH": pythonpath}}, **init_args)
+            with warnings.catch_warnings():
+                # a notice about a future default of Ray's, not about this run
+                warnings.filterwarnings("ignore", "Tip: In future versions of Ray",
+                                        FutureWarning)
+                ray.init(runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
+                         logging_level=logging.WARNING, **init_args)
         if main_thread:
             for s in saved:
                 signal.signal(s, interrupt)

@@ -11,4 +11,8 @@ Shared infrastructure lives at the top level: :mod:`psfl.config`, :mod:`psfl.dat
 :mod:`psfl.results`, :mod:`psfl.cli`.
 """
 
+from psfl._quiet import install as _install_quiet_tensorflow
+
 __version__ = "0.1.0"
+
+_install_quiet_tensorflow()  # TensorFlow's start-up lines muted when it is imported (psfl._quiet)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import signal
 import sys
 import threading
@@ -73,28 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
             _add_common(p)
         mod.add_arguments(p)
     return parser
-
-
-def _quiet_tensorflow() -> None:
-    """Import TensorFlow and discover its devices with their C++ start-up chatter (CUDA stub
-    probing, the ``cuInit`` failure on a machine without a GPU) kept off the terminal.
-
-    Those lines are written straight to file descriptor 2 before absl logging is configured, so
-    environment variables cannot silence them; errors raised by the import itself still surface.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow as tf
-
-            # Device discovery prints the `cuInit` failure line on machines without a GPU
-            # driver; done here, while the chatter goes nowhere, it is not done again later.
-            tf.config.list_physical_devices()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _resume(command: str, directory: str, args: argparse.Namespace,
@@ -211,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = _overrides(args, mod)  # first: --resume points args.config at its run
         config = load_config(args.config, overrides)
         # Only now: a refused configuration is reported without waiting for TensorFlow.
-        _quiet_tensorflow()
+        from psfl._quiet import quiet_tensorflow
+
+        quiet_tensorflow()
         out = config.run.out or str(default_out_dir(args.command))
         run_dir = RunDir(out, prog)
         _execute(mod, args, config, run_dir, prog, argv)

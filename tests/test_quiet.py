@@ -25,6 +25,23 @@ def test_import_psfl_writes_nothing_to_stderr():
     assert proc.stderr == ""
 
 
+def test_library_use_that_starts_tensorflow_writes_nothing_to_stderr():
+    """Through psfl's API (submodules imported directly, TensorFlow imported by them and by the
+    user afterwards), devices discovered and a link run: no start-up line reaches stderr."""
+    code = ("from psfl.phy import PhyConfig, UplinkLink\n"
+            "from psfl.semantic.models import load_codec\n"
+            "import tensorflow as tf\n"
+            "codec = load_codec('pretrained:csc', channel='awgn')\n"
+            "y, no = UplinkLink(PhyConfig(channel='awgn'))(tf.ones([2, 64], tf.complex64), 10.0)\n"
+            "assert tf.config.list_physical_devices('CPU')\n"
+            "print(codec.k, y.shape)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.split() == ["512", "(2,", "64)"]
+
+
 def test_a_command_that_runs_tensorflow_writes_nothing_to_stderr(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "psfl.cli", "energy", "--distances", "10:50:2",
                            "--out", str(tmp_path / "e")], capture_output=True, text=True,

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from psfl.cli import main
+from tests.figures import assert_figures
 
 SMALL = ["--steps", "0", "--set", "data.max_test=16", "--set", "data.max_train=16"]
 
@@ -25,19 +26,6 @@ def _rows(path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-FIGURE_MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF"}
-
-
-def _assert_figures(out, *stems: str) -> None:
-    """Every figure written as PNG and as PDF (RunDir.save_figure), each a real file of its
-    format."""
-    for stem in stems:
-        for ext, magic in FIGURE_MAGIC.items():
-            path = out / f"{stem}.{ext}"
-            assert path.is_file(), path.name
-            assert path.read_bytes()[:len(magic)] == magic, path.name
-
-
 def test_hil_emulated_writes_results(tmp_path) -> None:
     out = tmp_path / "emu"
     rc = main(["hil", "--radio", "emulated", "--out", str(out), "--frames", "10", "--cfo",
@@ -45,7 +33,7 @@ def test_hil_emulated_writes_results(tmp_path) -> None:
     assert rc == 0
     for name in ("summary.json", "frames.csv", "config.toml"):
         assert (out / name).is_file(), name
-    _assert_figures(out, "constellation", "images", "frames")
+    assert_figures(out, "constellation", "images", "frames")
     s = json.loads((out / "summary.json").read_text())
     assert s["frames_detected"] == 10 and s["detection_rate"] == 1.0
     assert abs(s["cfo_hz_mean"] / s["scs_hz"] + 4.5) < 0.01
@@ -73,7 +61,7 @@ def test_hil_twin_dropped_connection_keeps_frames(tmp_path, capsys) -> None:
     assert s["error"] and 4 <= s["frames_detected"] < 16
     assert sum(r["detected"] == "True" for r in rows) == s["frames_detected"]
     assert len(rows) == s["frames_sent"]
-    _assert_figures(out, "constellation", "frames", "images")
+    assert_figures(out, "constellation", "frames", "images")
 
 
 # The default numerology's offset between the two SNR references (psfl.hil.snr): 72 of 128
@@ -222,3 +210,18 @@ def test_hil_frames_csv_appended_equals_written_at_once(tmp_path) -> None:
             "frames.csv", rows[: i + 1]).read_bytes()
     appender.close()
     assert path.read_bytes() == expected
+
+
+def test_the_shipped_codec_is_sent_unless_steps_ask_to_train_one():
+    import argparse
+
+    from psfl.commands.hil import _shortcuts
+    from psfl.config import load_config
+
+    names = ("radio", "uri", "checkpoint", "steps", "frames", "snr", "cfo", "snr_reference")
+    plain = argparse.Namespace(**dict.fromkeys(names))
+    assert _shortcuts(plain, load_config(None)).hil.checkpoint == "pretrained:csc"
+    hil = _shortcuts(argparse.Namespace(**{**vars(plain), "steps": 5}), load_config(None)).hil
+    assert hil.checkpoint == "" and hil.train_steps == 5
+    both = argparse.Namespace(**{**vars(plain), "steps": 5, "checkpoint": "x.keras"})
+    assert _shortcuts(both, load_config(None)).hil.checkpoint == "x.keras"

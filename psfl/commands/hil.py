@@ -49,11 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                       "usb:1.2.5 (find it with `iio_info -s`)")
     parser.add_argument("--checkpoint", metavar="PATH",
                         help="trained codec (.keras) or a shipped one, pretrained:NAME (e.g. "
-                             "pretrained:csc, the AWGN variant; pretrained:csc-rayleigh); "
-                             "without it a small codec is trained")
+                             "pretrained:csc-rayleigh; default hil.checkpoint, the shipped AWGN "
+                             "CSC)")
     parser.add_argument("--steps", type=int, metavar="N",
-                        help="training budget when no checkpoint is given (default "
-                             "hil.train_steps; 0 = untrained)")
+                        help="train a codec here for N steps instead of using a checkpoint "
+                             "(0 = untrained)")
     parser.add_argument("--frames", type=int, metavar="N",
                         help="frames (images) to send (default hil.num_frames)")
     parser.add_argument("--snr", type=float, metavar="DB",
@@ -80,6 +80,8 @@ def _shortcuts(args: argparse.Namespace, config: Config) -> Config:
             hil[key] = v
     if args.uri and not args.radio:
         hil["radio"] = "pluto"
+    if args.steps is not None and args.checkpoint is None:
+        hil["checkpoint"] = ""  # --steps N: train here instead of the shipped codec
     return config.replace("hil", **hil) if hil else config
 
 

@@ -90,8 +90,9 @@ class HilConfig(Section):
                             choices=("none", "exp"))
     delay_spread_s: float = option(300e-9, help="RMS delay spread of the 'exp' multipath "
                                    "[s].", lo=0.0, hi=5e-6)
-    checkpoint: str = option("", help="Trained codec (.keras) or pretrained:NAME (shipped zoo); "
-                             "empty trains a small one.")
+    checkpoint: str = option("pretrained:csc", help="Trained codec (.keras) or pretrained:NAME "
+                             "(shipped zoo; the default is the AWGN CSC); empty trains one here "
+                             "for train_steps steps.")
     model: str = option("csc", help="Codec preset when training here.",
                         choices=MODEL_NAMES)
     train_steps: int = option(200, help="Training budget [steps] when no checkpoint is given.",

@@ -147,9 +147,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--snr", default="0,5,10,15,20")
     ap.add_argument("--channels", default="awgn,tdl-c")
     ap.add_argument("--out", default="runs/bench_baselines")
+    ap.add_argument("--replot", metavar="CSV",
+                    help="only draw the figure again from an earlier baselines.csv")
     args = ap.parse_args(argv)
     from psfl.results import RunDir
 
+    if args.replot:
+        import csv
+
+        with open(args.replot, newline="") as f:
+            rows = [{**r, "snr_db": float(r["snr_db"]), "psnr": float(r["psnr"])}
+                    for r in csv.DictReader(f)]
+        plot(rows, RunDir(args.out))
+        return 0
     snrs = [float(v) for v in args.snr.split(",")]
     out = RunDir(args.out)
     rows: list[dict[str, Any]] = []

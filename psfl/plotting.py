@@ -40,14 +40,17 @@ _PALETTE = ("#8C564B", "#17BECF", "#BCBD22", "#7F7F7F", "#9467BD", "#2CA02C", "#
 """Colours for names outside the table: none of them is a table colour, so an unknown name
 never looks like a known scheme."""
 
-_SCHEMES = {  # Okabe–Ito, colour-blind safe
-    # transmission schemes
-    "codec": "#0072B2", "csc": "#0072B2", "semantic": "#0072B2",
-    "digital": "#D55E00", "capacity": "#000000", "pretrained": "#56B4E9", "mentor": "#CC79A7",
-    "gsc": "#009E73", "deepjscc": "#E69F00",
+_SCHEMES = {  # Okabe–Ito (colour-blind safe), then Tol's dark green, wine and purple
+    # transmission schemes: semantic codecs (each preset its own) …
+    "codec": "#0072B2", "semantic": "#0072B2", "csc": "#0072B2", "gsc": "#009E73",
+    "gsc-s": "#56B4E9", "gsc-m": "#009E73", "gsc-l": "#117733",
+    "pretrained": "#56B4E9", "mentor": "#CC79A7",
+    # … the digital baseline (JPEG by default) and its other source coders, the bound
+    "digital": "#D55E00", "jpeg": "#D55E00", "webp": "#E69F00", "jpeg2000": "#882255",
+    "avif": "#AA4499", "capacity": "#000000",
     # federated strategies (the study's arms)
     "psfl": "#0072B2", "psfl-no-pld": "#56B4E9", "psfl-no-agp": "#009E73",
-    "fedavg-csc": "#D55E00", "fedprox-csc": "#E69F00",
+    "fedavg-csc": "#D55E00", "fedprox-csc": "#E69F00", "local-only": "#882255",
     # link directions and energy components
     "downlink": "#0072B2", "uplink": "#D55E00",
     "computation": "#CC79A7", "communication": "#0072B2",
@@ -71,17 +74,17 @@ _CHANNELS = {"awgn": "AWGN", "rayleigh": "Rayleigh", "umi": "UMi", "uma": "UMa",
 def color(scheme: str) -> str:
     """The colour of ``scheme`` in every psfl figure (hex string).
 
-    Known names (``codec``, ``digital``, strategies, ``downlink``, …) come from one table; a
-    longer name is matched by its first known word (``"csc (test)"`` → ``csc``); any other name
-    takes a palette colour chosen by a stable hash of the name.
+    Known names (``codec``, each codec preset, ``digital`` and each source coder, strategies,
+    ``downlink``, …) come from one table; a longer name is matched by its first known word
+    (``"csc (test)"`` → ``csc``, ``"MU 0 mentor (gsc-l)"`` → ``mentor``); any other name takes
+    a palette colour chosen by a stable hash of the name.
     """
     key = scheme.lower().strip()
     if key in _SCHEMES:
         return _SCHEMES[key]
-    for word in key.replace("(", " ").replace(",", " ").split():
-        for name in (word, word.split("-")[0]):  # "gsc-l" is a gsc
-            if name in _SCHEMES:
-                return _SCHEMES[name]
+    for word in key.replace("(", " ").replace(")", " ").replace(",", " ").split():
+        if word in _SCHEMES:
+            return _SCHEMES[word]
     digest = int(hashlib.sha1(key.encode()).hexdigest(), 16)
     return _PALETTE[digest % len(_PALETTE)]
 

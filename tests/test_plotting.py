@@ -12,10 +12,13 @@ from tests.figures import MAGIC
 
 def test_a_scheme_keeps_its_colour_across_data_sets_and_labels() -> None:
     assert plotting.color("csc (test)") == plotting.color("csc (folder)") == plotting.color("csc")
-    assert plotting.color("gsc-l") == plotting.color("gsc")
     assert plotting.color("MU 0 mentor (gsc-l)") == plotting.color("mentor")
     assert plotting.color("digital") != plotting.color("codec")
-    strategies = ["psfl", "psfl-no-pld", "psfl-no-agp", "fedavg-csc", "fedprox-csc"]
+    # schemes drawn together in one figure (bench_baselines) are told apart
+    together = ["csc", "gsc-s", "gsc-m", "gsc-l", "jpeg", "webp", "jpeg2000", "avif", "capacity"]
+    assert len({plotting.color(s) for s in together}) == len(together)
+    strategies = ["psfl", "psfl-no-pld", "psfl-no-agp", "fedavg-csc", "fedprox-csc",
+                  "local-only"]
     assert len({plotting.color(s) for s in strategies}) == len(strategies)
 
 

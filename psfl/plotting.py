@@ -163,9 +163,11 @@ def mark_failed_tiles(ax: Any, failed: Sequence[bool], *, tile: int, pad: int = 
 
 
 def render(fig: Any, fmt: str, dpi: int = 150) -> bytes:
-    """The figure as ``fmt`` (``png``/``pdf``/``svg``) bytes."""
+    """The figure as ``fmt`` (``png``/``pdf``/``svg``) bytes; the same figure gives the same
+    bytes (no creation date in a PDF), so a repeated run's figures compare equal."""
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
     return buf.getvalue()
 
 

@@ -81,3 +81,15 @@ def test_save_writes_png_and_pdf_and_closes() -> None:
     assert names == ["x.png", "x.pdf"] and set(written) == {"x.png", "x.pdf"}
     assert written["x.png"].startswith(MAGIC["png"]) and written["x.pdf"].startswith(MAGIC["pdf"])
     assert not plt.fignum_exists(fig.number)
+
+
+def test_the_same_figure_gives_the_same_bytes() -> None:
+    def draw() -> dict[str, bytes]:
+        fig, ax = plotting.subplots()
+        ax.plot([0, 1, 2], [3, 1, 2], color=plotting.color("csc"))
+        plotting.caption(fig, "settings")
+        out: dict[str, bytes] = {}
+        plotting.save(fig, "f", out.__setitem__)
+        return out
+
+    assert draw() == draw()

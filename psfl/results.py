@@ -353,7 +353,7 @@ class LogProgress:
         self._write = write or (lambda line: print(line, file=sys.stderr, flush=True))
         self._start = self._last = self._clock()
         self._first: tuple[float, int] | None = None  # (time, n) when the first step ended
-        self._lines = 0
+        self._lines, self._emitted_n = 0, -1
         self._closed = False
 
     def __iter__(self) -> Iterator[Any]:
@@ -390,7 +390,8 @@ class LogProgress:
                  f"{_duration(now - self._start)} elapsed"]
         if self._first is not None and self.n > self._first[1] and now > self._first[0]:
             rate = (self.n - self._first[1]) / (now - self._first[0])
-            parts.append(f"{rate:.3g} {self.unit}/s")
+            parts.append(f"{rate:.3g} {self.unit}/s" if rate >= 1 else
+                         f"{1 / rate:.3g} s/{self.unit}")
             if self.total and self.n < self.total:
                 parts.append(f"ETA {_duration((self.total - self.n) / rate)}")
         if self.postfix:
@@ -399,12 +400,14 @@ class LogProgress:
 
     def _emit(self, now: float) -> None:
         self._write(self.line(now))
-        self._last, self._lines = now, self._lines + 1
+        self._last, self._lines, self._emitted_n = now, self._lines + 1, self.n
 
     def close(self) -> None:
-        if not self._closed and self._lines:
-            self._write(self.line(self._clock()) + " (done)" if self.total is None or
-                        self.n >= self.total else self.line(self._clock()) + " (stopped)")
+        """A closing line, if any line was written: "(stopped)" short of the total, "(done)"
+        unless the last line already showed the end."""
+        done = self.total is None or self.n >= self.total
+        if not self._closed and self._lines and not (done and self._emitted_n == self.n):
+            self._write(self.line(self._clock()) + (" (done)" if done else " (stopped)"))
         self._closed = True
 
 

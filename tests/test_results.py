@@ -102,6 +102,15 @@ def test_log_progress_eta_leaves_out_the_first_steps_compilation():
     t[0] += 1.0
     bar.close()
     assert lines[-1].endswith("(stopped)") and len(lines) == 3
+    bar.close()
+    assert len(lines) == 3
+    slow = LogProgress(total=3, desc="study", unit="run", every=0.0, clock=lambda: t[0],
+                       write=lines.append)
+    for _ in range(3):
+        t[0] += 40.0
+        slow.update(1)
+    slow.close()  # the last line already says 3/3: no closing line repeats it
+    assert len(lines) == 6 and "40 s/run" in lines[-1] and lines[-1].startswith("study: 3/3")
 
 
 def test_log_progress_is_silent_for_short_work_and_iterates():

@@ -218,15 +218,16 @@ def _mean_curve(runs: dict, seeds: list[int], strategy: str, key: str
 def _figure_efficiency(runs: dict, strategies: list[str], seeds: list[int],
                        run_dir: RunDir, settings: str) -> None:
     """Finding 2: quality against cumulative communication energy and bits."""
-    from psfl.plotting import caption, color, subplots
+    from psfl.plotting import caption, color, si_axis, subplots
 
     fig, axes = subplots(1, 2, figsize=(11, 4))
     for strategy in [s for s in ("psfl", "fedavg-csc", "fedprox-csc") if s in strategies]:
         for ax, key, label in ((axes[0], "cum_energy", "cumulative communication energy [J]"),
-                               (axes[1], "cum_bits", "cumulative data sent [bit]")):
+                               (axes[1], "cum_bits", "cumulative data sent")):
             x, q = _mean_curve(runs, seeds, strategy, key)
             ax.plot(x, q, marker="o", color=color(strategy), label=strategy)
             ax.set_xlabel(label)
+    si_axis(axes[1], "x", "bit")
     for ax in axes:
         ax.set_ylabel("global PSNR at the MUs [dB]")
         ax.legend()

@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import ticker
 
-__all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "integer_ticks", "linestyle",
+__all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "count", "integer_ticks", "linestyle",
            "mark_failed_tiles", "render", "save", "si_axis", "subplots"]
 
 FORMATS = ("png", "pdf")
@@ -134,6 +134,11 @@ def si_axis(ax: Any, axis: str, unit: str, places: int | None = None) -> None:
     """Tick labels with SI prefixes on ``axis``: ``75000`` Hz reads ``75 kHz``."""
     fmt = ticker.EngFormatter(unit=unit, places=places, sep="\u2009")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 round``, ``4 rounds``: a number and its noun, for captions."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def caption(fig: Any, text: str | Iterable[str]) -> None:

@@ -146,7 +146,7 @@ def _plot_link(rows: list[dict[str, Any]], snrs: list[float], codecs: list[str],
                config: Config, k: int, n_images: int, run: RunDir) -> None:
     """link_psnr_vs_snr.png/.pdf: each codec and the baseline against SNR, the baseline's points
     with lost images crossed and their delivered share written."""
-    from psfl.plotting import FAILED, caption, channel_name, color, subplots
+    from psfl.plotting import FAILED, caption, channel_name, color, count, subplots
 
     fed = config.federation
     fig, ax = subplots(figsize=(6.4, 4.2))
@@ -169,8 +169,7 @@ def _plot_link(rows: list[dict[str, Any]], snrs: list[float], codecs: list[str],
     ax.set_title(f"k = {k} channel uses per {config.data.patch_size}×{config.data.patch_size} "
                  "image")
     ax.legend()
-    caption(fig, [f"after {fed.rounds} round{'s' if fed.rounds != 1 else ''} × "
-                  f"{fed.local_steps} local steps, "
+    caption(fig, [f"after {count(fed.rounds, 'round')} × {fed.local_steps} local steps, "
                   f"{config.data.num_mus} MUs", f"{n_images} held-back test patches"])
     run.save_figure(fig, "link_psnr_vs_snr.png")
 

@@ -197,7 +197,9 @@ def _figures(runs: dict, strategies: list[str], seeds: list[int], run_dir: RunDi
 
     matplotlib.use("Agg")
     fed = config.federation
-    settings = (f"mean of {len(seeds)} seed{'s' if len(seeds) != 1 else ''} "
+    from psfl.plotting import count
+
+    settings = (f"mean of {count(len(seeds), 'seed')} "
                 f"({', '.join(map(str, seeds))}); each run {config.data.num_mus} MUs, "
                 f"{fed.rounds} rounds × {fed.local_steps} local steps, AGP budget "
                 f"{fed.agp_energy_budget_j:g} J")

@@ -45,12 +45,11 @@ def summarize(bs: BaseStation) -> dict[str, Any]:
 
 def _settings(bs: BaseStation) -> list[str]:
     """The caption of the run's figures: its budget and channel."""
-    from psfl.plotting import channel_name
+    from psfl.plotting import channel_name, count
 
     fed, cfg = bs.fed, bs.config
-    rounds = f"{bs.completed} round{'s' if bs.completed != 1 else ''}"
-    return [f"{len(bs.population)} MUs, {rounds} × {fed.local_steps} local steps "
-            f"(mentor {fed.mentor_steps}), batch {cfg.semantic.batch_size}",
+    return [f"{len(bs.population)} MUs, {count(bs.completed, 'round')} × {fed.local_steps} "
+            f"local steps (mentor {fed.mentor_steps}), batch {cfg.semantic.batch_size}",
             f"{channel_name(fed.scenario)} + {channel_name(fed.small_scale)}, AGP budget "
             f"{fed.agp_energy_budget_j:g} J, seed {cfg.run.seed}"]
 

@@ -2,6 +2,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("PSFL_PROGRESS", "0")
+os.environ.setdefault("PSFL_NOTEBOOK_SETTINGS", "small")  # nbmake kernels inherit it: notebooks run small
 
 import pytest  # noqa: E402
 

@@ -8,7 +8,12 @@ wraps the first ``import tensorflow`` (by psfl or by the user, after ``import ps
 import and the device discovery run with descriptor 2 pointed at ``/dev/null``; errors the
 import raises still surface as exceptions, and every later TensorFlow message is untouched.
 
-``PSFL_TF_STARTUP_LOGS=1`` leaves the start-up lines on (e.g. to see why a GPU is not used).
+Later, TensorFlow's C++ log is kept to fatal lines (``TF_CPP_MIN_LOG_LEVEL=3`` unless the
+user set it): what it logs at ERROR level on psfl's paths are notices, e.g. "oneDNN supports
+DT_BOOL only on platforms with AVX-512. Falling back to the default Eigen-based implementation"
+the first time Sionna's UMi model runs; real failures reach psfl as Python exceptions.
+
+``PSFL_TF_LOGS=1`` leaves TensorFlow's logging as it is (e.g. to see why a GPU is not used).
 TensorFlow imported before psfl is left as it is.
 """
 
@@ -78,9 +83,9 @@ def _uninstall() -> None:
 
 def install() -> None:
     """Mute TensorFlow's start-up lines when it is first imported (module docstring)."""
-    if os.environ.get("PSFL_TF_STARTUP_LOGS") == "1":
+    if os.environ.get("PSFL_TF_LOGS") == "1":
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # its later INFO/WARNING lines too
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietFinder)
                                                    for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietFinder())

@@ -27,12 +27,17 @@ def test_import_psfl_writes_nothing_to_stderr():
 
 def test_library_use_that_starts_tensorflow_writes_nothing_to_stderr():
     """Through psfl's API (submodules imported directly, TensorFlow imported by them and by the
-    user afterwards), devices discovered and a link run: no start-up line reaches stderr."""
+    user afterwards), devices discovered, an AWGN and a UMi link run: no TensorFlow line
+    reaches stderr."""
     code = ("from psfl.phy import PhyConfig, UplinkLink\n"
             "from psfl.semantic.models import load_codec\n"
             "import tensorflow as tf\n"
             "codec = load_codec('pretrained:csc', channel='awgn')\n"
             "y, no = UplinkLink(PhyConfig(channel='awgn'))(tf.ones([2, 64], tf.complex64), 10.0)\n"
+            # Sionna's UMi model makes TensorFlow log a oneDNN notice at ERROR level on first use
+            "umi = UplinkLink(PhyConfig(channel='umi', distance_m=50.0, num_ofdm_symbols=1,"
+            " pilot_pattern='empty'))\n"
+            "umi.simulate(tf.ones([2, umi.num_data_per_slot], tf.complex64), 0.0)\n"
             "assert tf.config.list_physical_devices('CPU')\n"
             "print(codec.k, y.shape)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

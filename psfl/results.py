@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
+import importlib.util
 import io
 import json
 import math
@@ -294,7 +295,7 @@ def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", total: in
     """Progress of long work, shown where the user is looking.
 
     - a terminal: a tqdm bar on stderr;
-    - a notebook: tqdm.auto's widget (or its text bar);
+    - a notebook: tqdm's widget (its text bar where ipywidgets is not installed);
     - anything else (a log file, CI, a pipe): :class:`LogProgress`, one line on stderr every
       ``PSFL_PROGRESS_EVERY`` seconds (default 30) with an ETA that leaves out the first step's
       compilation.
@@ -303,14 +304,17 @@ def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", total: in
     ``disable=True``. The object returned iterates ``iterable`` and has tqdm's ``update``,
     ``set_postfix`` and ``close``.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     env = os.environ.get("PSFL_PROGRESS")
-    if disable is None and env is None and not sys.stderr.isatty() and not _in_notebook():
+    notebook = _in_notebook()
+    if disable is None and env is None and not sys.stderr.isatty() and not notebook:
         return LogProgress(iterable, desc=desc, total=total, unit=unit,
                            every=float(os.environ.get("PSFL_PROGRESS_EVERY", "30")))
     if disable is None:
         disable = env == "0"
+    if notebook and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm  # a widget; without ipywidgets the text bar, unwarned
     return tqdm(iterable, desc=desc, total=total, unit=unit, leave=leave, disable=disable,
                 dynamic_ncols=True)
 

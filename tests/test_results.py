@@ -131,3 +131,21 @@ def test_progress_picks_log_lines_off_a_terminal(monkeypatch):
     assert isinstance(progress(total=3), LogProgress)
     monkeypatch.setenv("PSFL_PROGRESS", "0")
     assert not isinstance(progress(total=3), LogProgress) and progress(total=3).disable
+
+
+def test_progress_in_a_notebook_is_a_bar_and_warns_of_nothing(monkeypatch, recwarn):
+    """In a notebook (stderr is not a terminal there): a tqdm bar, not log lines, and no
+    warning (tqdm.auto warned "IProgress not found" into executed notebooks without ipywidgets;
+    that needs a live kernel to show, which the notebooks' own execution provides)."""
+    import io
+
+    from psfl import results
+
+    monkeypatch.delenv("PSFL_PROGRESS", raising=False)
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    monkeypatch.setattr(results, "_in_notebook", lambda: True)
+    bar = results.progress(total=2, desc="sweep")
+    assert not isinstance(bar, results.LogProgress) and not bar.disable
+    bar.update(2)
+    bar.close()
+    assert not [w for w in recwarn if "IProgress" in str(w.message)]

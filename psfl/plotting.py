@@ -26,6 +26,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import ticker
@@ -107,18 +108,22 @@ def channel_name(name: str) -> str:
     return name
 
 
+_RC = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
+       "xtick.labelsize": 8, "ytick.labelsize": 8, "figure.titlesize": 10, "figure.dpi": 120,
+       "pdf.fonttype": 42, "axes.formatter.useoffset": False}
+
+
 def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
-    """``plt.subplots`` in psfl's style (grid on, small legend, constrained layout)."""
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(nrows, ncols, layout="constrained", **kwargs)
+    """``plt.subplots`` in psfl's style (grid on, constrained layout).
+
+    The style's font sizes are set in matplotlib's ``rcParams`` for the process, not only while
+    the figure is made: titles, labels and legends added afterwards read them when they are
+    drawn (so, in a notebook, the user's own figures after this call share the style too)."""
+    matplotlib.rcParams.update(_RC)
+    fig, axes = plt.subplots(nrows, ncols, layout="constrained", **kwargs)
     for ax in getattr(axes, "flat", [axes]):
         ax.grid(True, alpha=0.3, which="major")
     return fig, axes
-
-
-_RC = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
-       "xtick.labelsize": 8, "ytick.labelsize": 8, "figure.dpi": 120, "pdf.fonttype": 42,
-       "axes.formatter.useoffset": False}
 
 
 def integer_ticks(ax: Any, axis: str = "x") -> None:

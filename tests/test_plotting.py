@@ -97,3 +97,13 @@ def test_the_same_figure_gives_the_same_bytes() -> None:
     first = draw()
     time.sleep(1.1)  # a PDF's creation date has whole seconds
     assert draw() == first
+
+
+def test_text_added_after_the_figure_is_made_has_the_style() -> None:
+    fig, ax = plotting.subplots()
+    title = ax.set_title("added afterwards")
+    legend_line = ax.plot([0, 1], [0, 1], label="x")
+    legend = ax.legend()
+    plt.close(fig)
+    assert legend_line and title.get_fontsize() == plotting._RC["axes.titlesize"]
+    assert legend.get_texts()[0].get_fontsize() == plotting._RC["legend.fontsize"]

@@ -309,14 +309,25 @@ def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", total: in
     env = os.environ.get("PSFL_PROGRESS")
     notebook = _in_notebook()
     if disable is None and env is None and not sys.stderr.isatty() and not notebook:
-        return LogProgress(iterable, desc=desc, total=total, unit=unit,
-                           every=float(os.environ.get("PSFL_PROGRESS_EVERY", "30")))
+        return LogProgress(iterable, desc=desc, total=total, unit=unit, every=_every())
     if disable is None:
         disable = env == "0"
     if notebook and importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.notebook import tqdm  # a widget; without ipywidgets the text bar, unwarned
     return tqdm(iterable, desc=desc, total=total, unit=unit, leave=leave, disable=disable,
                 dynamic_ncols=True)
+
+
+def _every() -> float:
+    text = os.environ.get("PSFL_PROGRESS_EVERY", "30")
+    try:
+        every = float(text)
+    except ValueError:
+        every = math.nan
+    if not every >= 0:
+        raise ValueError(f"PSFL_PROGRESS_EVERY={text!r}: give the seconds between progress "
+                         "lines, e.g. 30")
+    return every
 
 
 def _in_notebook() -> bool:

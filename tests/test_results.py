@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from psfl.results import RunDir
 
@@ -129,6 +130,9 @@ def test_progress_picks_log_lines_off_a_terminal(monkeypatch):
     monkeypatch.delenv("PSFL_PROGRESS", raising=False)
     monkeypatch.setattr("sys.stderr", io.StringIO())
     assert isinstance(progress(total=3), LogProgress)
+    monkeypatch.setenv("PSFL_PROGRESS_EVERY", "soon")
+    with pytest.raises(ValueError, match="PSFL_PROGRESS_EVERY='soon': give the seconds"):
+        progress(total=3)
     monkeypatch.setenv("PSFL_PROGRESS", "0")
     assert not isinstance(progress(total=3), LogProgress) and progress(total=3).disable
 

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 FAST_MODULES = frozenset({
     "test_config", "test_config_choices", "test_config_import", "test_inputs", "test_results",
     "test_data", "test_phy_budget", "test_phy_pathloss", "test_phy_capacity", "test_phy_source",
-    "test_federation_algorithms", "test_hil_iio_guard", "test_semantic_models",
+    "test_federation_algorithms", "test_hil_iio_guard", "test_semantic_models", "test_plotting",
 })
 
 

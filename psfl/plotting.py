@@ -31,8 +31,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import ticker
 
-__all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "count", "integer_ticks", "linestyle",
-           "mark_failed_tiles", "render", "save", "si_axis", "subplots"]
+__all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "count", "integer_ticks",
+           "linestyle", "mark_failed_tiles", "render", "save", "si_axis", "subplots"]
 
 FORMATS = ("png", "pdf")
 """The files :func:`save` writes for every figure."""

@@ -178,11 +178,11 @@ def _duration(seconds: float) -> str:
 
 
 def _cfo_set_hz(hil: Any, scs_hz: float) -> float | None:
-    """The carrier offset the run asks for [Hz] (as :func:`psfl.hil.radios.open_radio` applies
-    it), or ``None`` for a real Pluto without an intentional LO offset."""
-    cfo = hil.cfo_subcarriers * scs_hz if hil.radio != "pluto" else 0.0
-    if hil.radio != "emulated":
-        cfo += hil.tx_lo_offset_hz
+    """The carrier offset the run asks for [Hz] (:func:`psfl.hil.radios.set_cfo_hz`), or
+    ``None`` for a real Pluto without an intentional LO offset."""
+    from psfl.hil.radios import set_cfo_hz
+
+    cfo = set_cfo_hz(hil, scs_hz)
     return None if hil.radio == "pluto" and cfo == 0 else cfo
 
 
@@ -470,9 +470,10 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     matplotlib.use("Agg")  # figures go to files only: no display needed, no window opened
     name = RADIO_NAMES[hil.radio]
     title = f"{name}: {int(det.sum())}/{sent} frames detected"
-    note = _caption(hil, plan, _cfo_set_hz(hil, fmt.scs_hz), summary)
+    cfo_hz = _cfo_set_hz(hil, fmt.scs_hz)
+    note = _caption(hil, plan, cfo_hz, summary)
     _constellation(run_dir, fmt, res, z, title, note)
-    _frames_figure(run_dir, res, plan, _cfo_set_hz(hil, fmt.scs_hz), title, note)
+    _frames_figure(run_dir, res, plan, cfo_hz, title, note)
     if rows:
         sel = np.flatnonzero(det)
         rec_radio, rec_sim = _decode(codec, sim_cfg, images[sel], res, z, sel, summary)

@@ -64,6 +64,7 @@ __all__ = [
     "check_pluto_settings",
     "exp_taps",
     "open_radio",
+    "set_cfo_hz",
 ]
 
 _FIND_DEVICES = ("list radios with `iio_info -s` (libiio's scan); a Pluto on USB answers at "
@@ -517,6 +518,14 @@ class _StreamFilter:
         return full[nt: nt + x.size]
 
 
+def set_cfo_hz(hil: Any, scs_hz: float) -> float:
+    """The carrier offset [Hz] :func:`open_radio` asks ``hil.radio`` to apply: the emulated
+    front end ``hil.cfo_subcarriers`` spacings, the twin those plus ``hil.tx_lo_offset_hz`` (as
+    a TX-RX LO difference), a real Pluto only ``hil.tx_lo_offset_hz``."""
+    cfo = hil.cfo_subcarriers * scs_hz if hil.radio != "pluto" else 0.0
+    return cfo if hil.radio == "emulated" else cfo + hil.tx_lo_offset_hz
+
+
 def open_radio(hil: Any, sample_rate_hz: float, scs_hz: float, *, seed: int | None = None,
                twin_kwargs: dict[str, Any] | None = None,
                snr_db: float | None = None) -> Radio:
@@ -544,7 +553,7 @@ def open_radio(hil: Any, sample_rate_hz: float, scs_hz: float, *, seed: int | No
     buf = hil.rx_buffer_size or 32768
     taps = exp_taps(hil.delay_spread_s, sample_rate_hz, seed or 0) if hil.multipath == "exp" \
         else None
-    cfo_hz = hil.cfo_subcarriers * scs_hz
+    cfo_hz = set_cfo_hz(hil, scs_hz)
     snr_db = hil.snr_db if snr_db is None else snr_db
     if hil.radio == "emulated":
         gain_db = -hil.tx_attenuation_db + hil.rx_gain_db - 30.0  # same path as the twin
@@ -557,7 +566,7 @@ def open_radio(hil: Any, sample_rate_hz: float, scs_hz: float, *, seed: int | No
                   tx_attenuation_db=hil.tx_attenuation_db, gain_mode=hil.gain_mode,
                   rx_gain_db=hil.rx_gain_db, rx_buffer_size=buf, ad9364=hil.ad9364)
     if hil.radio == "twin":
-        return TwinRadio(snr_db=snr_db, cfo_hz=cfo_hz + hil.tx_lo_offset_hz,
+        return TwinRadio(snr_db=snr_db, cfo_hz=cfo_hz,
                          timing_offset=hil.timing_offset, taps=taps, seed=seed,
                          twin_kwargs=twin_kwargs, **common)
     if hil.radio == "pluto":

@@ -9,20 +9,23 @@ import subprocess
 import sys
 
 
-def _env() -> dict[str, str]:
+def _quiet_run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a new process, as a user's shell has it (not as conftest sets the
+    environment); it must succeed and write nothing to stderr."""
     env = dict(os.environ)
-    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user's shell has it, not as conftest sets it
-    return env
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    return proc
 
 
 def test_import_psfl_writes_nothing_to_stderr():
     code = ("import psfl, psfl.config, psfl.phy, psfl.phy.digital, psfl.semantic, "
             "psfl.federation, psfl.hil\n"
             "psfl.config.load_config(None)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=_env(), timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
+    _quiet_run("-c", code, timeout=120)
 
 
 def test_library_use_that_starts_tensorflow_writes_nothing_to_stderr():
@@ -40,17 +43,11 @@ def test_library_use_that_starts_tensorflow_writes_nothing_to_stderr():
             "umi.simulate(tf.ones([2, umi.num_data_per_slot], tf.complex64), 0.0)\n"
             "assert tf.config.list_physical_devices('CPU')\n"
             "print(codec.k, y.shape)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=_env(), timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
+    proc = _quiet_run("-c", code)
     assert proc.stdout.split() == ["512", "(2,", "64)"]
 
 
 def test_a_command_that_runs_tensorflow_writes_nothing_to_stderr(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "psfl.cli", "energy", "--distances", "10:50:2",
-                           "--out", str(tmp_path / "e")], capture_output=True, text=True,
-                          env=_env(), timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
+    proc = _quiet_run("-m", "psfl.cli", "energy", "--distances", "10:50:2", "--out",
+                      str(tmp_path / "e"))
     assert "results written to" in proc.stdout

@@ -12,8 +12,8 @@ The rules, each one function or table here so that no figure restates them:
 - Integer ticks where the quantity is an integer (:func:`integer_ticks`: rounds, MUs, frames).
 - SI units with prefixes on axes whose values span prefixes (:func:`si_axis`, e.g. CFO in kHz).
 - The budget and settings in one caption line under the figure (:func:`caption`).
-- Failed digital decodes marked (:func:`mark_failed_tiles` on image mosaics, :data:`FAILED` as
-  the marker style on curves).
+- Failed digital decodes marked (:func:`mark_delivery` on curves, :func:`mark_failed_tiles` on
+  image mosaics, both in :data:`FAILED` style).
 - Channel and scenario names as the standards write them (:func:`channel_name`: ``UMi``,
   ``TDL-C``).
 - Every figure written as PNG **and** PDF (:func:`save`).
@@ -32,7 +32,7 @@ import numpy as np
 from matplotlib import ticker
 
 __all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "count", "integer_ticks",
-           "linestyle", "mark_failed_tiles", "render", "save", "si_axis", "subplots"]
+           "linestyle", "mark_delivery", "mark_failed_tiles", "render", "save", "si_axis", "subplots"]
 
 FORMATS = ("png", "pdf")
 """The files :func:`save` writes for every figure."""
@@ -152,6 +152,24 @@ def caption(fig: Any, text: str | Iterable[str]) -> None:
     if not isinstance(text, str):
         text = " · ".join(t for t in text if t)
     fig.text(0.5, -0.01, text, ha="center", va="top", fontsize=7, color="0.25", wrap=True)
+
+
+def mark_delivery(ax: Any, x: Sequence[float], y: Sequence[float], delivered: Sequence[float],
+                  *, every: bool = False, legend: bool = True) -> bool:
+    """On the digital baseline's curve ``(x, y)``: points where some images were lost
+    (``delivered`` < 1) crossed in :data:`FAILED` style, with their delivered share written
+    under them (with ``every``, under every point). ``legend``: give the crosses a legend
+    entry. Returns whether any point was crossed."""
+    lost = [i for i, d in enumerate(delivered) if d < 1.0]
+    if lost:
+        ax.plot([x[i] for i in lost], [y[i] for i in lost],
+                **{**FAILED, "label": "digital: some images not delivered" if legend else None})
+    for i, d in enumerate(delivered):
+        if every or d < 1.0:
+            ax.annotate(f"{100 * d:.0f} %", (x[i], y[i]), textcoords="offset points",
+                        xytext=(0, -12), ha="center", fontsize=7,
+                        color=FAILED["color"] if d < 1.0 else "black")
+    return bool(lost)
 
 
 def mark_failed_tiles(ax: Any, failed: Sequence[bool], *, tile: int, pad: int = 2,

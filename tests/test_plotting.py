@@ -107,3 +107,19 @@ def test_text_added_after_the_figure_is_made_has_the_style() -> None:
     plt.close(fig)
     assert legend_line and title.get_fontsize() == plotting._RC["axes.titlesize"]
     assert legend.get_texts()[0].get_fontsize() == plotting._RC["legend.fontsize"]
+
+
+def test_lost_images_are_crossed_and_their_share_written() -> None:
+    fig, ax = plotting.subplots()
+    ax.plot([0, 5, 10], [12.0, 25.0, 30.0])
+    assert plotting.mark_delivery(ax, [0, 5, 10], [12.0, 25.0, 30.0], [0.45, 1.0, 0.9])
+    crosses = ax.lines[-1]
+    labels = [t.get_text() for t in ax.texts]
+    assert list(crosses.get_xdata()) == [0, 10] and crosses.get_marker() == "x"
+    assert crosses.get_label() == "digital: some images not delivered"
+    assert labels == ["45 %", "90 %"]
+    assert not plotting.mark_delivery(ax, [0], [1.0], [1.0])  # nothing lost: nothing drawn
+    plotting.mark_delivery(ax, [0, 5], [1.0, 2.0], [1.0, 0.5], every=True, legend=False)
+    assert [t.get_text() for t in ax.texts][2:] == ["100 %", "50 %"]
+    assert ax.lines[-1].get_label().startswith("_")  # no second legend entry
+    plt.close(fig)

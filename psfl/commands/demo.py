@@ -146,7 +146,7 @@ def _plot_link(rows: list[dict[str, Any]], snrs: list[float], codecs: list[str],
                config: Config, k: int, n_images: int, run: RunDir) -> None:
     """link_psnr_vs_snr.png/.pdf: each codec and the baseline against SNR, the baseline's points
     with lost images crossed and their delivered share written."""
-    from psfl.plotting import FAILED, caption, channel_name, color, count, subplots
+    from psfl.plotting import caption, channel_name, color, count, mark_delivery, subplots
 
     fed = config.federation
     fig, ax = subplots(figsize=(6.4, 4.2))
@@ -155,13 +155,8 @@ def _plot_link(rows: list[dict[str, Any]], snrs: list[float], codecs: list[str],
                 label=label)
     ax.plot(snrs, [r["digital psnr"] for r in rows], marker="s", color=color("digital"),
             label=digital)
-    lost = [r for r in rows if r["digital success"] < 1.0]
-    if lost:
-        ax.plot([r["snr_db"] for r in lost], [r["digital psnr"] for r in lost],
-                **{**FAILED, "label": "digital: some images not delivered"})
-    for r in rows:
-        ax.annotate(f"{100 * r['digital success']:.0f} %", (r["snr_db"], r["digital psnr"]),
-                    textcoords="offset points", xytext=(0, -12), ha="center", fontsize=7)
+    mark_delivery(ax, snrs, [r["digital psnr"] for r in rows],
+                  [r["digital success"] for r in rows], every=True)
     ax.set_xlabel(f"SNR [dB] ({channel_name(fed.small_scale)}, "
                   f"{channel_name(config.phy.csi)} CSI); % = digital images delivered")
     ax.set_ylabel("PSNR [dB]")

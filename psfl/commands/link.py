@@ -405,8 +405,8 @@ def _plot_psnr(rows: list[dict[str, Any]], names: list[str], snrs: list[float],
     """psnr_vs_snr.png/.pdf: PSNR against the sweep of the codec, the baseline and the source
     coders at capacity; one colour per scheme, one line style per data set, the baseline's
     points with failed decodes crossed and their delivered share written beside them."""
-    from psfl.plotting import FAILED, channel_name, color, linestyle, subplots
     from psfl.plotting import caption as put_caption
+    from psfl.plotting import channel_name, color, linestyle, mark_delivery, subplots
 
     fig, ax = subplots(figsize=(6.4, 4.2))
     failed_shown = False
@@ -419,14 +419,8 @@ def _plot_psnr(rows: list[dict[str, Any]], names: list[str], snrs: list[float],
             y = [r["digital_psnr"] for r in sel]
             ax.plot(snrs, y, marker="s", ls=ls, color=color("digital"),
                     label=f"{digital_label} ({name})")
-            for x, yy, r in zip(snrs, y, sel, strict=True):
-                if r["digital_success"] < 1.0:
-                    ax.plot([x], [yy], **{**FAILED, "label": None if failed_shown else
-                                          "digital: some images not delivered"})
-                    ax.annotate(f"{100 * r['digital_success']:.0f} %", (x, yy), fontsize=7,
-                                textcoords="offset points", xytext=(0, -12), ha="center",
-                                color=FAILED["color"])
-                    failed_shown = True
+            failed_shown |= mark_delivery(ax, snrs, y, [r["digital_success"] for r in sel],
+                                          legend=not failed_shown)
         if "capacity_psnr" in sel[0]:
             ax.plot(snrs, [r["capacity_psnr"] for r in sel], ls=":", color=color("capacity"),
                     label=f"source coders at capacity ({name})")

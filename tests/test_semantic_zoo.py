@@ -26,7 +26,8 @@ def test_provenance_is_complete(name):
     for key in ("sources", "steps", "images_seen", "snr_db_range", "seed", "commit",
                 "train_wall_s", "machine", "command", "table"):
         assert key in prov, key
-    assert prov["images_seen"] == prov["steps"] * prov["batch_size"]
+    assert prov["images_seen"] == (prov["steps"] * prov["batch_size"]
+                                   + prov.get("init_images_seen", 0))
     snrs = [r["snr_db"] for r in prov["table"]]
     assert snrs == sorted(snrs) and len(snrs) >= 3
     for row in prov["table"]:
@@ -56,6 +57,17 @@ def test_sources_are_disjoint_from_mu_and_test_data(tmp_path):
     shutil.copy(src, tmp_path / "pub" / "holiday.png")
     with pytest.raises(DataError, match="coffee"):
         public_patches(tmp_path / "pub")
+
+
+def test_sources_are_disjoint_from_the_heldout_photos():
+    """The held-out photographs (README, 'Shipped weights') by SHA-256 and by name."""
+    lines = (zoo.ZOO_DIR / "heldout-photos.sha256").read_text().split("\n")
+    held = dict(reversed(line.split(maxsplit=1)) for line in lines if line.strip())
+    assert len(held) >= 5 and all(len(h) == 64 for h in held.values())
+    for name in NAMES:
+        files = zoo.provenance(name)["sources"]["files"]
+        assert not {f["sha256"] for f in files} & set(held.values()), name
+        assert not {f["file"].rsplit("/", 1)[-1] for f in files} & set(held), name
 
 
 def test_names_resolve_by_channel_and_errors_list_the_zoo():
@@ -133,6 +145,30 @@ def test_pretrain_command_trains_exports_and_resumes(tmp_path):
     steps = [r["step"] for r in json.loads((out / "checkpoints" / "channel" / "history.json")
                                            .read_text())]
     assert steps[-1] == 4
+    # a warm start from that checkpoint: no masked-patch stage, the steps counted on top
+    warm, export2 = tmp_path / "warm", tmp_path / "zoo2"
+    argv2 = argv[:argv.index("--mae-steps")] + argv[argv.index("--mae-steps") + 2:]
+    argv2[argv2.index(str(out))], argv2[argv2.index(str(export))] = str(warm), str(export2)
+    init = str(out / "checkpoints" / "channel" / "codec.keras")
+    assert main(argv2 + ["--init", init]) == 0
+    prov2 = json.loads((export2 / "gsc-s-awgn.json").read_text())
+    assert prov2["mae_steps"] == 0 and prov2["init"] == init and prov2["images_seen"] == 16
+    assert not (warm / "checkpoints" / "mae").exists()
+    assert main(argv2 + ["--init", init, "--mae-steps", "1", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_convergence_rule():
+    from psfl.semantic.pretrain import convergence
+
+    hist = [{"step": s, "psnr_test": p, "stage": "channel"}
+            for s, p in [(100, 20.0), (500, 25.0), (800, 26.0), (900, 26.05), (1000, 26.08)]]
+    got = convergence(hist)
+    assert got["over_steps"] == [800, 1000] and got["gain_db"] == pytest.approx(0.08)
+    assert got["converged"] and got["psnr_test_db"] == 26.08
+    hist[-1]["psnr_test"] = 26.5
+    assert not convergence(hist)["converged"]
+    assert convergence(hist[:1]) == {}
+    assert convergence([{"step": 5, "psnr_test": 9.0, "stage": "mae"}] * 3) == {}
 
 
 def test_pretrain_bad_input(tmp_path, capsys):
@@ -193,3 +229,14 @@ def test_cli_shipped_file_that_does_not_match_names_the_setting(tmp_path, capsys
     rc = main(["link", "--out", str(tmp_path / "b"), "--checkpoint", "pretrained:gsc-s",
                "--set", "semantic.k_over_n=0.0833333", "--no-baseline"])
     assert rc == 2 and "semantic.k_over_n=0.166667" in capsys.readouterr().err
+
+
+def test_mirror_flips_about_half_left_right_and_is_seeded():
+    from psfl.semantic.train import mirror
+
+    x = np.random.default_rng(0).random((400, 4, 6, 3)).astype(np.float32)
+    y = mirror(np.random.default_rng(7), x)
+    flipped = np.array([np.array_equal(b, a[:, ::-1]) for a, b in zip(x, y, strict=True)])
+    same = np.array([np.array_equal(b, a) for a, b in zip(x, y, strict=True)])
+    assert np.all(flipped ^ same) and 160 < flipped.sum() < 240
+    assert np.array_equal(y, mirror(np.random.default_rng(7), x))

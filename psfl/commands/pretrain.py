@@ -25,6 +25,9 @@ import numpy as np
 from psfl.config import Config
 from psfl.results import RunDir
 
+#: SNR [dB] of the held-back PSNR recorded during training (the convergence rule's).
+CONVERGENCE_SNR_DB = 10.0
+
 HELP = "Pretrain a codec preset on the BS's public images and export it to the shipped zoo."
 
 
@@ -41,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mae-steps", type=int, default=None, metavar="N",
                         help="steps of the masked-patch stage (GSC; default a quarter of --steps, "
                              "0 for csc)")
+    parser.add_argument("--init", metavar="CHECKPOINT",
+                        help="start from these weights (pretrained:NAME or a .keras file of the "
+                             "same preset) instead of a fresh initialization; no masked-patch "
+                             "stage")
     parser.add_argument("--minutes", type=float, metavar="T",
                         help="stop after T minutes of training (checkpointed; the same command "
                              "resumes; evaluation and export wait until all --steps are done)")
@@ -74,6 +81,24 @@ def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
     return rows
 
 
+def _init_record(init: str | None, channel: str) -> str | None:
+    """The starting point as recorded in a provenance (a shipped file by its full name)."""
+    from psfl.semantic import zoo
+
+    if init and zoo.is_pretrained(init):
+        return zoo.PREFIX + zoo.resolve(init, channel)
+    return init
+
+
+def _init_images(init: str | None, channel: str) -> int:
+    """Images a shipped starting point had seen (0 for a fresh start or a .keras file)."""
+    from psfl.semantic import zoo
+
+    if init and zoo.is_pretrained(init):
+        return int(zoo.provenance(zoo.resolve(init, channel)).get("images_seen", 0))
+    return 0
+
+
 def evaluation_images(image_size: int, n: int = 256) -> np.ndarray:
     """``n`` evenly spaced held-back test patches of the embedded data (never trained on)."""
     from psfl.data import load_skimage
@@ -92,14 +117,18 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         raise ValueError(f"--steps {args.steps} must be >= 1")
     if args.minutes is not None and args.minutes <= 0:
         raise ValueError(f"--minutes {args.minutes} must be > 0")
-    mae = args.mae_steps if args.mae_steps is not None else (0 if args.model == "csc"
-                                                              else args.steps // 4)
+    mae = args.mae_steps if args.mae_steps is not None else (
+        0 if args.model == "csc" or args.init else args.steps // 4)
     from psfl.semantic.pretrain import PretrainPlan, public_patches
 
     sem, phy = config.semantic, config.phy
     plan = PretrainPlan(model=args.model, channel=args.channel, steps=args.steps, mae_steps=mae,
                         batch_size=sem.batch_size, learning_rate=sem.learning_rate,
-                        snr_db_range=(phy.snr_db_min, phy.snr_db_max), seed=config.run.seed)
+                        snr_db_range=(phy.snr_db_min, phy.snr_db_max), seed=config.run.seed,
+                        init=args.init)
+    # read before training: an export may replace the very file this run started from
+    init_name, init_images = _init_record(args.init, args.channel), _init_images(args.init,
+                                                                              args.channel)
     images, sources = public_patches(args.images, config.data.patch_size)
     config = config.replace("phy", channel=args.channel, csi="perfect")
     run_dir.write_config(config)
@@ -113,9 +142,11 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
+    test = evaluation_images(config.data.patch_size)
     codec, history, finished = pretrain(
         plan, images, link, run_dir.file("checkpoints"), image_size=config.data.patch_size, k=k,
-        log=run_dir.log, max_seconds=None if args.minutes is None else 60 * args.minutes)
+        log=run_dir.log, max_seconds=None if args.minutes is None else 60 * args.minutes,
+        test_images=test, eval_every=max(500, args.steps // 2000 * 100), eval_snr_db=CONVERGENCE_SNR_DB)
     run_dir.write_csv("training.csv", history)
     wall = sum(max((h.get("wall_s", 0.0) for h in history if h["stage"] == s), default=0.0)
                for s in ("mae", "channel"))
@@ -133,7 +164,6 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     # a fading channel needs its own table: measured once (minutes) and cached when not shipped
     thresholds = thresholds_for(link.cfg, k, calibrate=args.channel != "awgn",
                                 log=lambda m: run_dir.log(m, echo=True))
-    test = evaluation_images(config.data.patch_size)
     snrs = list(sem.eval_snr_db)
     table = link_table(codec, link, test, snrs, thresholds)
     run_dir.write_csv("table.csv", table)
@@ -143,6 +173,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     if args.export:
         from psfl.provenance import environment
         from psfl.semantic import zoo
+        from psfl.semantic.pretrain import convergence
 
         record = {
             "name": f"{args.model}-{args.channel}", "model": args.model, "channel": args.channel,
@@ -151,7 +182,12 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             "sources": {"folder": str(args.images), "origin": args.images_source,
                         "files": sources},
             "public_patches": len(images), "steps": args.steps, "mae_steps": mae,
-            "batch_size": plan.batch_size, "images_seen": args.steps * plan.batch_size,
+            "batch_size": plan.batch_size, "augmentation": "left-right flips, p = 1/2",
+            "init": init_name, "init_images_seen": init_images,
+            "images_seen": args.steps * plan.batch_size + init_images,
+            "convergence": {"snr_db": CONVERGENCE_SNR_DB, "rule": "converged when the PSNR "
+                            "on the 256 held-back patches gained < 0.1 dB over the last 20 % "
+                            "of the steps", **convergence(history)},
             "learning_rate": f"Adam, cosine {plan.learning_rate:g} -> 5 % over all steps",
             "snr_db_range": list(plan.snr_db_range), "seed": plan.seed,
             **environment(), "train_wall_s": round(wall, 1),

@@ -40,9 +40,13 @@ import numpy as np
 
 from psfl.errors import DataError
 
-__all__ = ["PUBLIC_SCALES", "PretrainPlan", "mu_source_hashes", "pretrain", "public_patches"]
+__all__ = ["CONVERGED_GAIN_DB", "PUBLIC_SCALES", "PretrainPlan", "convergence", "mu_source_hashes",
+           "pretrain", "public_patches"]
 
 PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
+#: A shipped file has converged when its held-back PSNR gained less than this over the last
+#: 20 % of its channel-training steps (ours).
+CONVERGED_GAIN_DB = 0.1
 MAE_RATIO = 0.75
 MAE_PATCH = 4
 #: scikit-image files behind :data:`psfl.data.SKIMAGE_SOURCES` (the MUs' and the tests' data).
@@ -126,6 +130,10 @@ class PretrainPlan:
     model : codec preset; channel : ``psfl.phy`` channel name of stage 2.
     steps : total optimizer steps (both stages); mae_steps : steps of stage 1 (GSC only).
     batch_size, learning_rate, snr_db_range, seed : the recipe.
+    init : where the weights start: ``None`` (a fresh initialization), a shipped codec
+        (``pretrained:NAME``) or a ``.keras`` checkpoint of the same preset. A warm start skips
+        the masked-patch stage (its weights have been through it already).
+    flip : mirror each training patch left–right with probability 1/2.
     """
 
     model: str
@@ -136,14 +144,41 @@ class PretrainPlan:
     learning_rate: float = 1e-3
     snr_db_range: tuple[float, float] = (0.0, 20.0)
     seed: int = 0
+    init: str | None = None
+    flip: bool = True
 
     def __post_init__(self) -> None:
+        if self.mae_steps and self.init:
+            raise ValueError(f"--init {self.init} starts from trained weights, which have been "
+                             "through the masked-patch stage; use --mae-steps 0 with --init")
         if self.mae_steps and self.model == "csc":
             raise ValueError("the masked-patch stage is for GSC presets; use --mae-steps 0 "
                              "with csc")
         if not 0 <= self.mae_steps <= self.steps:
             raise ValueError(f"--mae-steps {self.mae_steps} must be between 0 and --steps "
                              f"{self.steps}")
+
+
+def convergence(history: list[dict[str, Any]], tail: float = 0.2) -> dict[str, Any]:
+    """How much the held-back PSNR (``psnr_test`` entries of the channel stage) rose over the
+    last ``tail`` of the steps: ``gain_db`` = the last value minus the last one recorded before
+    that tail began; ``converged`` when the gain is below :data:`CONVERGED_GAIN_DB`.
+
+    Output
+    ------
+    dict: ``psnr_test_db``, ``gain_db``, ``over_steps`` ([from, to]), ``converged``; empty when
+    fewer than two evaluations were recorded.
+    """
+    evals = [(int(h["step"]), float(h["psnr_test"])) for h in history
+             if h.get("stage", "channel") == "channel" and "psnr_test" in h]
+    if len(evals) < 2:
+        return {}
+    last_step, last = evals[-1]
+    start = last_step - tail * (last_step - evals[0][0])
+    ref_step, ref = max((e for e in evals if e[0] <= start), key=lambda e: e[0], default=evals[0])
+    gain = last - ref
+    return {"psnr_test_db": round(last, 3), "gain_db": round(gain, 3),
+            "over_steps": [ref_step, last_step], "converged": bool(gain < CONVERGED_GAIN_DB)}
 
 
 def _ideal_link(z: Any, snr_db: Any) -> tuple[Any, Any]:
@@ -154,17 +189,25 @@ def _ideal_link(z: Any, snr_db: Any) -> tuple[Any, Any]:
 
 def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_dir: Path, *,
              image_size: int = 32, k: int | None = None, log: Callable[[str], None] | None = None,
-             max_seconds: float | None = None) -> tuple[Any, list[dict[str, float]], bool]:
+             max_seconds: float | None = None, test_images: np.ndarray | None = None,
+             eval_every: int = 0, eval_snr_db: float = 10.0,
+             ) -> tuple[Any, list[dict[str, float]], bool]:
     """Run both stages (resuming from ``checkpoint_dir``), for at most ``max_seconds`` of
-    training in this call; returns the codec, its history and whether all ``steps`` are done."""
+    training in this call; returns the codec, its history and whether all ``steps`` are done.
+    Every ``eval_every`` channel steps the history records the PSNR on ``test_images`` at
+    ``eval_snr_db`` (held-back data: the convergence record of a shipped file)."""
     import time
 
     import keras
 
-    from psfl.semantic.models import build_codec
+    from psfl.semantic.models import build_codec, load_codec
     from psfl.semantic.train import CHECKPOINT_NAME, train_codec
 
-    codec = build_codec(plan.model, image_size, k=k)
+    if plan.init:
+        codec = load_codec(plan.init, model=plan.model, image_size=image_size, k=k,
+                           channel=plan.channel, compile=False)
+    else:
+        codec = build_codec(plan.model, image_size, k=k)
     schedule = keras.optimizers.schedules.CosineDecay(plan.learning_rate, max(1, plan.steps),
                                                       alpha=0.05)
     codec.compile(optimizer=keras.optimizers.Adam(schedule))
@@ -192,6 +235,8 @@ def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_
         history += [{**h, "stage": "mae"} for h in json.loads((mae_dir / "history.json")
                                                                .read_text())]
     res = train_codec(codec, link, images, steps=plan.steps, snr_db_range=plan.snr_db_range,
-                      checkpoint_dir=chan_dir, max_seconds=left(), **common)
+                      checkpoint_dir=chan_dir, max_seconds=left(), flip=plan.flip,
+                      test_images=test_images, eval_every=eval_every, eval_snr_db=eval_snr_db,
+                      **common)
     history += [{**h, "stage": "channel"} for h in res.history]
     return res.codec, history, res.end_step >= plan.steps

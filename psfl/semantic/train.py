@@ -40,8 +40,8 @@ from psfl.semantic.metrics import image_metrics, mean_metrics
 if TYPE_CHECKING:
     from psfl.phy.link import LinkFn
 
-__all__ = ["CHECKPOINT_NAME", "TrainResult", "Trainer", "evaluate_codec", "mse_loss", "patch_mask",
-           "train_codec", "transmit"]
+__all__ = ["CHECKPOINT_NAME", "TrainResult", "Trainer", "evaluate_codec", "mirror", "mse_loss",
+           "patch_mask", "train_codec", "transmit"]
 
 CHECKPOINT_NAME = "codec.keras"
 HISTORY_NAME = "history.json"
@@ -168,10 +168,11 @@ class Trainer:
 
     def fit(self, images: np.ndarray, *, steps: int, batch_size: int,
             snr_db_range: tuple[float, float], seed: int, start: int = 0,
-            mask_ratio: float = 0.0, mask_patch: int = 4,
+            mask_ratio: float = 0.0, mask_patch: int = 4, flip: bool = False,
             on_step: Callable[[int, float], bool | None] | None = None) -> dict[str, float]:
         """Steps ``start … steps−1``: step ``s`` draws its batch (with replacement), one SNR per
-        image (uniform in ``snr_db_range``) and its masks from ``default_rng([seed, s])`` only.
+        image (uniform in ``snr_db_range``), its masks and, with ``flip``, which images are
+        mirrored left–right (each with probability 1/2) from ``default_rng([seed, s])`` only.
         ``on_step(done, loss)`` may return True to stop after that step.
 
         Output
@@ -185,9 +186,10 @@ class Trainer:
             rng = np.random.default_rng([seed, s])
             idx = rng.integers(0, n, size=batch_size)
             snr = rng.uniform(lo, hi, size=batch_size).astype(np.float32)
-            x = tf.constant(images[idx])
+            batch = mirror(rng, images[idx]) if flip else images[idx]
+            x = tf.constant(batch)
             x_in = x if mask_ratio <= 0 else tf.constant(
-                images[idx] * patch_mask(rng, batch_size, self.codec.image_size, mask_patch,
+                batch * patch_mask(rng, batch_size, self.codec.image_size, mask_patch,
                                          mask_ratio))
             last = float(self.step(x_in, x, tf.constant(snr)))
             if not np.isfinite(last):
@@ -254,7 +256,7 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
                 test_images: np.ndarray | None = None, eval_every: int = 0,
                 eval_snr_db: float = 10.0, log_every: int = 50,
                 log: Callable[[str], None] | None = None, progress: bool = True,
-                mask_ratio: float = 0.0, mask_patch: int = 4,
+                mask_ratio: float = 0.0, mask_patch: int = 4, flip: bool = False,
                 max_seconds: float | None = None) -> TrainResult:
     """Train ``codec`` end to end through ``link`` until the step counter reaches ``steps``.
 
@@ -301,6 +303,8 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         Masked-patch objective (the MAE-style stage of pretraining): each step zeroes a random
         ``mask_ratio`` of the ``mask_patch × mask_patch`` patches of every input image, and the
         loss is still the MSE against the whole original image. 0 (default) masks nothing.
+    flip : bool
+        Mirror each training image left–right with probability 1/2 (augmentation).
     max_seconds : float or None
         Stop after this much training time in this call (a checkpoint is written; running
         again resumes); the learning-rate schedule still spans ``steps``.
@@ -331,7 +335,8 @@ def train_codec(codec: SemanticCodec, link: LinkFn, train_images: np.ndarray, *,
         wall0=float(history[-1].get("wall_s", 0.0)) if history else 0.0)
     try:
         trainer.fit(images, steps=steps, batch_size=batch_size, snr_db_range=(lo, hi), seed=seed,
-                    start=start, mask_ratio=mask_ratio, mask_patch=mask_patch, on_step=after_step)
+                    start=start, mask_ratio=mask_ratio, mask_patch=mask_patch, flip=flip,
+                    on_step=after_step)
     finally:
         bar.close()
     t_first = after_step.first_step_at
@@ -447,6 +452,21 @@ class _AfterStep:
             self.log("step {step}: loss {loss:.5f}".format(**entry)
                      + (f", test PSNR {entry['psnr_test']:.2f} dB" if "psnr_test" in entry
                         else ""))
+
+
+def mirror(rng: np.random.Generator, images: np.ndarray) -> np.ndarray:
+    """Each image mirrored left–right with probability 1/2 (training augmentation).
+
+    Input
+    -----
+    images : np.ndarray, [B, H, W, C]
+
+    Output
+    ------
+    np.ndarray, [B, H, W, C] — a new array; the draw is one ``rng.random(B)``.
+    """
+    flipped = rng.random(len(images)) < 0.5
+    return np.where(flipped[:, None, None, None], images[:, :, ::-1], images)
 
 
 def patch_mask(rng: np.random.Generator, batch: int, image_size: tuple[int, int], patch: int,

@@ -7,17 +7,17 @@ import dataclasses
 from psfl.config import Section, option, register_section
 from psfl.federation.aggregate import ROBUST_RULES
 from psfl.federation.strategies import STRATEGIES
-from psfl.phy.config import CHANNELS, PATHLOSS_CHANNELS
+from psfl.phy.channels.registry import CHANNELS as CHANNEL_REGISTRY
+from psfl.phy.config import PATHLOSS_CHANNELS
 
 __all__ = ["AGGREGATORS", "SMALL_SCALE_CHANNELS", "STRATEGIES", "FederationConfig"]
 
 #: How the BS combines the students: :func:`psfl.federation.aggregate.aggregate`'s masked
 #: FedAvg and its robust rules.
 AGGREGATORS: tuple[str, ...] = ("weighted", *ROBUST_RULES)
-#: Small-scale channels of the MUs' links: psfl.phy's flat and TDL channels (no path loss: the
-#: large-scale gain comes from ``federation.scenario``).
-SMALL_SCALE_CHANNELS: tuple[str, ...] = tuple(
-    c for c in CHANNELS if c in ("awgn", "rayleigh") or c.startswith("tdl-"))
+#: Small-scale channels of the MUs' links: the channels declaring ``small_scale`` (psfl.phy's
+#: flat and TDL channels; no path loss: the large-scale gain comes from ``federation.scenario``).
+SMALL_SCALE_CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names(small_scale=True)
 
 
 @dataclasses.dataclass(frozen=True)

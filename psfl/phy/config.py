@@ -11,25 +11,21 @@ from __future__ import annotations
 import dataclasses
 
 from psfl.config import ConfigError, Section, option, register_section
+from psfl.phy.channels.registry import CHANNELS as CHANNEL_REGISTRY
 
 __all__ = ["CHANNELS", "CIR_CHANNELS", "CSI_MODES", "DOMAINS", "EQUALIZERS", "PATHLOSS_CHANNELS",
            "PhyConfig"]
 
-#: Valid channel names, in the order they are documented.
-CHANNELS: tuple[str, ...] = (
-    "awgn",
-    "rayleigh",
-    "tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e",
-    "cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e",
-    "umi", "uma", "rma",
-)
+#: Valid channel names, in the order they are documented: the registry's
+#: (:data:`psfl.phy.channels.registry.CHANNELS`, one module per channel family).
+CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names()
 
 #: Channels whose gain includes path loss and shadowing from the link budget.
-PATHLOSS_CHANNELS: tuple[str, ...] = ("umi", "uma", "rma")
+PATHLOSS_CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names(has_pathloss=True)
 
 #: Channels with a channel impulse response (multipath delays and Doppler), the ones the
 #: time-domain link can simulate; awgn and rayleigh are flat and constant over a slot.
-CIR_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("awgn", "rayleigh"))
+CIR_CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names(has_cir=True)
 
 #: Where the link applies the channel: per resource element (frequency) or to the OFDM
 #: waveform (time: OFDM modulator, multipath convolution, CP removal, FFT).
@@ -45,9 +41,8 @@ EQUALIZERS: tuple[str, ...] = ("lmmse", "mrc")
 
 
 def _check_channel(value: str) -> str | None:
-    if value not in CHANNELS:
-        return f"unknown channel {value!r}; valid channels are: {', '.join(CHANNELS)}"
-    return None
+    # The registry at validation time, so that a channel registered later validates too.
+    return None if value in CHANNEL_REGISTRY else CHANNEL_REGISTRY.unknown(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,11 +176,12 @@ def _check_pilots(cfg: PhyConfig) -> None:
 
 
 def _check_domain_csi(cfg: PhyConfig) -> None:
-    if cfg.domain == "time" and cfg.channel not in CIR_CHANNELS:
+    if cfg.domain == "time" and not CHANNEL_REGISTRY.capability(cfg.channel, "has_cir"):
+        cir = ", ".join(CHANNEL_REGISTRY.names(has_cir=True))
         raise ConfigError(
             f"phy.domain='time' needs a channel with an impulse response "
-            f"({', '.join(CIR_CHANNELS)}); {cfg.channel} is flat and constant over a "
-            "slot, where the frequency-domain link is exact: set phy.domain='frequency'")
+            f"({cir}); {cfg.channel} is flat and constant over a slot, where the "
+            "frequency-domain link is exact: set phy.domain='frequency'")
     if cfg.csi == "ls" and cfg.pilot_pattern != "kronecker":
         raise ConfigError("phy.csi='ls' needs pilots; set phy.pilot_pattern='kronecker'")
 

@@ -19,15 +19,19 @@ maximum (:func:`~psfl.phy.digital.mcs.monotone_thresholds`); the raw values are 
 file as ``measured_db``.
 
 **Key.** A table holds for a *channel configuration*: the :class:`~psfl.phy.config.PhyConfig`
-fields that change the BLER, plus ``k`` and the chain's settings (:func:`table_key`). Ours:
+fields that change the BLER, plus ``k`` and the chain's settings (:func:`table_key`). Ours, by
+the channel's capabilities (:class:`~psfl.phy.channels.registry.ChannelModel`):
 
 * always: ``channel``, ``csi``, ``equalizer``, ``num_rx_ant`` (combining gain);
-* every channel but AWGN with perfect CSI: the slot grid (``num_subcarriers``,
-  ``num_ofdm_symbols``, ``pilot_pattern``, ``pilot_ofdm_symbol_indices``), which sets how many
-  independently fading slots one image spans; with LS also ``ls_freq_window``;
-* TDL/CDL and umi/uma/rma: ``carrier_hz``, ``scs_hz``, ``fft_size``, ``cp_length``,
-  ``speed_mps``, ``delay_spread_s`` (frequency and time selectivity);
-* umi/uma/rma: the link-budget fields too (their ``snr_db`` is an offset to the budget).
+* every fading channel (all but AWGN), and any channel with LS estimation: the slot grid
+  (``num_subcarriers``, ``num_ofdm_symbols``, ``pilot_pattern``, ``pilot_ofdm_symbol_indices``),
+  which sets how many independently fading slots one image spans; with LS also
+  ``ls_freq_window``;
+* channels with an impulse response (TDL/CDL and umi/uma/rma): ``carrier_hz``, ``scs_hz``,
+  ``fft_size``, ``cp_length``, ``speed_mps``, ``delay_spread_s`` (frequency and time
+  selectivity);
+* channels with path loss (umi/uma/rma): the link-budget fields too (their ``snr_db`` is an
+  offset to the budget).
 
 AWGN with perfect CSI is :math:`y = x + n` whatever the numerology, so its table holds for
 every grid. The SNR range (``snr_db_min/max``) never enters.
@@ -56,7 +60,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from ..config import PATHLOSS_CHANNELS, PhyConfig
+from ..channels.registry import CHANNELS
+from ..config import PhyConfig
 from ..link import LinkFn, UplinkLink
 from .chain import TransportChain
 from .mcs import MCS_INDICES, mcs_table, monotone_thresholds, transport_format
@@ -282,12 +287,13 @@ def link_mcs_thresholds(link: LinkFn, k: int, num_blocks: int = 100,
 
 def key_fields(cfg: PhyConfig) -> tuple[str, ...]:
     """The PhyConfig fields that change the BLER of ``cfg``'s channel (module docstring)."""
+    model = CHANNELS.cls(cfg.channel)
     fields = _BASE_FIELDS
-    if cfg.channel != "awgn" or cfg.csi == "ls":
+    if model.fading or cfg.csi == "ls":
         fields += _GRID_FIELDS + (("ls_freq_window",) if cfg.csi == "ls" else ())
-    if cfg.channel.startswith(("tdl", "cdl")) or cfg.channel in PATHLOSS_CHANNELS:
+    if model.has_cir:
         fields += _WAVEFORM_FIELDS
-    if cfg.channel in PATHLOSS_CHANNELS:
+    if model.has_pathloss:
         fields += _BUDGET_FIELDS
     return fields
 
@@ -394,11 +400,12 @@ def measure_table(cfg: PhyConfig, k: int, *, num_blocks: int | None = None,
     from psfl.results import progress
 
 
-    if cfg.channel in PATHLOSS_CHANNELS:
+    model = CHANNELS.cls(cfg.channel)
+    if model.has_pathloss:
         raise ValueError(f"MCS thresholds over {cfg.channel} are not measured: its snr_db is an "
                          "offset to a random link budget; calibrate the small-scale channel "
                          "instead (e.g. phy.channel=tdl-c) and select the MCS on the budget SNR")
-    plain = cfg.channel == "awgn" and cfg.csi == "perfect"
+    plain = not model.fading and cfg.csi == "perfect"
     num_blocks = num_blocks or (200 if plain else 400)
     resolution_db = resolution_db or (0.1 if plain else 0.25)
     span_db = 8.0 if plain else 24.0

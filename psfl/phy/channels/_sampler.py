@@ -1,0 +1,125 @@
+r""":class:`ChannelSampler`, the block every link draws its channel from, and
+:func:`frequency_response` of a CIR.
+
+The sampler knows no channel by name: it builds the :class:`~.registry.ChannelModel` registered
+under ``cfg.channel`` and delegates to it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from sionna.phy import Block
+from sionna.phy.channel import subcarrier_frequencies
+
+from ..config import PhyConfig
+from .registry import CHANNELS, ChannelModel
+
+__all__ = ["ChannelSampler", "frequency_response"]
+
+
+def frequency_response(a: tf.Tensor, tau: tf.Tensor, frequencies: tf.Tensor) -> tf.Tensor:
+    r"""Frequency response :math:`h(t, f) = \sum_m a_m(t) e^{-j 2\pi f \tau_m}` of a
+    single-transmitter, single-transmit-antenna CIR, as one batched matrix product (the
+    same result as :func:`sionna.phy.channel.cir_to_ofdm_channel`, without materializing the
+    paths × symbols × subcarriers product).
+
+    Input
+    -----
+    a : [batch, 1, num_rx_ant, 1, 1, num_paths, num_time_steps], tf.complex64
+        Path coefficients (Sionna layout).
+    tau : [batch, 1, 1, num_paths], tf.float32
+        Path delays [s].
+    frequencies : [num_subcarriers], tf.float32
+        Baseband subcarrier frequencies [Hz].
+
+    Output
+    ------
+    h : [batch, num_rx_ant, num_time_steps, num_subcarriers], tf.complex64
+    """
+    a = tf.transpose(a[:, 0, :, 0, 0], [0, 1, 3, 2])  # [b, rx_ant, t, paths]
+    phase = -2.0 * np.pi * tau[:, 0, 0, :, None] * frequencies  # [b, paths, f]
+    e = tf.exp(tf.complex(tf.zeros_like(phase), phase))[:, None]  # [b, 1, paths, f]
+    return tf.linalg.matmul(a, e)
+
+
+class ChannelSampler(Block):
+    r"""Draws the channel named by ``cfg.channel`` for a batch of slots: its frequency response
+    (``__call__``) or, for channels with an impulse response, its CIR (:meth:`cir`).
+
+    Parameters
+    ----------
+    cfg : PhyConfig
+        Channel name, numerology, antennas, mobility and link budget.
+    ofdm_symbol_duration_s : float
+        Duration of one OFDM symbol with its CP [s] (time step of the channel within a slot).
+    los : None (default) | bool
+        Channels with path loss (umi/uma/rma) only: None draws the LoS state per realization
+        with the TR 38.901 LoS probability; True / False force LoS / NLoS (analysis and tests).
+    shadow_fading : bool
+        Channels with path loss only: apply log-normal shadow fading (default True; False for
+        analysis).
+
+    Input
+    -----
+    num_slots : int or scalar tf.int32
+        Number of slot realizations to draw.
+
+    Output
+    ------
+    h : [num_slots, num_rx_ant, T, F], tf.complex64
+        Frequency response, where ``T`` is ``num_ofdm_symbols`` or 1 (constant in time) and
+        ``F`` is ``num_subcarriers`` or 1 (flat); broadcastable to the full grid.
+    """
+
+    def __init__(self, cfg: PhyConfig, ofdm_symbol_duration_s: float, *,
+                 los: bool | None = None, shadow_fading: bool = True):
+        super().__init__(precision="single")
+        entry = CHANNELS.get(cfg.channel)  # an unknown name raises, listing the channels
+        self.cfg = cfg
+        self._fs = 1.0 / ofdm_symbol_duration_s
+        self._freqs = subcarrier_frequencies(cfg.num_subcarriers, cfg.scs_hz, precision="single")
+        self.model: ChannelModel = entry.build(cfg, los=los, shadow_fading=shadow_fading)
+
+    @property
+    def has_cir(self) -> bool:
+        """True where the channel has an impulse response (:meth:`cir` is available)."""
+        return self.model.has_cir
+
+    @property
+    def path_delays_s(self) -> np.ndarray | None:
+        """Fixed path delays [s] (tdl/cdl: the same for every draw); None for others."""
+        return self.model.path_delays_s
+
+    @property
+    def path_powers(self) -> np.ndarray | None:
+        """Mean path powers (linear, sum 1) matching :attr:`path_delays_s`; None for others."""
+        return self.model.path_powers
+
+    def cir(self, num_slots, num_time_steps: int, sampling_frequency: float
+            ) -> tuple[tf.Tensor, tf.Tensor]:
+        r"""Channel impulse response of ``num_slots`` independent realizations, sampled
+        ``num_time_steps`` times at ``sampling_frequency``, with the large-scale gain of
+        channels with path loss applied (channels with an impulse response only).
+
+        Input
+        -----
+        num_slots : int or scalar tf.int32
+        num_time_steps : int
+        sampling_frequency : float
+            [Hz]
+
+        Output
+        ------
+        a : [num_slots, 1, num_rx_ant, 1, 1, num_paths, num_time_steps], tf.complex64
+            Path coefficients (Sionna layout).
+        tau : [num_slots, 1, 1, num_paths], tf.float32
+            Path delays [s].
+        """
+        if not self.has_cir:
+            raise ValueError(f"channel {self.cfg.channel!r} has no impulse response; use one "
+                             f"of {', '.join(CHANNELS.names(has_cir=True))}")
+        return self.model.cir(num_slots, num_time_steps, sampling_frequency)
+
+    def call(self, num_slots):
+        return self.model.response(num_slots, self._freqs, self._fs)

@@ -10,7 +10,8 @@ The rules, each one function or table here so that no figure restates them:
 - **One line style per data set** (:func:`linestyle`): the held-back test patches solid, a folder
   of the user's photos dashed.
 - Integer ticks where the quantity is an integer (:func:`integer_ticks`: rounds, MUs, frames).
-- SI units with prefixes on axes whose values span prefixes (:func:`si_axis`, e.g. CFO in kHz).
+- SI units with prefixes on axes whose values span prefixes (:func:`si_axis`, e.g. CFO in kHz),
+  and in text the same way (:func:`si`).
 - The budget and settings in one caption line under the figure (:func:`caption`).
 - Failed digital decodes marked (:func:`mark_delivery` on curves, :func:`mark_failed_tiles` on
   image mosaics, both in :data:`FAILED` style).
@@ -32,7 +33,8 @@ import numpy as np
 from matplotlib import ticker
 
 __all__ = ["FAILED", "FORMATS", "caption", "channel_name", "color", "count", "integer_ticks",
-           "linestyle", "mark_delivery", "mark_failed_tiles", "render", "save", "si_axis", "subplots"]
+           "linestyle", "mark_delivery", "mark_failed_tiles", "render", "save", "si", "si_axis",
+           "subplots"]
 
 FORMATS = ("png", "pdf")
 """The files :func:`save` writes for every figure."""
@@ -139,6 +141,13 @@ def si_axis(ax: Any, axis: str, unit: str, places: int | None = None) -> None:
     """Tick labels with SI prefixes on ``axis``: ``75000`` Hz reads ``75 kHz``."""
     fmt = ticker.EngFormatter(unit=unit, places=places, sep="\u2009")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def si(value: float, unit: str, places: int | None = None) -> str:
+    """``value`` with an SI prefix, as :func:`si_axis` labels ticks, for text (log lines,
+    captions, error messages): ``si(3.8e9, "Hz")`` reads ``3.8 GHz``. ``places``: decimals of
+    the mantissa; ``None``: up to six significant digits without trailing zeros."""
+    return ticker.EngFormatter(unit=unit, places=places, sep=" ").format_eng(value)
 
 
 def count(n: int, noun: str) -> str:

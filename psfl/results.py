@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["LogProgress", "RunDir", "RunLock", "atomic_write_bytes", "csv_text",
-           "default_out_dir", "jsonable", "mosaic", "progress"]
+           "default_out_dir", "duration", "jsonable", "mosaic", "progress"]
 
 
 def default_out_dir(command: str, root: str | Path = "runs") -> Path:
@@ -336,7 +336,13 @@ def _in_notebook() -> bool:
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A time span with its unit at the precision a reader needs: ``4.2 ms`` under a second,
+    ``4.2 s`` under ten, then whole seconds: ``45 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    if round(abs(seconds) * 1e3, 1) < 1000:
+        return f"{seconds * 1e3:.1f} ms"
+    if round(abs(seconds), 1) < 10:
+        return f"{seconds:.1f} s"
     s = int(round(seconds))
     if s < 60:
         return f"{s} s"
@@ -402,13 +408,13 @@ class LogProgress:
         else:
             done += f" {self.unit}"
         parts = [f"{self.desc}: {done}" if self.desc else done,
-                 f"{_duration(now - self._start)} elapsed"]
+                 f"{duration(now - self._start)} elapsed"]
         if self._first is not None and self.n > self._first[1] and now > self._first[0]:
             rate = (self.n - self._first[1]) / (now - self._first[0])
             parts.append(f"{rate:.3g} {self.unit}/s" if rate >= 1 else
                          f"{1 / rate:.3g} s/{self.unit}")
             if self.total and self.n < self.total:
-                parts.append(f"ETA {_duration((self.total - self.n) / rate)}")
+                parts.append(f"ETA {duration((self.total - self.n) / rate)}")
         if self.postfix:
             parts.append(self.postfix)
         return ", ".join(parts)

@@ -192,7 +192,7 @@ def test_hil_frames_csv_appended_equals_written_at_once(tmp_path) -> None:
     # What the file held when it was written once at the end (RunDir.write_csv): same columns
     # (union of keys, first seen first), NaN and numpy scalars converted alike, missing keys
     # empty, even when a later row brings a key the first one lacked.
-    from psfl.commands.hil import _FramesCsv
+    from psfl.hil.session import FramesCsv
     from psfl.results import RunDir
 
     rows = [{"frame": 0, "detected": True, "snr_db": np.float64(21.5), "metric": np.float32(0.5)},
@@ -202,7 +202,7 @@ def test_hil_frames_csv_appended_equals_written_at_once(tmp_path) -> None:
     expected = RunDir(tmp_path / "once").write_csv("frames.csv", rows).read_bytes()
     path = tmp_path / "frames.csv"
     path.write_text("an earlier run's file\n")
-    appender = _FramesCsv(path)
+    appender = FramesCsv(path)
     for i, row in enumerate(rows):
         appender.append(row)
         # After every row the file on disk is complete, without closing it.

@@ -12,13 +12,27 @@ import dataclasses
 
 from psfl.config import ConfigError, Section, option, register_section
 from psfl.hil.pluto_rules import GAIN_MODES
+from psfl.hil.radios.registry import RADIOS
 from psfl.hil.snr import SNR_REFERENCES
 from psfl.semantic.config import MODEL_NAMES
 
 __all__ = ["GAIN_MODES", "RADIOS", "SNR_REFERENCES", "HilConfig"]
 
-#: Radio back ends of ``psfl hil --radio``.
-RADIOS: tuple[str, ...] = ("pluto", "twin", "emulated")
+
+def _radio_help() -> str:
+    """``hil.radio``'s help: each registered radio and what it is."""
+    names = [f"{e.name} ({e.cls.about})" for e in RADIOS.entries()]
+    return "Radio: " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "."
+
+
+def _known_radio(name: str) -> str | None:
+    """The registry is asked at each check, so a radio registered later is accepted too."""
+    return None if name in RADIOS else RADIOS.unknown(name)
+
+
+def _which(**capability: bool) -> str:
+    """The radios with ``capability``, for help texts: ``twin/emulated``."""
+    return "/".join(RADIOS.names(**capability))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,9 +41,7 @@ class HilConfig(Section):
     Pluto's own limits (LO, sample rate, gains) are checked again by
     :func:`psfl.hil.radios.check_pluto_settings` against the selected chip range."""
 
-    radio: str = option("twin", help="Radio: pluto (ADALM-Pluto via pyadi-iio), twin (Pluto "
-                        "twin on loopback, real libiio path) or emulated (numpy front end).",
-                        choices=RADIOS)
+    radio: str = option("twin", help=_radio_help(), check=_known_radio)
     uri: str = option("ip:192.168.2.1", help="libiio URI of the Pluto (ip:ADDR, usb:B.D.I); "
                       "list devices with `iio_info -s`.")
     ad9364: bool = option(False, help="The Pluto runs the AD9364 firmware setting (LO 70 MHz"
@@ -63,18 +75,19 @@ class HilConfig(Section):
     detection_threshold: float = option(0.3, help="Schmidl-Cox timing-metric threshold "
                                         "(0..1).", lo=0.0, lo_open=True, hi=1.0)
     num_frames: int = option(16, help="Frames (= images) to send.", lo=1, hi=65535)
-    snr_db: float = option(25.0, help="twin/emulated: AWGN SNR [dB], per resource element "
-                           "(what the receiver measures, as phy's snr_db) or relative to the mean "
-                           "TX waveform power, as hil.snr_reference says.", lo=-30.0, hi=80.0)
+    snr_db: float = option(25.0, help=f"{_which(sets_own_snr=True)}: AWGN SNR [dB], per "
+                           "resource element (what the receiver measures, as phy's snr_db) or "
+                           "relative to the mean TX waveform power, as hil.snr_reference says.",
+                           lo=-30.0, hi=80.0)
     snr_reference: str = option("re", help="What hil.snr_db is relative to: re (the power of "
                                 "one resource element: the receiver measures snr_db) or "
                                 "waveform (the mean power of the whole TX buffer, guard, CP and "
                                 "empty subcarriers and REs included; 4.2 dB less than per RE "
                                 "for the default numerology and k = 512, see psfl.hil.snr).",
                                 choices=SNR_REFERENCES)
-    cfo_subcarriers: float = option(0.0, help="twin/emulated: carrier offset [subcarrier "
-                                    "spacings] (twin: applied as TX-RX LO difference).",
-                                    lo=-20.0, hi=20.0)
+    cfo_subcarriers: float = option(0.0, help=f"{_which(applies_cfo_subcarriers=True)}: "
+                                    "carrier offset [subcarrier spacings] (twin: applied as "
+                                    "TX-RX LO difference).", lo=-20.0, hi=20.0)
     timing_offset: bool = option(True, help="twin/emulated: random start offset of the RX "
                                  "stream (and a fractional delay for emulated).")
     phase_noise_hz: float = option(2.0, help="emulated: Wiener phase-noise 3-dB linewidth "

@@ -79,8 +79,8 @@ class HilLink:
     Parameters
     ----------
     radio : Radio
-        :class:`~psfl.hil.radios.PlutoRadio`, :class:`~psfl.hil.radios.TwinRadio` or
-        :class:`~psfl.hil.radios.EmulatedRadio`.
+        Any :class:`~psfl.hil.radios.Radio`: :class:`~psfl.hil.radios.PlutoRadio`,
+        :class:`~psfl.hil.radios.TwinRadio`, :class:`~psfl.hil.radios.EmulatedRadio` ….
     fmt : FrameFormat
         Frame layout; ``fmt.k`` symbols per frame.
     backoff_db : float

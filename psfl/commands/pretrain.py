@@ -61,24 +61,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
-               thresholds: dict[int, float] | None) -> list[dict[str, Any]]:
-    """PSNR/SSIM of ``codec`` and of the digital baseline over ``link`` at each SNR."""
-    from psfl.phy.digital import DigitalBaseline
-    from psfl.semantic.metrics import image_metrics, mean_metrics
-    from psfl.semantic.train import evaluate_codec
+               baseline: Any) -> list[dict[str, Any]]:
+    """PSNR/SSIM of ``codec`` and of the digital baseline over ``link`` at each SNR (the
+    provenance's table)."""
+    from psfl.semantic.evaluate import sweep
 
-    baseline = DigitalBaseline(codec.k, thresholds_db=thresholds)
-    rows = []
-    for snr, res in zip(snrs, evaluate_codec(codec, link, images, snrs, jit_compile=True),
-                        strict=True):
-        row: dict[str, Any] = {"snr_db": snr, "psnr": round(res["psnr"], 3),
-                               "ssim": round(res["ssim"], 4)}
-        rx, info = baseline.transmit(images, link, snr)
-        m = mean_metrics(image_metrics(images, rx))
-        row.update(digital_psnr=round(m["psnr"], 3), digital_ssim=round(m["ssim"], 4),
-                   digital_delivered=round(float(np.mean(info["success"])), 4))
-        rows.append(row)
-    return rows
+    rows = sweep({"codec": codec}, link, {"test": images}, snrs, baseline=baseline,
+                 jit_compile=True)
+    return [{"snr_db": r["snr_db"], "psnr": round(r["codec_psnr"], 3),
+             "ssim": round(r["codec_ssim"], 4), "digital_psnr": round(r["digital_psnr"], 3),
+             "digital_ssim": round(r["digital_ssim"], 4),
+             "digital_delivered": round(r["digital_success"], 4)} for r in rows]
 
 
 def _init_record(init: str | None, channel: str) -> str | None:
@@ -159,13 +152,12 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     if args.no_eval or not finished:
         return summary
 
-    from psfl.phy.digital.calibration import thresholds_for
+    from psfl.semantic.evaluate import digital_baseline
 
     # a fading channel needs its own table: measured once (minutes) and cached when not shipped
-    thresholds = thresholds_for(link.cfg, k, calibrate=args.channel != "awgn",
+    baseline = digital_baseline(link.cfg, sem, k, calibrate=args.channel != "awgn",
                                 log=lambda m: run_dir.log(m, echo=True))
-    snrs = list(sem.eval_snr_db)
-    table = link_table(codec, link, test, snrs, thresholds)
+    table = link_table(codec, link, test, list(sem.eval_snr_db), baseline.scheme)
     run_dir.write_csv("table.csv", table)
     for row in table:
         run_dir.log(" ".join(f"{k}={v}" for k, v in row.items()), echo=True)
@@ -193,13 +185,13 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
             **environment(), "train_wall_s": round(wall, 1),
             "command": (f"psfl pretrain --model {args.model} --channel {args.channel} "
                         f"--images DIR --steps {args.steps} --mae-steps {mae} --seed "
-                        f"{plan.seed} --export psfl/semantic/zoo"),
+                        f"{plan.seed} --set semantic.learning_rate={plan.learning_rate:g}"
+                        + (f" --init {init_name}" if init_name else "")
+                        + " --export psfl/semantic/zoo"),
             "evaluation": {"images": f"{len(test)} evenly spaced held-back test patches of the "
                                      "embedded data (psfl.data.load_skimage test split)",
                            "link": f"psfl.phy.UplinkLink {args.channel}, perfect CSI",
-                           "baseline": "JPEG + CRC24A + 5G LDPC + QAM, same k; MCS "
-                                       + ("AWGN table" if thresholds is None else
-                                          f"thresholds measured over {args.channel}")},
+                           "baseline": f"{baseline.description} + CRC24A, same k"},
             "table": table,
         }
         record["float16_psnr_change_db"] = round(zoo.float16_change_db(codec, test), 4)

@@ -202,20 +202,16 @@ def frames_line(rows: list[dict[str, Any]], total: int) -> str:
     return line
 
 
-def _hz(value: float) -> str:
-    from psfl.plotting import si
-
-    return si(value, "Hz", places=1)
-
-
 def settings_caption(hil: Any, session: HilSession) -> list[str]:
     """The settings a reader needs to repeat a figure: radio, set SNR, CFO, frames, codec."""
+    from psfl.plotting import si
+
     summary, plan = session.summary, session.plan
     parts = [session.radio.where(hil)]
     if plan is not None:
         parts.append(f"SNR set {plan.label()}")
     if session.cfo_set_hz is not None:
-        parts.append(f"CFO set {_hz(session.cfo_set_hz)}")
+        parts.append(f"CFO set {si(session.cfo_set_hz, 'Hz', places=1)}")
     parts.append(f"{hil.num_frames} frames of k = {summary['k']} symbols")
     if summary.get("checkpoint"):
         parts.append(f"codec {summary['checkpoint']}")
@@ -228,6 +224,8 @@ def settings_caption(hil: Any, session: HilSession) -> list[str]:
 
 def result_line(session: HilSession) -> str:
     """The run in one line with units (``log.txt`` and stderr)."""
+    from psfl.plotting import si
+
     summary, plan = session.summary, session.plan
     line = (f"{session.radio.label}: {summary['frames_detected']}/{summary['frames_sent']} "
             "frames detected")
@@ -236,7 +234,8 @@ def result_line(session: HilSession) -> str:
     if plan is not None:
         line += f" (set {plan.label()})"
     if summary.get("evm_db_mean") is not None:
-        line += f", EVM {summary['evm_db_mean']:.1f} dB, CFO {_hz(summary['cfo_hz_mean'])}"
+        line += (f", EVM {summary['evm_db_mean']:.1f} dB, "
+                 f"CFO {si(summary['cfo_hz_mean'], 'Hz', places=1)}")
     if summary.get("psnr_radio") is not None:
         line += (f", PSNR {summary['psnr_radio']:.2f} dB "
                  f"(simulated link {summary['psnr_simulated']:.2f} dB)")

@@ -38,10 +38,10 @@ MODELS = ("csc", "gsc-s", "gsc-m", "gsc-l")
 
 
 def data_sets(photos: str | None, tiles: int, patches: int) -> dict[str, np.ndarray]:
-    from psfl.commands.pretrain import evaluation_images
     from psfl.data import read_photos
+    from psfl.semantic.evaluate import held_back_patches
 
-    sets = {"patches": evaluation_images(32, patches)}
+    sets = {"patches": held_back_patches(32, patches)}
     if photos:
         all_tiles = np.concatenate([p.tiles() for p in read_photos(photos, 32)])
         idx = np.linspace(0, len(all_tiles) - 1, min(tiles, len(all_tiles))).astype(int)

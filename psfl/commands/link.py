@@ -15,10 +15,9 @@ coders at capacity. On umi/uma/rma the sweep values are offsets to the link budg
 ``snr_offset_db`` and ``snr_db`` = median budget SNR + offset, the SNR the baseline's MCS is
 chosen for.
 
-Writes ``link.csv`` (one row per data set and SNR), ``training.csv`` (if trained),
-``psnr_vs_snr.png``, ``samples.png`` and ``summary.json``; with ``--images`` also ``images.csv``
-(per photo, scheme and SNR: PSNR, SSIM and MS-SSIM of the stitched reconstruction, share of tiles
-the baseline delivered), ``photo-<n>.png`` and ``photos/<n>-<scheme>-<snr>dB.png``.
+Writes ``link.csv``, ``training.csv`` (if trained), ``psnr_vs_snr.png``, ``samples.png``,
+``summary.json``; with ``--images`` also ``images.csv`` (per photo, scheme and SNR, measured on
+the stitched photo), ``photo-<n>.png`` and ``photos/<n>-<scheme>-<snr>dB.png``.
 """
 
 from __future__ import annotations
@@ -94,8 +93,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     sem, phy = config.semantic, config.phy
     run_dir.write_config(config)
-    link = UplinkLink(phy)
-    summary: dict[str, Any] = {"channel": phy.channel, "csi": phy.csi}
+    link, summary = UplinkLink(phy), {"channel": phy.channel, "csi": phy.csi}
     checkpoint = args.checkpoint
     if checkpoint is None and args.steps is None:
         checkpoint = shipped_default(args.model or sem.model, phy.channel)
@@ -124,8 +122,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     sets = _eval_sets(source.test, photos, args.images, sem.eval_images, run_dir, summary)
     summary["results"] = _sweep_and_draw(codec, link, baseline, sets, photos, config, run_dir,
                                          summary)
-    summary["baseline"] = (f"{sem.baseline_codec}+crc24a+ldpc+qam" if baseline is not None
-                           else "skipped")
+    summary["baseline"] = f"{sem.baseline_codec}+crc24a+ldpc+qam" if baseline else "skipped"
     return summary
 
 
@@ -185,7 +182,7 @@ def _sweep_and_draw(codec: Any, link: Any, baseline: Any, sets: dict[str, np.nda
                  baseline=None if baseline is None else baseline.scheme, offset_db=offset_db,
                  capacity_sets=("test",), images_for=list(sets), jit_compile=config.semantic.xla,
                  on_point=on_point, on_set=lambda r: run_dir.write_csv("link.csv", r))
-    labels = {"codec": codec.arch, **({"digital": baseline.label} if baseline else {})}
+    labels = {"codec": codec.arch} | ({"digital": baseline.label} if baseline else {})
     if per_photo:
         run_dir.write_csv("images.csv", per_photo)
         for i, photo in enumerate(photos):

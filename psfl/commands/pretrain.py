@@ -74,33 +74,6 @@ def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
              "digital_delivered": round(r["digital_success"], 4)} for r in rows]
 
 
-def _init_record(init: str | None, channel: str) -> str | None:
-    """The starting point as recorded in a provenance (a shipped file by its full name)."""
-    from psfl.semantic import zoo
-
-    if init and zoo.is_pretrained(init):
-        return zoo.PREFIX + zoo.resolve(init, channel)
-    return init
-
-
-def _init_images(init: str | None, channel: str) -> int:
-    """Images a shipped starting point had seen (0 for a fresh start or a .keras file)."""
-    from psfl.semantic import zoo
-
-    if init and zoo.is_pretrained(init):
-        return int(zoo.provenance(zoo.resolve(init, channel)).get("images_seen", 0))
-    return 0
-
-
-def evaluation_images(image_size: int, n: int = 256) -> np.ndarray:
-    """``n`` evenly spaced held-back test patches of the embedded data (never trained on)."""
-    from psfl.data import load_skimage
-
-    _, test = load_skimage(image_size)
-    idx = np.linspace(0, len(test) - 1, min(n, len(test))).astype(int)
-    return test.images[idx]
-
-
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     from psfl.phy.config import CHANNELS
 
@@ -112,7 +85,8 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         raise ValueError(f"--minutes {args.minutes} must be > 0")
     mae = args.mae_steps if args.mae_steps is not None else (
         0 if args.model == "csc" or args.init else args.steps // 4)
-    from psfl.semantic.pretrain import PretrainPlan, public_patches
+    from psfl.semantic.evaluate import held_back_patches
+    from psfl.semantic.pretrain import PretrainPlan, public_patches, start_point
 
     sem, phy = config.semantic, config.phy
     plan = PretrainPlan(model=args.model, channel=args.channel, steps=args.steps, mae_steps=mae,
@@ -120,8 +94,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
                         snr_db_range=(phy.snr_db_min, phy.snr_db_max), seed=config.run.seed,
                         init=args.init)
     # read before training: an export may replace the very file this run started from
-    init_name, init_images = _init_record(args.init, args.channel), _init_images(args.init,
-                                                                              args.channel)
+    init_name, init_images = start_point(args.init, args.channel)
     images, sources = public_patches(args.images, config.data.patch_size)
     config = config.replace("phy", channel=args.channel, csi="perfect")
     run_dir.write_config(config)
@@ -135,7 +108,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
-    test = evaluation_images(config.data.patch_size)
+    test = held_back_patches(config.data.patch_size)
     codec, history, finished = pretrain(
         plan, images, link, run_dir.file("checkpoints"), image_size=config.data.patch_size, k=k,
         log=run_dir.log, max_seconds=None if args.minutes is None else 60 * args.minutes,

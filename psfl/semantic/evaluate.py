@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from psfl.semantic.codec import SemanticCodec
     from psfl.semantic.config import SemanticConfig
 
-__all__ = ["Baseline", "Point", "digital_baseline", "photo_rows", "sweep", "sweep_axis"]
+__all__ = ["Baseline", "Point", "digital_baseline", "held_back_patches", "photo_rows", "sweep",
+           "sweep_axis"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,3 +225,13 @@ def sweep_axis(phy: PhyConfig) -> tuple[str, float]:
     budget = snr_db_from_config(phy)
     return (f"offset to the link budget [dB] (median budget SNR {budget:.1f} dB at "
             f"{phy.distance_m:g} m)", budget)
+
+
+def held_back_patches(image_size: int, n: int = 256) -> np.ndarray:
+    """``n`` evenly spaced held-back test patches of the embedded data (never trained on by any
+    shipped codec or MU): what every zoo table is measured on."""
+    from psfl.data import load_skimage
+
+    _, test = load_skimage(image_size)
+    idx = np.linspace(0, len(test) - 1, min(n, len(test))).astype(int)
+    return test.images[idx]

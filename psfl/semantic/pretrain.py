@@ -41,7 +41,7 @@ import numpy as np
 from psfl.errors import DataError
 
 __all__ = ["CONVERGED_GAIN_DB", "PUBLIC_SCALES", "PretrainPlan", "convergence", "mu_source_hashes",
-           "pretrain", "public_patches"]
+           "pretrain", "public_patches", "start_point"]
 
 PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
 #: A shipped file has converged when its held-back PSNR gained less than this over the last
@@ -157,6 +157,19 @@ class PretrainPlan:
         if not 0 <= self.mae_steps <= self.steps:
             raise ValueError(f"--mae-steps {self.mae_steps} must be between 0 and --steps "
                              f"{self.steps}")
+
+
+def start_point(init: str | None, channel: str) -> tuple[str | None, int]:
+    """Where a warm start begins, as a provenance records it — a shipped file by its full name
+    (``pretrained:gsc-m`` on rayleigh → ``pretrained:gsc-m-rayleigh``), a ``.keras`` file as
+    given — and the images that starting point had seen (0 unless shipped: a checkpoint does
+    not record them)."""
+    from psfl.semantic import zoo
+
+    if not init or not zoo.is_pretrained(init):
+        return init, 0
+    name = zoo.resolve(init, channel)
+    return zoo.PREFIX + name, int(zoo.provenance(name).get("images_seen", 0))
 
 
 def convergence(history: list[dict[str, Any]], tail: float = 0.2) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def test_every_section_is_a_section(name):
 
 
 @pytest.mark.parametrize("make, fragment", [
-    (lambda s: s["semantic"](model="resnet"), "semantic.model: 'resnet' is not allowed"),
+    (lambda s: s["semantic"](model="resnet"), "semantic.model: unknown codec 'resnet'"),
     (lambda s: s["semantic"](steps=-1), "semantic.steps: -1 is out of range"),
     (lambda s: s["federation"](rounds=0), "federation.rounds: 0 is out of range"),
     (lambda s: s["federation"](aggregator="mean"), "federation.aggregator: 'mean' is not allowed"),

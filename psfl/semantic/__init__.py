@@ -1,6 +1,7 @@
 """Semantic codecs: the GSC family (ViT/MAE, sizes s/m/l) and the CSC (DeepJSCC CNN).
 
-* :func:`build_codec` / :func:`load_codec` — presets by name (:data:`MODELS`), checked loading.
+* :func:`build_codec` / :func:`load_codec` — presets by name (:data:`MODELS`, the registry of
+  :mod:`psfl.semantic.presets`, one module per preset), checked loading.
 * :class:`GSC`, :class:`CSC` — ``encode(images, snr_db) -> z`` (complex64 [B, k], unit mean power
   per image) and ``decode(y, no_eff) -> images``; bandwidth ratio ``k/n`` with ``n = H·W·3`` real
   values and ``k`` complex channel uses (DeepJSCC convention; 1/6 → k = 512 for 32×32).
@@ -23,7 +24,7 @@ _EXPORTS = {
     "SemanticConfig": "psfl.semantic.config",
     "MODEL_NAMES": "psfl.semantic.config",
     "MODELS": "psfl.semantic.models",
-    "build_codec": "psfl.semantic.models",
+    "build_codec": "psfl.semantic.presets.registry",
     "load_codec": "psfl.semantic.models",
     "SemanticCodec": "psfl.semantic.codec",
     "GSC": "psfl.semantic.gsc",

@@ -100,8 +100,11 @@ class SemanticCodec(keras.Model):
         raise NotImplementedError
 
     def cost(self) -> dict[str, int]:
-        """``{"flops": …, "activation_memory_bytes": …}`` per image (see :mod:`.costs`)."""
-        raise NotImplementedError
+        """``{"flops": …, "activation_memory_bytes": …}`` per image: the formula of the codec's
+        family (:func:`psfl.semantic.costs.codec_cost`); a new family overrides this."""
+        from psfl.semantic.costs import codec_cost
+
+        return codec_cost(self)
 
     # -- public API -----------------------------------------------------------------------------
     def encode(self, images: Any, snr_db: Any, training: bool = False) -> tf.Tensor:

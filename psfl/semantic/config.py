@@ -7,18 +7,38 @@ The training SNR range and the channel come from ``[phy]`` (``snr_db_min``, ``sn
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from psfl.config import Section, option, register_section
-from psfl.phy.digital.source import CODECS
+from psfl.phy.digital.source.registry import SOURCE_CODERS
+from psfl.semantic.presets.registry import CODECS
 
-__all__ = ["BASELINE_CODECS", "MODEL_NAMES", "SemanticConfig"]
+__all__ = ["BASELINE_CODECS", "MODEL_NAMES", "SemanticConfig"]  # noqa: F822 (__getattr__)
 
-#: Codec presets (kept equal to ``psfl.semantic.models.MODELS``, which needs TensorFlow).
-MODEL_NAMES: tuple[str, ...] = ("csc", "gsc-s", "gsc-m", "gsc-l")
+# Both registries load no TensorFlow (the presets name their Keras class; the source coders
+# load Pillow). They are asked at every check, so that an entry registered later (a plug-in, a
+# test) is accepted too; MODEL_NAMES and BASELINE_CODECS are their names, read on each access.
 
-#: Source coders of the digital baseline: those :mod:`psfl.phy.digital.source` implements
-#: (a module that loads Pillow, not TensorFlow).
-BASELINE_CODECS: tuple[str, ...] = CODECS
+
+def __getattr__(name: str) -> Any:
+    if name == "MODEL_NAMES":  # codec presets (psfl.semantic.presets)
+        return CODECS.names()
+    if name == "BASELINE_CODECS":  # source coders of the digital baseline
+        return SOURCE_CODERS.names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _known_model(name: str) -> str | None:
+    return None if name in CODECS else CODECS.unknown(name)
+
+
+def _known_coder(name: str) -> str | None:
+    return None if name in SOURCE_CODERS else SOURCE_CODERS.unknown(name)
+
+
+def _model_help() -> str:
+    """``semantic.model``'s help: every registered preset and what it is."""
+    return "Codec preset: " + ", ".join(f"{e.name} ({e.cls.about})" for e in CODECS.entries()) + "."
 
 
 def _check_snr_list(values: tuple[float, ...]) -> str | None:
@@ -31,8 +51,7 @@ def _check_snr_list(values: tuple[float, ...]) -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class SemanticConfig(Section):
-    model: str = option("gsc-s", help="Codec preset: csc (DeepJSCC CNN) or gsc-s/m/l (ViT).",
-                        choices=MODEL_NAMES)
+    model: str = option("gsc-s", help=_model_help(), check=_known_model)
     k_over_n: float = option(
         1 / 6, help="Bandwidth ratio k/n: k complex channel uses per n = H*W*3 real values.",
         lo=0.0, lo_open=True, hi=1.0)
@@ -55,14 +74,14 @@ class SemanticConfig(Section):
     baseline: bool = option(True, help="Also evaluate the digital baseline (a source coder + "
                             "CRC + 5G LDPC + QAM) at the same channel uses.")
     baseline_codec: str = option(
-        "jpeg", help="Source coder of the digital baseline: jpeg, avif (AV1 intra, BPG class), "
-        "webp or jpeg2000, each without the headers the receiver rebuilds. No coder is strongest "
-        "everywhere (benchmarks/RESULTS.md, k=512): avif leads on 32x32 test patches from 5 dB "
+        "jpeg", help=f"Source coder of the digital baseline: {', '.join(SOURCE_CODERS.names())} "
+        "(avif: AV1 intra, BPG class), each without the headers the receiver rebuilds. No coder "
+        "is strongest everywhere (benchmarks/RESULTS.md, k=512): avif leads on 32x32 test patches from 5 dB "
         "up (+0.3 to +1.5 dB on AWGN), jpeg at 0 dB and at every SNR on tiles of larger photos "
         "(+0.3 to +2.8 dB over avif on AWGN). jpeg is the default because avif costs about 14x "
         "its encoding time (0.11 s against 0.008 s per 32x32 tile, 2 loaded cores), too slow for "
         "psfl link on whole photos.",
-        choices=BASELINE_CODECS)
+        check=_known_coder)
     baseline_margin_db: float = option(
         0.0, help="dB added to the baseline's MCS thresholds, AWGN table or calibrated "
         "(link-adaptation back-off; ~10 dB for Rayleigh block fading with the AWGN table).",

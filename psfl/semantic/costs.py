@@ -1,7 +1,10 @@
 """Parameters, FLOPs and activation memory per image of every codec (read by mentor selection).
 
-A leaf module: the codecs call it (``codec.cost()``); the table over all presets,
-:func:`psfl.semantic.models.cost_table`, lives with the presets it builds.
+A leaf module (it imports no codec): :meth:`SemanticCodec.cost
+<psfl.semantic.codec.SemanticCodec.cost>` calls :func:`codec_cost`, which picks the formula of
+the codec's architecture family (:data:`FAMILY_COSTS`, the ``family`` a codec and its preset
+declare); the table over all presets, :func:`psfl.semantic.models.cost_table`, lives with the
+presets it builds.
 
 Counting rules (analytic, from the architecture):
 
@@ -18,13 +21,10 @@ Counting rules (analytic, from the architecture):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-if TYPE_CHECKING:
-    from psfl.semantic.csc import CSC
-    from psfl.semantic.gsc import GSC
-
-__all__ = ["cost_row", "csc_cost", "gsc_cost"]
+__all__ = ["FAMILY_COSTS", "codec_cost", "cost_row", "csc_cost", "gsc_cost"]
 
 _F32 = 4
 
@@ -40,7 +40,7 @@ def _block(t: int, d: int, heads: int, mlp: int) -> tuple[int, int]:
     return macs, acts
 
 
-def gsc_cost(m: GSC) -> dict[str, int]:
+def gsc_cost(m: Any) -> dict[str, int]:
     """FLOPs and activation bytes per image of a :class:`~psfl.semantic.gsc.GSC`."""
     t, d, p, s = m.tokens, m.dim, m.patch, m.sym_per_token
     h, w = m.image_size
@@ -54,7 +54,7 @@ def gsc_cost(m: GSC) -> dict[str, int]:
     return {"flops": 2 * macs, "activation_memory_bytes": _F32 * acts}
 
 
-def csc_cost(m: CSC) -> dict[str, int]:
+def csc_cost(m: Any) -> dict[str, int]:
     """FLOPs and activation bytes per image of a :class:`~psfl.semantic.csc.CSC`."""
     h, w = m.image_size
     h2, w2 = h // 2, w // 2
@@ -69,6 +69,19 @@ def csc_cost(m: CSC) -> dict[str, int]:
     acts = (3 * (h2 * w2 * f1 + 3 * hw * f2) + hw * c       # encoder: conv, PReLU, FiLM outputs
             + hw * 3 * c // 2 + 3 * (3 * hw * f2 + h2 * w2 * f1) + 2 * 3 * h * w)
     return {"flops": 2 * (enc + dec + film), "activation_memory_bytes": _F32 * acts}
+
+
+#: Cost formula of each architecture family (a codec's ``family``).
+FAMILY_COSTS: dict[str, Callable[[Any], dict[str, int]]] = {"gsc": gsc_cost, "csc": csc_cost}
+
+
+def codec_cost(codec: Any) -> dict[str, int]:
+    """FLOPs and activation bytes per image of a built codec, by its family's formula."""
+    if codec.family not in FAMILY_COSTS:
+        raise ValueError(f"no cost formula for codec family {codec.family!r} (of "
+                         f"{type(codec).__name__}); add one to psfl.semantic.costs.FAMILY_COSTS "
+                         "or override the codec's cost()")
+    return FAMILY_COSTS[codec.family](codec)
 
 
 def cost_row(codec: Any) -> dict[str, Any]:

@@ -103,10 +103,5 @@ class CSC(SemanticCodec):
             x = film(act(layer(x)), snr_db)
         return self.dec_out(x)
 
-    def cost(self) -> dict[str, int]:
-        from psfl.semantic.costs import csc_cost
-
-        return csc_cost(self)
-
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": list(self.filters)}

@@ -11,6 +11,8 @@ with SNR FiLM → LayerNorm → per-token pixel head → image.
 Tokens carry ``k/T`` symbols each, so ``k`` must be a multiple of the token count
 ``T = (H/patch)·(W/patch)``. With the default patch (4 px for 32×32 images) and ``k/n = 1/6``,
 ``T = 64`` and each token carries 8 symbols.
+
+The sizes s/m/l are presets, one module each in :mod:`psfl.semantic.presets`.
 """
 
 from __future__ import annotations
@@ -29,14 +31,7 @@ from psfl.semantic.layers import (
     Unpatchify,
 )
 
-__all__ = ["GSC", "GSC_PRESETS", "default_patch"]
-
-#: Size presets: token width, encoder/decoder depth, heads, MLP ratio.
-GSC_PRESETS: dict[str, dict[str, int]] = {
-    "gsc-s": {"dim": 64, "depth": 2, "decoder_depth": 1, "heads": 4, "mlp_ratio": 2},
-    "gsc-m": {"dim": 96, "depth": 4, "decoder_depth": 2, "heads": 4, "mlp_ratio": 4},
-    "gsc-l": {"dim": 128, "depth": 6, "decoder_depth": 3, "heads": 8, "mlp_ratio": 4},
-}
+__all__ = ["GSC", "default_patch"]
 
 
 def default_patch(image_size: tuple[int, int]) -> int:
@@ -133,11 +128,6 @@ class GSC(SemanticCodec):
         for block, film in zip(self.dec_blocks, self.dec_film, strict=True):
             t = film(block(t, training=training), snr_db)
         return self.head(self.dec_norm(t))
-
-    def cost(self) -> dict[str, int]:
-        from psfl.semantic.costs import gsc_cost
-
-        return gsc_cost(self)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "dim": self.dim, "depth": self.depth,

@@ -1,4 +1,5 @@
-"""Codec presets by name, construction, their cost table and checked loading of checkpoints."""
+"""Codecs by preset name: construction (:func:`build_codec`, from :mod:`psfl.semantic.presets`),
+their cost table and checked loading of checkpoints and shipped weights."""
 
 from __future__ import annotations
 
@@ -7,51 +8,17 @@ from typing import Any
 
 import keras
 
+from psfl.semantic import zoo
 from psfl.semantic.codec import SemanticCodec
 from psfl.semantic.costs import cost_row
-from psfl.semantic.csc import CSC
-from psfl.semantic.gsc import GSC, GSC_PRESETS
-from psfl.semantic.power import k_from_ratio
+from psfl.semantic.presets.registry import CODECS, build_codec
 
 __all__ = ["MODELS", "build_codec", "cost_table", "load_codec"]
 
-#: Preset name → (class, keyword arguments). GSC sizes grow s → m → l; CSC is the shared student.
-MODELS: dict[str, tuple[type[SemanticCodec], dict[str, Any]]] = {
-    "csc": (CSC, {"filters": (16, 32)}),
-    **{name: (GSC, dict(cfg)) for name, cfg in GSC_PRESETS.items()},
-}
-
-
-def build_codec(name: str, image_size: int | tuple[int, int] = 32, k: int | None = None,
-                k_over_n: float = 1 / 6, **overrides: Any) -> SemanticCodec:
-    """Build (and create the weights of) the codec preset ``name``.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`MODELS` (``"csc"``, ``"gsc-s"``, ``"gsc-m"``, ``"gsc-l"``).
-    image_size : int or (int, int)
-        Image height and width.
-    k : int or None
-        Complex channel symbols per image; ``None`` means ``round(k_over_n · H·W·3)``.
-    k_over_n : float
-        Bandwidth ratio (``n`` real source values, ``k`` complex channel uses).
-    overrides
-        Architecture arguments that replace the preset's (e.g. ``dim=32`` for a tiny test model).
-
-    Output
-    ------
-    :class:`SemanticCodec`, built.
-    """
-    if name not in MODELS:
-        raise ValueError(f"unknown codec {name!r}; choose one of {', '.join(MODELS)} "
-                         "(semantic.model)")
-    cls, kwargs = MODELS[name]
-    if k is None:
-        k = k_from_ratio(image_size, k_over_n)
-    model = cls(image_size=image_size, k=k, arch=name, **{**kwargs, **overrides})
-    model.build_now()
-    return model
+#: The codec presets (:data:`psfl.semantic.presets.CODECS`): names in order csc, gsc-s, gsc-m,
+#: gsc-l, each a module of :mod:`psfl.semantic.presets`. GSC sizes grow s → m → l; CSC is the
+#: shared student.
+MODELS = CODECS
 
 
 def load_codec(path: str | Path, *, model: str | None = None,
@@ -73,8 +40,6 @@ def load_codec(path: str | Path, *, model: str | None = None,
     channel : str or None
         The channel the codec will be used on (chooses a shipped codec's variant).
     """
-    from psfl.semantic import zoo
-
     if zoo.is_pretrained(path):
         size = image_size if image_size is None or isinstance(image_size, int) else image_size[0]
         return zoo.load_pretrained(str(path), channel, image_size=size, k=k, model=model)
@@ -93,6 +58,8 @@ def _read_checkpoint(p: Path, compile: bool) -> SemanticCodec:
     if p.suffix != ".keras":
         raise ValueError(f"checkpoint {str(p)!r} is not a .keras file; codecs are saved with "
                          "model.save('….keras')")
+    for name in CODECS:  # registers every preset's Keras class for deserialization
+        CODECS.cls(name).codec_class()
     try:
         obj = keras.saving.load_model(p, compile=compile)
     except Exception as exc:  # noqa: BLE001 - any failure means "not a loadable codec"
@@ -141,7 +108,7 @@ def cost_table(image_size: int = 32, k: int | None = None, k_over_n: float = 1 /
     k_over_n : float
         Bandwidth ratio used when ``k`` is None.
     models : list[str] or None
-        Preset names; ``None`` means all (:data:`MODELS`).
+        Preset names; ``None`` means all (:data:`MODELS`), in the registry's order.
     codecs : list of SemanticCodec or None
         Already built codecs to report instead of building ``models`` (saves the build time).
 
@@ -152,5 +119,5 @@ def cost_table(image_size: int = 32, k: int | None = None, k_over_n: float = 1 /
     """
     if codecs is None:
         codecs = [build_codec(name, image_size=image_size, k=k, k_over_n=k_over_n)
-                  for name in models or list(MODELS)]
+                  for name in models or CODECS.names()]
     return sorted((cost_row(c) for c in codecs), key=lambda r: r["flops"])

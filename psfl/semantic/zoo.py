@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from psfl.semantic.presets.registry import CODECS, build_codec
+
 __all__ = ["PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export", "is_pretrained",
            "float16_change_db", "load_pretrained", "provenance", "resolve"]
 
@@ -40,16 +42,14 @@ def available(directory: Path = ZOO_DIR) -> list[str]:
 
 def resolve(spec: str, channel: str | None = None, directory: Path = ZOO_DIR) -> str:
     """``pretrained:gsc-m`` (+ channel) or ``pretrained:gsc-m-awgn`` → ``"gsc-m-awgn"``."""
-    from psfl.semantic.config import MODEL_NAMES
-
     name = spec[len(PREFIX):] if is_pretrained(spec) else spec
     names = available(directory)
-    if name in MODEL_NAMES:
+    if name in CODECS:
         name = f"{name}-{'awgn' if channel in (None, 'awgn') else ZOO_CHANNELS[1]}"
     if name not in names:
         listing = ", ".join(PREFIX + n for n in names) or "none (the zoo folder is empty)"
         raise ValueError(f"unknown pretrained codec {spec!r}; available: {listing} (or a model "
-                         f"name alone, {', '.join(PREFIX + m for m in MODEL_NAMES)}, which picks "
+                         f"name alone, {', '.join(PREFIX + m for m in CODECS)}, which picks "
                          "the variant for the channel)")
     return name
 
@@ -66,8 +66,6 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
     A file that does not match the configuration (``image_size``, ``k``, ``model``) raises a
     :class:`ValueError` naming the setting to change.
     """
-    from psfl.semantic.models import build_codec
-
     name = resolve(spec, channel, directory)
     prov = provenance(name, directory)
     wrong = []
@@ -97,7 +95,6 @@ def float16_change_db(codec: Any, images: np.ndarray) -> float:
     import tensorflow as tf
 
     from psfl.semantic.metrics import image_metrics
-    from psfl.semantic.models import build_codec
 
     def psnr(model: Any) -> float:
         x = tf.constant(images)

@@ -29,7 +29,7 @@ from psfl._lazy import lazy_face
 _EXPORTS = {
     "ChannelModel": "psfl.phy.channels.registry",
     "ChannelSampler": "psfl.phy.channels._sampler",
-    "frequency_response": "psfl.phy.channels._sampler",
+    "frequency_response": "psfl.phy.channels._common",
 }
 
 __all__ = sorted(_EXPORTS)

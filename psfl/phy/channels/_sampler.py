@@ -1,5 +1,4 @@
-r""":class:`ChannelSampler`, the block every link draws its channel from, and
-:func:`frequency_response` of a CIR.
+r""":class:`ChannelSampler`, the block every link draws its channel from.
 
 The sampler knows no channel by name: it builds the :class:`~.registry.ChannelModel` registered
 under ``cfg.channel`` and delegates to it.
@@ -15,32 +14,7 @@ from sionna.phy.channel import subcarrier_frequencies
 from ..config import PhyConfig
 from .registry import CHANNELS, ChannelModel
 
-__all__ = ["ChannelSampler", "frequency_response"]
-
-
-def frequency_response(a: tf.Tensor, tau: tf.Tensor, frequencies: tf.Tensor) -> tf.Tensor:
-    r"""Frequency response :math:`h(t, f) = \sum_m a_m(t) e^{-j 2\pi f \tau_m}` of a
-    single-transmitter, single-transmit-antenna CIR, as one batched matrix product (the
-    same result as :func:`sionna.phy.channel.cir_to_ofdm_channel`, without materializing the
-    paths × symbols × subcarriers product).
-
-    Input
-    -----
-    a : [batch, 1, num_rx_ant, 1, 1, num_paths, num_time_steps], tf.complex64
-        Path coefficients (Sionna layout).
-    tau : [batch, 1, 1, num_paths], tf.float32
-        Path delays [s].
-    frequencies : [num_subcarriers], tf.float32
-        Baseband subcarrier frequencies [Hz].
-
-    Output
-    ------
-    h : [batch, num_rx_ant, num_time_steps, num_subcarriers], tf.complex64
-    """
-    a = tf.transpose(a[:, 0, :, 0, 0], [0, 1, 3, 2])  # [b, rx_ant, t, paths]
-    phase = -2.0 * np.pi * tau[:, 0, 0, :, None] * frequencies  # [b, paths, f]
-    e = tf.exp(tf.complex(tf.zeros_like(phase), phase))[:, None]  # [b, 1, paths, f]
-    return tf.linalg.matmul(a, e)
+__all__ = ["ChannelSampler"]
 
 
 class ChannelSampler(Block):

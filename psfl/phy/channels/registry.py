@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     import numpy as np
     import tensorflow as tf
 
-    from psfl.phy.config import PhyConfig
-
 __all__ = ["CHANNELS", "ChannelModel"]
 
 
@@ -67,7 +65,7 @@ class ChannelModel:
     small_scale: bool = False
     fading: bool = True
 
-    def __init__(self, cfg: PhyConfig, *, los: bool | None = None, shadow_fading: bool = True):
+    def __init__(self, cfg, *, los: bool | None = None, shadow_fading: bool = True):
         self.cfg, self.los, self.shadow_fading = cfg, los, shadow_fading
 
     @property
@@ -122,7 +120,7 @@ class ChannelModel:
             ``T`` is ``num_ofdm_symbols`` or 1 (constant in time), ``F`` is ``num_subcarriers``
             or 1 (flat); the first dimension may be 1 for a channel that never changes.
         """
-        from ._sampler import frequency_response
+        from ._common import frequency_response
 
         a, tau = self.cir(num_slots, self.cfg.num_ofdm_symbols, sampling_frequency)
         return frequency_response(a, tau, frequencies)

@@ -146,7 +146,10 @@ def si_axis(ax: Any, axis: str, unit: str, places: int | None = None) -> None:
 def si(value: float, unit: str, places: int | None = None) -> str:
     """``value`` with an SI prefix, as :func:`si_axis` labels ticks, for text (log lines,
     captions, error messages): ``si(3.8e9, "Hz")`` reads ``3.8 GHz``. ``places``: decimals of
-    the mantissa; ``None``: up to six significant digits without trailing zeros."""
+    the mantissa; ``None``: up to six significant digits without trailing zeros. Prefixes go up
+    from the unit only: ``si(0.3, "Hz")`` reads ``0.3 Hz``, not ``300 mHz``."""
+    if abs(value) < 1:
+        return f"{value:{'g' if places is None else f'.{places}f'}} {unit}"
     return ticker.EngFormatter(unit=unit, places=places, sep=" ").format_eng(value)
 
 

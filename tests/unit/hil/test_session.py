@@ -50,5 +50,7 @@ def test_shared_units():
     assert [si(v, "Hz") for v in (325e6, 3.8e9, 520833.333)] == [
         "325 MHz", "3.8 GHz", "520.833 kHz"]
     assert si(-12.345, "Hz", places=1) == "-12.3 Hz"
+    assert [si(v, "Hz", places=1) for v in (0.2984, -0.04, 0.0)] == ["0.3 Hz", "-0.0 Hz",
+                                                                     "0.0 Hz"]
     assert [duration(s) for s in (0.0042, 4.2, 45.0, 125.0, 3720.0)] == [
         "4.2 ms", "4.2 s", "45 s", "2 min 05 s", "1 h 02 min"]

@@ -371,7 +371,7 @@ def test_bad_snr(jpeg_baseline: DigitalBaseline, snr: object) -> None:
 
 
 def test_bad_construction_and_link() -> None:
-    with pytest.raises(ValueError, match="codec='png' is unknown; use one of jpeg, webp, jpeg2000, avif"):
+    with pytest.raises(ValueError, match="unknown source coder 'png'; choose one of jpeg, webp, jpeg2000, avif"):
         DigitalBaseline(K, codec="png")
     with pytest.raises(ValueError, match=r"k=4 channel uses are too small.*increase k"):
         DigitalBaseline(4)

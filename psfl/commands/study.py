@@ -1,7 +1,8 @@
 """``psfl study`` — the paper's three findings: every strategy over several seeds, with 95 % CIs.
 
-Runs each strategy (default: psfl, psfl-no-pld, psfl-no-agp, fedavg-csc, fedprox-csc,
-local-only) for each seed ``run.seed, run.seed+1, …`` with the configured federation (bare-loop
+Runs each strategy (default: every registered strategy that declares ``in_default_study``, the
+paper's arms psfl, psfl-no-pld, psfl-no-agp, fedavg-csc, fedprox-csc, local-only; others such as
+fedadam-csc with ``--strategies``) for each seed ``run.seed, run.seed+1, …`` with the configured federation (bare-loop
 backend: the same BS and MU code as Flower's, one trace per model for the whole study), each
 into ``<out>/runs/<strategy>-s<seed>/``; a finished run is kept and not repeated when the study
 is started again with the same ``--out``. The statistics and the rules that decide each finding
@@ -38,20 +39,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=3, metavar="N",
                         help="seeds per strategy (run.seed, run.seed+1, ...; default 3)")
     parser.add_argument("--strategies", metavar="LIST",
-                        help="comma-separated strategies (default all six)")
+                        help="comma-separated strategies (default: the paper's six arms; any "
+                             "of psfl config --list's federation.strategy)")
 
 
 def _strategies(text: str | None) -> list[str]:
-    from psfl.federation.config import STRATEGIES
+    from psfl.federation.strategies import STRATEGIES
 
     if not text:
-        return list(STRATEGIES)
+        return list(STRATEGIES.names(in_default_study=True))
     names = [s.strip() for s in text.split(",") if s.strip()]
     bad = [s for s in names if s not in STRATEGIES]
     if bad or not names:
         raise ValueError(f"--strategies {text!r}: unknown {', '.join(bad) or '(empty)'}; choose "
-                         f"from {', '.join(STRATEGIES)}")
+                         f"from {', '.join(STRATEGIES.names())}")
     return names
+
+
+def _plain_federated(strategies: list[str]) -> list[str]:
+    """The requested strategies that federate without PLD or AGP (FedAvg, FedProx, FedAdam…):
+    PSFL's peers in finding 2."""
+    from psfl.federation.strategies import STRATEGIES
+
+    plain = STRATEGIES.names(aggregates=True, uses_pld=False, uses_agp=False)
+    return [s for s in plain if s in strategies]
 
 
 def _study_config(config: Config) -> Config:
@@ -166,8 +177,8 @@ def _findings(runs: dict, strategies: list[str], seeds: list[int]) -> list[dict[
         add("personalization", "personalized PSNR, psfl - psfl-no-pld", "dB",
             study.paired_ci(_per_seed(runs, "psfl", seeds, "personal_psnr"),
                             _per_seed(runs, "psfl-no-pld", seeds, "personal_psnr")), +1)
-    for peer in ("fedavg-csc", "fedprox-csc"):
-        if {"psfl", peer} <= have:
+    for peer in _plain_federated(strategies):
+        if "psfl" in have:
             for what, key, unit in (("energy", "cum_energy", "J"), ("bits", "cum_bits", "bit")):
                 diff = {}
                 for s in seeds:
@@ -223,7 +234,7 @@ def _figure_efficiency(runs: dict, strategies: list[str], seeds: list[int],
     from psfl.plotting import caption, color, si_axis, subplots
 
     fig, axes = subplots(1, 2, figsize=(11, 4))
-    for strategy in [s for s in ("psfl", "fedavg-csc", "fedprox-csc") if s in strategies]:
+    for strategy in [s for s in strategies if s == "psfl" or s in _plain_federated(strategies)]:
         for ax, key, label in ((axes[0], "cum_energy", "cumulative communication energy [J]"),
                                (axes[1], "cum_bits", "cumulative data sent")):
             x, q = _mean_curve(runs, seeds, strategy, key)

@@ -10,15 +10,16 @@ from typing import Any
 from psfl.config import Config
 from psfl.results import RunDir, progress
 
-HELP = ("Federated training (psfl, its ablations, fedavg/fedprox, local-only) on Flower, "
-        "checkpointed every round; --resume DIR continues a run.")
+HELP = ("Federated training (psfl, its ablations, fedavg/fedprox/fedadam, local-only) on "
+        "Flower, checkpointed every round; --resume DIR continues a run.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", metavar="DIR",
                         help="continue the run in DIR (its config.toml is used; finished rounds "
                              "are kept)")
-    parser.add_argument("--strategy", help="shortcut for --set federation.strategy=NAME")
+    parser.add_argument("--strategy", help="shortcut for --set federation.strategy=NAME (see "
+                        "psfl config --list)")
     parser.add_argument("--rounds", type=int, help="shortcut for --set federation.rounds=N")
 
 

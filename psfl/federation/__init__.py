@@ -1,7 +1,10 @@
 """Personalized semantic federated learning (PSFL): PLD distillation and AGP pruning on Flower.
 
 * The algorithm as plain functions: :mod:`.mentor`, :mod:`.distill`, :mod:`.aggregate`,
-  :mod:`.agp`, :mod:`.local`, :mod:`.channels`; :mod:`.strategies` what each strategy does.
+  :mod:`.agp`, :mod:`.local`, :mod:`.channels`.
+* :mod:`.strategies`: one module per training strategy (PSFL, its ablations, FedAvg, FedProx,
+  FedAdam, local-only), each a small subclass of one base in Flower's shape
+  (``configure_train``, ``aggregate_train``, …), registered under the name users type.
 * :mod:`.roles` the BS and an MU without any framework; :mod:`.models` the shared student and
   where every model starts (``federation.init``); :mod:`.cache` what one process keeps between
   messages; :mod:`.checkpoint` a run's layout and its crash-safe round checkpoint.

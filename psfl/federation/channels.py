@@ -10,6 +10,7 @@ pruning ratio and the transfer energies, and the MU trains and is evaluated thro
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from psfl.federation.population import MobileUser
 from psfl.phy import PhyConfig, los_probability, snr_db_from_budget
 from psfl.phy.budget import SHADOW_FADING_STD_DB, budget_terms
 
-__all__ = ["RoundChannel", "draw_round_channels"]
+__all__ = ["RoundChannel", "draw_round_channels", "transfer_energy"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,3 +57,13 @@ def draw_round_channels(population: list[MobileUser], phy: PhyConfig, scenario: 
         down = float(snr_db_from_budget(bs_tx_power_dbm, mu.distance_m, bw, **common)) - shadow
         out.append(RoundChannel(snr_db=up, downlink_snr_db=down, los=los, shadow_db=shadow))
     return out
+
+
+def transfer_energy(phy: PhyConfig, power_dbm: float, snr_db: float) -> Callable[[float], float]:
+    """``E(b) = p·b / (B·log2(1 + SNR))``: the energy of sending ``b`` bits at ``power_dbm``
+    over a link of average SNR ``snr_db`` and bandwidth ``phy.noise_bandwidth_hz``
+    (:func:`psfl.phy.energy.model_transfer_energy_j`) — AGP's budget and the BS's accounting."""
+    from psfl.phy.energy import dbm_to_w, model_transfer_energy_j
+
+    p_w, bw = float(dbm_to_w(power_dbm)), phy.noise_bandwidth_hz
+    return lambda bits: float(model_transfer_energy_j(bits, p_w, bw, snr_db))

@@ -8,10 +8,11 @@ Layout (ours; every path is asked of :class:`RunLayout`, no caller builds one)::
 
 Rules (ours, the paper is silent):
 
-* **One atomic unit per round.** The global weights and the state that names their round are
-  one ``.npz`` file (the state as JSON bytes beside the arrays) written under a name unique to
-  the writer and renamed into place, so a kill at any instant leaves either the previous round or
-  the new one, never weights of one round with the state of another.
+* **One atomic unit per round.** The global weights, the strategy's server state (FedAdam's
+  moments: arrays ``s.<name>.<i>``) and the state that names their round are one ``.npz`` file
+  (the state as JSON bytes beside the arrays) written under a name unique to the writer and
+  renamed into place, so a kill at any instant leaves either the previous round or the new one,
+  never weights of one round with the state of another.
 * **Validated resume.** The state carries the effective configuration and its hash,
   ``sha256`` of the canonical JSON of every key except :data:`RESUMABLE` (keys that may change
   between the parts of one run). :func:`config_changes` names what differs; a checkpoint made
@@ -24,6 +25,7 @@ Rules (ours, the paper is silent):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -39,8 +41,8 @@ import numpy as np
 
 from psfl.results import atomic_write_bytes, csv_text
 
-__all__ = ["MAY_CHANGE", "RESUMABLE", "CheckpointError", "MuState", "RunLayout", "config_changes",
-           "config_hash"]
+__all__ = ["MAY_CHANGE", "RESUMABLE", "CheckpointError", "MuState", "RoundCheckpoint", "RunLayout",
+           "config_changes", "config_hash"]
 
 #: Keys that may differ between the parts of one run: how long it runs and how it is executed,
 #: not what it computes.
@@ -75,6 +77,16 @@ def config_changes(old: Mapping[str, Mapping[str, Any]],
             if a.get(k) != b.get(k)]
 
 
+@dataclasses.dataclass(frozen=True)
+class RoundCheckpoint:
+    """A finished round as saved: the global weights, the BS's state (JSON) and the strategy's
+    server arrays by name (empty for most strategies)."""
+
+    arrays: list[np.ndarray]
+    state: dict[str, Any]
+    server: dict[str, list[np.ndarray]]
+
+
 class RunLayout:
     """Paths of a federated run under ``out_dir`` and its round checkpoint.
 
@@ -103,16 +115,25 @@ class RunLayout:
                 shutil.move(str(part), str(dest / part.name))
 
     # -- the round checkpoint --------------------------------------------------------------
-    def save(self, arrays: Sequence[np.ndarray], state: Mapping[str, Any]) -> None:
-        """Write weights and state as one file, atomically."""
+    def save(self, arrays: Sequence[np.ndarray], state: Mapping[str, Any],
+             server: Mapping[str, Sequence[np.ndarray]] | None = None) -> None:
+        """Write weights, state and the strategy's server arrays as one file, atomically."""
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         blob = np.frombuffer(json.dumps(state).encode("utf-8"), np.uint8)
-        np.savez(buf, state=blob, **{f"w{i}": np.asarray(a) for i, a in enumerate(arrays)})
+        extra = {f"s.{name}.{i}": np.asarray(a) for name, values in (server or {}).items()
+                 for i, a in enumerate(values)}
+        np.savez(buf, state=blob, **{f"w{i}": np.asarray(a) for i, a in enumerate(arrays)},
+                 **extra)
         atomic_write_bytes(self.checkpoint, buf.getvalue())
 
     def load(self) -> tuple[list[np.ndarray], dict[str, Any]] | None:
         """The last finished round's ``(weights, state)``, or ``None`` when there is none."""
+        loaded = self.load_round()
+        return None if loaded is None else (loaded.arrays, loaded.state)
+
+    def load_round(self) -> RoundCheckpoint | None:
+        """The last finished round (:class:`RoundCheckpoint`), or ``None`` when there is none."""
         if not self.checkpoint.is_file():
             if (self.checkpoint_dir / "state.json").is_file():
                 raise CheckpointError(f"{str(self.checkpoint_dir)!r} holds a checkpoint of an "
@@ -124,12 +145,18 @@ class RunLayout:
                 state = json.loads(z["state"].tobytes().decode("utf-8"))
                 n = sum(1 for k in z.files if re.fullmatch(r"w\d+", k))
                 arrays = [z[f"w{i}"] for i in range(n)]
+                counts: dict[str, int] = {}
+                for k in z.files:
+                    if (m := re.fullmatch(r"s\.(.+)\.(\d+)", k)) is not None:
+                        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+                server = {name: [z[f"s.{name}.{i}"] for i in range(c)]
+                          for name, c in counts.items()}
             int(state["completed_rounds"])
         except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
             raise CheckpointError(f"checkpoint {str(self.checkpoint)!r} is unreadable "
                                   f"({type(exc).__name__}: {exc}); move it away to start over"
                                   ) from None
-        return arrays, state
+        return RoundCheckpoint(arrays, state, server)
 
     def check_config(self, state: Mapping[str, Any],
                      config: Mapping[str, Mapping[str, Any]]) -> None:

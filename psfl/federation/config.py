@@ -1,8 +1,14 @@
-"""The ``[federation]`` configuration section: MU population, PSFL (PLD + AGP) and baselines."""
+"""The ``[federation]`` configuration section: MU population, PSFL (PLD + AGP) and baselines.
+
+``federation.strategy``'s choices are the registry :data:`STRATEGIES` itself (read at every
+check, so a strategy module added, or registered by a test, is accepted without another edit);
+listing it imports the strategy modules, which load no TensorFlow.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from psfl.config import Section, option, register_section
 from psfl.federation.aggregate import ROBUST_RULES
@@ -20,9 +26,18 @@ AGGREGATORS: tuple[str, ...] = ("weighted", *ROBUST_RULES)
 SMALL_SCALE_CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names(small_scale=True)
 
 
+def _registry_choices(field: dataclasses.Field, registry: Any) -> Any:
+    """``field`` (declared with :func:`option`) with the live ``registry`` as its choices:
+    :func:`option` copies its choices into a tuple when the class is defined."""
+    return dataclasses.field(default=field.default,
+                             metadata={**field.metadata, "choices": registry})
+
+
 @dataclasses.dataclass(frozen=True)
 class FederationConfig(Section):
-    strategy: str = option("psfl", help="Training strategy.", choices=STRATEGIES)
+    strategy: str = _registry_choices(option(
+        "psfl", help="Training strategy (one module each in psfl/federation/strategies/).",
+        choices=()), STRATEGIES)
     init: str = option(
         "pretrained", help="Where the BS's student and the MUs' mentors start: the shipped "
         "zoo weights for federation.small_scale (pretrained:<preset>) or a fresh "
@@ -45,6 +60,18 @@ class FederationConfig(Section):
         0.5, help="PLD loss weight: lambda*MSE(x, x_student) + (1-lambda)*MSE(x_mentor, "
         "x_student).", lo=0.0, hi=1.0)
     proximal_mu: float = option(0.01, help="FedProx proximal weight (fedprox-csc).", lo=0.0)
+    # --- server optimizer (fedadam-csc; Reddi et al., ICLR 2021)
+    server_learning_rate: float = option(
+        1e-2, help="FedAdam server learning rate eta in x <- x + eta*m/(sqrt(v)+tau) "
+        "(fedadam-csc; ours: measured over 1e-3...1e-1 in the demo's setting, RESULTS.md).",
+        lo=0.0, lo_open=True, hi=10.0)
+    server_beta1: float = option(0.9, help="FedAdam first-moment decay beta1 (fedadam-csc; the "
+                                 "paper's default).", lo=0.0, hi=0.9999)
+    server_beta2: float = option(0.99, help="FedAdam second-moment decay beta2 (fedadam-csc; "
+                                 "the paper's default).", lo=0.0, hi=0.9999)
+    server_tau: float = option(1e-3, help="FedAdam adaptivity tau added to sqrt(v) "
+                               "(fedadam-csc; the paper's default).", lo=0.0, lo_open=True,
+                               hi=1.0)
     aggregator: str = option("weighted", help="How the BS combines the students.",
                              choices=AGGREGATORS)
     trim_fraction: float = option(0.2, help="Fraction trimmed at each end (trimmed-mean).",

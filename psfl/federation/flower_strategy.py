@@ -1,15 +1,23 @@
 """The BS as a Flower strategy: :class:`BaseStationStrategy` holds the rounds of a run on a
 Flower :class:`~flwr.serverapp.Grid` and leaves every decision to
-:class:`~psfl.federation.roles.BaseStation`.
+:class:`~psfl.federation.roles.BaseStation` and its psfl strategy
+(:class:`psfl.federation.strategies.Strategy`, which has the same four methods over plain
+payloads).
 
 Flower's :meth:`Strategy.start <flwr.serverapp.strategy.Strategy.start>` runs the rounds:
 
-* ``configure_train`` → :meth:`BaseStation.plan_round` (channels, AGP), one message per MU;
-* ``aggregate_train`` → :meth:`BaseStation.finish_round` (screening, aggregation, accounting,
-  checkpoint); the new global model goes back to Flower as an ArrayRecord;
+* ``configure_train`` → :meth:`BaseStation.plan_round` (channels, then the psfl strategy's
+  ``configure_train``: the model, pruned or not, and the instructions), one message per MU;
+* ``aggregate_train`` → :meth:`BaseStation.finish_round` (the psfl strategy's
+  ``aggregate_train``, accounting, checkpoint); the new global model goes back to Flower as an
+  ArrayRecord;
 * ``configure_evaluate``/``aggregate_evaluate`` → nothing in the rounds before the last (each MU
   evaluates the received model inside its training step), the closing evaluation
-  (:meth:`BaseStation.final_plan`) after the last.
+  (:meth:`BaseStation.final_plan`, the psfl strategy's ``configure_evaluate`` and
+  ``aggregate_evaluate``) after the last.
+
+Flower calls ``configure_*`` and ``aggregate_*`` separately, so this adapter keeps the round's
+plan between the two calls (:attr:`BaseStationStrategy.plan`): the one place where it must.
 
 A resumed run starts Flower's count at 1 again; :attr:`BaseStationStrategy.first_round` maps it
 to the run's round. :class:`StoppableGrid` lets an interrupt end a round in flight within
@@ -139,17 +147,19 @@ class BaseStationStrategy(Strategy):
                  on_round: Callable[[dict[str, Any]], None] | None = None):
         self.bs, self.node_of, self.on_round = bs, node_of, on_round
         self.first_round = bs.completed + 1
-        self._plan: RoundPlan | None = None
+        #: The round in flight, from ``configure_*`` to ``aggregate_*`` (Flower's API has no
+        #: other way to hand it over).
+        self.plan: RoundPlan | None = None
 
     # -- helpers ------------------------------------------------------------------------------
     def _messages(self, plan: RoundPlan, kind: str) -> list[Message]:
-        self._plan = plan
+        self.plan = plan
         return [payload_message(arrays, cfg, self.node_of[mu], kind)
                 for mu, (arrays, cfg) in plan.payloads.items() if mu in self.node_of]
 
     def _replies(self, replies: Iterable[Message], train: bool) -> dict[int, Any]:
         mu_of = {node: mu for mu, node in self.node_of.items()}
-        out: dict[int, Any] = {mu: "not registered" for mu in self._plan.payloads
+        out: dict[int, Any] = {mu: "not registered" for mu in self.plan.mus
                                if mu not in self.node_of}
         for r in replies:
             mu = mu_of[r.metadata.src_node_id]
@@ -173,7 +183,7 @@ class BaseStationStrategy(Strategy):
 
     def aggregate_train(self, server_round: int, replies: Iterable[Message]
                         ) -> tuple[ArrayRecord | None, MetricRecord | None]:
-        summary = self.bs.finish_round(self._plan, self._replies(replies, train=True))
+        summary = self.bs.finish_round(self.plan, self._replies(replies, train=True))
         if self.on_round is not None:
             self.on_round(summary)
         metrics = {k: float(summary[k]) for k in ("round", "accepted", "personal_psnr",
@@ -184,17 +194,19 @@ class BaseStationStrategy(Strategy):
                            grid: Grid) -> Iterable[Message]:
         """Nothing before the last round; then the closing evaluation of every MU."""
         if not self._is_last(server_round):
-            self._plan = None
+            self.plan = None
             return []
         return self._messages(self.bs.final_plan(), MessageType.EVALUATE)
 
     def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]
                            ) -> MetricRecord | None:
-        if self._plan is None or not self._plan.final:
+        if self.plan is None or not self.plan.final:
             return None
-        self.bs.finish_final(self._plan, self._replies(replies, train=False))
-        values = [r["global_psnr"] for r in self.bs.final_rows if "global_psnr" in r]
-        return MetricRecord({"global_psnr": sum(values) / len(values)}) if values else None
+        answers = self._replies(replies, train=False)
+        self.bs.finish_final(self.plan, answers)
+        means = self.bs.strategy.aggregate_evaluate(
+            self.plan.round, {mu: r for mu, r in answers.items() if isinstance(r, dict)})
+        return MetricRecord(means) if means else None
 
     def summary(self) -> None:
         from flwr.common.logger import log

@@ -114,7 +114,8 @@ def write_report(bs: BaseStation, run: RunDir, prefix: str = "") -> dict[str, An
     integer_ticks(bar.ax, "y")
     ax.set_xlabel("downlink SNR [dB]")
     ax.set_ylabel("AGP pruning ratio")
-    ax.set_title(f"{title}: pruning ratio against channel")
+    ax.set_title(f"{title}: pruning ratio against channel"
+                 + ("" if bs.strategy.uses_agp else " (no AGP: nothing pruned)"))
     caption(fig, settings)
     run.save_figure(fig, f"{prefix}prune_vs_snr.png")
     return summarize(bs)

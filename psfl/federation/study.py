@@ -12,8 +12,10 @@ Findings and the rules that decide them (ours)
        above 0.
     2. *PSFL improves communication efficiency*: the cumulative communication energy (and bits)
        needed to reach a common quality — the lower of the two strategies' final global PSNR —
-       ``psfl`` minus ``fedavg-csc`` (and minus ``fedprox-csc``); a run that never reaches it
-       counts its total. Confirmed when the interval lies below 0.
+       ``psfl`` minus ``fedavg-csc`` (and minus ``fedprox-csc``, and minus any other strategy of
+       the study that federates without PLD or AGP, such as ``fedadam-csc``: the registry's
+       capabilities say which); a run that never reaches it counts its total. Confirmed when the
+       interval lies below 0.
     3. *Pruning cuts communication energy* (AGP): total communication energy, ``psfl`` minus
        ``psfl-no-agp``; confirmed when the interval lies below 0 (its PSNR cost is reported).
 """

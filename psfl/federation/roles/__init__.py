@@ -9,14 +9,16 @@ scalars, which maps one-to-one onto Flower's ``ArrayRecord`` and ``ConfigRecord`
 
 Per round ``r``:
 
-1. BS (:mod:`.base_station`): draw every MU's channel; under AGP choose each MU's pruning ratio
-   from its downlink SNR and cut the MU's copy from the dense global student. The decisions
-   travel in a :class:`RoundPlan` to step 3.
-2. MU (:mod:`.mobile_user`): evaluate the received global student; under PLD train its
-   persistent mentor and distil it into the student, else train the student alone; evaluate
-   the personalized student.
-3. BS: screen the updates, aggregate, account bits, airtime and energy per MU, and checkpoint
-   the round atomically (:mod:`psfl.federation.checkpoint`).
+1. BS (:mod:`.base_station`): draw every MU's channel; its strategy
+   (:mod:`psfl.federation.strategies`, ``configure_train``) says what each MU gets: the model
+   (under AGP pruned by the MU's downlink SNR from the dense global student, or none) and the
+   objective. The decisions travel in a :class:`RoundPlan` to step 3.
+2. MU (:mod:`.mobile_user`): evaluate the received global student; train the student with the
+   objective it was sent (``pld``: train its persistent mentor and distil it into the student);
+   evaluate the personalized student.
+3. BS: the strategy screens the updates and makes the next global model (``aggregate_train``);
+   the BS accounts bits, airtime and energy per MU and checkpoints the round atomically
+   (:mod:`psfl.federation.checkpoint`).
 """
 
 from psfl.federation.roles.base_station import BaseStation, MuPlan, RoundPlan

@@ -1,12 +1,16 @@
 """The BS's side of PSFL, without any framework (steps 1 and 3 of :mod:`psfl.federation.roles`).
 
+The BS holds the run: the population, the global student (dense), its strategy's server state,
+the rows of every round. What it sends and how it combines the replies is its strategy's
+(:class:`~psfl.federation.strategies.Strategy`, ``federation.strategy``).
+
 Per round ``r``: :meth:`BaseStation.plan_round` draws every MU's channel
-(:func:`..channels.draw_round_channels`) and, under AGP, chooses each MU's pruning ratio from its
-downlink SNR and cuts the MU's copy from the dense global student; it returns a
-:class:`RoundPlan`, which :meth:`BaseStation.finish_round` takes back with the MUs' replies to
-screen the updates (NaN/Inf/shape → rejected and logged), aggregate (FedAvg weighted by data
-size, masked under AGP, or a robust rule), account bits, airtime and energy per MU, and
-checkpoint the round atomically (:mod:`..checkpoint`).
+(:func:`..channels.draw_round_channels`) and asks the strategy's ``configure_train`` for each MU's
+instruction (the model, pruned by AGP or not, and the objective); it returns a :class:`RoundPlan`,
+which :meth:`BaseStation.finish_round` takes back with the MUs' replies: the strategy's
+``aggregate_train`` screens the updates (NaN/Inf/shape → rejected) and makes the next global model
+and server state; the BS logs, accounts bits, airtime and energy per MU, and checkpoints the round
+atomically (:mod:`..checkpoint`).
 
 Energy accounting (per MU and round): downlink ``E = P_BS·b_down/R_down``, uplink
 ``E = P_MU·b_up/R_up`` with Shannon rates ``R = B·log2(1+SNR)`` (:mod:`psfl.phy.energy`);
@@ -32,44 +36,62 @@ from typing import Any
 import numpy as np
 
 from psfl.config import Config
-from psfl.federation.aggregate import aggregate, check_update, update_weight
-from psfl.federation.agp import apply_masks, choose_ratio, magnitude_masks, model_bits
-from psfl.federation.channels import RoundChannel, draw_round_channels
+from psfl.federation.aggregate import check_update
+from psfl.federation.agp import model_bits
+from psfl.federation.channels import RoundChannel, draw_round_channels, transfer_energy
 from psfl.federation.checkpoint import CheckpointError, RunLayout, config_hash
 from psfl.federation.models import initial_weights
 from psfl.federation.population import MobileUser
 from psfl.federation.roles.mobile_user import Payload
-from psfl.federation.strategies import strategy_flags
-from psfl.phy.energy import dbm_to_w, model_transfer_energy_j, shannon_rate
+from psfl.federation.strategies import STRATEGIES, Instruction, Reply, Strategy
+from psfl.phy.energy import shannon_rate
 
 __all__ = ["BaseStation", "MuPlan", "RoundPlan"]
 
 
 @dataclasses.dataclass(frozen=True)
 class MuPlan:
-    """What the BS chose for one MU in one round: its channel draw, and under AGP the masks of
-    the copy it sent (``None``: dense) and their pruning ratio."""
+    """What the BS chose for one MU in one round: its channel draw and the strategy's
+    :class:`~psfl.federation.strategies.Instruction` (the model sent, its masks and ratio)."""
 
     channel: RoundChannel
-    masks: list[np.ndarray] | None
-    ratio: float
+    instruction: Instruction
+
+    @property
+    def masks(self) -> list[np.ndarray] | None:
+        """The support of the model sent (``None``: dense)."""
+        return self.instruction.masks
+
+    @property
+    def ratio(self) -> float:
+        """Its pruning ratio."""
+        return self.instruction.ratio
 
 
 @dataclasses.dataclass
 class RoundPlan:
-    """One round from planning to finishing: its number, each MU's :class:`MuPlan` and
-    payload, and when it started (the round's wall time is measured from here). ``final``
-    marks the closing evaluation."""
+    """One round from planning to finishing: its number, each MU's :class:`MuPlan`, and when it
+    started (the round's wall time is measured from here). ``final`` marks the closing
+    evaluation."""
 
     round: int
     final: bool = False
     mus: dict[int, MuPlan] = dataclasses.field(default_factory=dict)
-    payloads: dict[int, Payload] = dataclasses.field(default_factory=dict)
     started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    @property
+    def payloads(self) -> dict[int, Payload]:
+        """What travels to each MU: ``(arrays, config)``."""
+        return {mu: (p.instruction.arrays, p.instruction.config) for mu, p in self.mus.items()}
+
+    @property
+    def instructions(self) -> dict[int, Instruction]:
+        """The strategy's instruction to each MU."""
+        return {mu: p.instruction for mu, p in self.mus.items()}
 
 
 class BaseStation:
-    """The BS: channel draws, AGP, aggregation, accounting and round checkpoints.
+    """The BS: channel draws, its strategy's rounds, accounting and round checkpoints.
 
     Parameters
     ----------
@@ -85,9 +107,10 @@ class BaseStation:
                  log: Callable[[str], None] = print):
         self.config, self.log = config, log
         self.fed = config.federation
-        self.flags = strategy_flags(self.fed.strategy)
+        self.strategy: Strategy = STRATEGIES.build(self.fed.strategy, config, log=log)
         self.layout = RunLayout(out_dir)
         self.dense = initial_weights(config)
+        self.server_state = self.strategy.initial_state(self.dense)
         self.population: list[MobileUser] = []
         self.mu_rows: list[dict[str, Any]] = []
         self.round_rows: list[dict[str, Any]] = []
@@ -103,7 +126,7 @@ class BaseStation:
             "config": config, "config_hash": config_hash(config),
             "population": [dataclasses.asdict(p) for p in self.population],
             "mu_rows": self.mu_rows, "round_rows": self.round_rows,
-            "final_rows": self.final_rows})
+            "final_rows": self.final_rows}, server=self.server_state)
         self.layout.write_rows(self.round_rows, self.mu_rows)
 
     def restore(self) -> int:
@@ -113,20 +136,25 @@ class BaseStation:
         checkpoint is unreadable, was made with another configuration (naming the keys), or
         holds more rounds than this configuration asks for.
         """
-        loaded = self.layout.load()
+        loaded = self.layout.load_round()
         if loaded is None:
             return 0
-        dense, state = loaded
+        dense, state = loaded.arrays, loaded.state
         where = str(self.layout.checkpoint_dir)
         self.layout.check_config(state, self.config.to_dict())
         if check_update(dense, self.dense) is not None:
             raise CheckpointError(f"checkpoint in {where!r} does not match the student model "
                                   "of this configuration")
+        for name, values in loaded.server.items():
+            if name not in self.strategy.server_state or check_update(values, dense):
+                raise CheckpointError(f"checkpoint in {where!r} holds a server state {name!r} "
+                                      f"that strategy {self.fed.strategy!r} does not keep")
         done = int(state["completed_rounds"])
         if done > self.fed.rounds:
             raise CheckpointError(f"the run in {where!r} already finished {done} rounds; "
                                   f"federation.rounds = {self.fed.rounds} cannot undo them")
         self.dense = dense
+        self.server_state = loaded.server or self.strategy.initial_state(dense)
         self.population = [MobileUser(**p) for p in state["population"]]
         self.mu_rows, self.round_rows = state["mu_rows"], state["round_rows"]
         # a closing evaluation counts only for the last round (more rounds may follow now)
@@ -158,88 +186,68 @@ class BaseStation:
                                       memory_bytes=0.0, compute_flops=0.0,
                                       num_samples=int(d["num_samples"])) for d in infos]
 
-    def _energy_fn(self, power_dbm: float, snr_db: float) -> Callable[[float], float]:
-        p_w, bw = float(dbm_to_w(power_dbm)), self.config.phy.noise_bandwidth_hz
-        return lambda bits: float(model_transfer_energy_j(bits, p_w, bw, snr_db))
+    def _channels(self, rnd: int) -> dict[int, RoundChannel]:
+        """Every MU's channel in round ``rnd``, drawn from (run seed, round) alone."""
+        rng = np.random.default_rng([self.config.run.seed, rnd])
+        channels = draw_round_channels(self.population, self.config.phy, self.fed.scenario,
+                                       self.fed.bs_tx_power_dbm, rng)
+        return {mu.mu: ch for mu, ch in zip(self.population, channels, strict=True)}
+
+    @staticmethod
+    def _plan(rnd: int, channels: dict[int, RoundChannel],
+              instructions: dict[int, Instruction], final: bool = False) -> RoundPlan:
+        return RoundPlan(rnd, final, {mu: MuPlan(ch, instructions[mu])
+                                      for mu, ch in channels.items()})
 
     def plan_round(self, rnd: int) -> RoundPlan:
-        """Channels, AGP ratios and the payload for every MU of round ``rnd`` (1-based)."""
-        fed = self.fed
-        rng = np.random.default_rng([self.config.run.seed, rnd])
-        channels = draw_round_channels(self.population, self.config.phy, fed.scenario,
-                                       fed.bs_tx_power_dbm, rng)
-        plan = RoundPlan(rnd)
-        for mu, ch in zip(self.population, channels, strict=True):
-            masks, ratio = None, 0.0
-            if self.flags.agp:
-                choice = choose_ratio(self.dense, self._energy_fn(fed.bs_tx_power_dbm,
-                                                                  ch.downlink_snr_db),
-                                      fed.agp_energy_budget_j, fed.agp_max_ratio,
-                                      fed.agp_ratio_step, fed.weight_bits)
-                ratio = choice["ratio"]
-                masks = magnitude_masks(self.dense, ratio) if ratio > 0 else None
-            arrays = None
-            if self.flags.aggregate:
-                arrays = apply_masks(self.dense, masks) if masks is not None else list(self.dense)
-            plan.mus[mu.mu] = MuPlan(ch, masks, ratio)
-            plan.payloads[mu.mu] = (arrays, {"round": rnd, "snr_db": ch.snr_db,
-                                             "pruned": masks is not None, "prune_ratio": ratio})
-        return plan
+        """Channels and the strategy's instruction (``configure_train``) for every MU of round
+        ``rnd`` (1-based)."""
+        channels = self._channels(rnd)
+        return self._plan(rnd, channels,
+                          self.strategy.configure_train(rnd, self.dense, channels))
 
     def finish_round(self, plan: RoundPlan, replies: dict[int, Payload | BaseException | str]
                      ) -> dict[str, Any]:
-        """Screen, aggregate, account and checkpoint the round of ``plan`` (from
-        :meth:`plan_round`) given the MUs' replies; returns the round's row."""
-        fed, rnd = self.fed, plan.round
-        accepted, sizes, masks_used, rows = [], [], [], []
+        """The round of ``plan`` (from :meth:`plan_round`) given the MUs' replies: the strategy
+        aggregates (``aggregate_train``); the BS logs, accounts and checkpoints; returns the
+        round's row."""
+        rnd = plan.round
+        metrics_of: dict[int, dict[str, Any]] = {}
+        failed: dict[int, str] = {}
+        received: dict[int, Reply] = {}
         for mu in self.population:
-            mp = plan.mus[mu.mu]
-            ch = mp.channel
             reply = replies.get(mu.mu, "no reply before the round timeout")
+            if isinstance(reply, BaseException | str):
+                failed[mu.mu], metrics_of[mu.mu] = f"failed: {reply}", {}
+            else:
+                arrays, metrics_of[mu.mu] = reply
+                received[mu.mu] = Reply(arrays, metrics_of[mu.mu].get("num_samples",
+                                                                      mu.num_samples))
+        out = self.strategy.aggregate_train(rnd, self.dense, self.server_state,
+                                            plan.instructions, received)
+        rows = []
+        for mu in self.population:
+            mp, metrics = plan.mus[mu.mu], metrics_of[mu.mu]
+            ch = mp.channel
             row: dict[str, Any] = {"round": rnd, "mu": mu.mu, "distance_m": mu.distance_m,
                                    "snr_db": ch.snr_db, "downlink_snr_db": ch.downlink_snr_db,
                                    "los": int(ch.los), "prune_ratio": mp.ratio}
-            status = "ok"
-            if isinstance(reply, BaseException | str):
-                status = f"failed: {reply}"
-                metrics: dict[str, Any] = {}
-            else:
-                arrays, metrics = reply
-                if self.flags.aggregate:
-                    why = check_update(arrays, self.dense) if arrays is not None else "no model"
-                    if why is not None:
-                        status = f"rejected: {why}"
-                    else:
-                        accepted.append([np.asarray(a, np.float32) for a in arrays])
-                        sizes.append(update_weight(metrics.get("num_samples", mu.num_samples),
-                                                   mp.ratio, fed.agp_weighting))
-                        masks_used.append(mp.masks)
+            status = failed.get(mu.mu) or out.status.get(mu.mu, "ok")
             if status != "ok":
                 self.log(f"round {rnd}: MU {mu.mu} {status}")
             row.update({k: v for k, v in metrics.items()
                         if k not in ("mu", "spent_compute_energy_j")})
             row["status"] = status
             row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, metrics, f"round {rnd}")
-            row.update(self._account(mp, received=status == "ok" or
-                                     status.startswith("rejected")))
+            row.update(self._account(mp, received=mu.mu in received))
             rows.append(row)
-        if self.flags.aggregate and accepted:
-            if any(m is not None for m in masks_used):
-                ones = [np.ones_like(w, np.float32) for w in self.dense]
-                masks_used = [m if m is not None else ones for m in masks_used]
-            else:
-                masks_used = None
-            self.dense = aggregate(accepted, sizes, fed.aggregator, masks=masks_used,
-                                   fallback=self.dense, trim_fraction=fed.trim_fraction,
-                                   byzantine=fed.krum_byzantine)
-        elif self.flags.aggregate:
-            self.log(f"round {rnd}: no valid update; the global model is unchanged")
+        self.dense, self.server_state = out.arrays, out.state
         gains = [f"MU {r['mu']} {r['mentor']} {r['mentor_gain_db']:+.2f}" for r in rows
                  if "mentor_gain_db" in r]
         if gains:
             self.log(f"round {rnd}: mentor PSNR minus the received student's on each MU's own "
                      f"test images [dB]: {', '.join(gains)}")
-        summary = self._round_summary(rnd, rows, len(accepted))
+        summary = self._round_summary(rnd, rows, out.accepted)
         summary["round_s"] = time.perf_counter() - plan.started
         self.mu_rows.extend(rows)
         self.round_rows.append(summary)
@@ -249,8 +257,10 @@ class BaseStation:
         return summary
 
     def _account(self, mp: MuPlan, received: bool) -> dict[str, float]:
+        """Bits, airtime and energy of the model sent to the MU of ``mp`` and, when it
+        ``received`` a reply, of the update on the same support; nothing when no model went."""
         fed, bw, ch = self.fed, self.config.phy.noise_bandwidth_hz, mp.channel
-        if not self.flags.aggregate:
+        if mp.instruction.arrays is None:
             return {"bits_down": 0.0, "bits_up": 0.0, "airtime_down_s": 0.0, "airtime_up_s": 0.0,
                     "energy_down_j": 0.0, "energy_up_j": 0.0}
         masks = mp.masks
@@ -262,9 +272,10 @@ class BaseStation:
         r_up = float(shannon_rate(bw, ch.snr_db))
         return {"bits_down": bits_down, "bits_up": bits_up,
                 "airtime_down_s": bits_down / r_down, "airtime_up_s": bits_up / r_up,
-                "energy_down_j": self._energy_fn(fed.bs_tx_power_dbm, ch.downlink_snr_db)(
-                    bits_down),
-                "energy_up_j": self._energy_fn(self.config.phy.tx_power_dbm, ch.snr_db)(bits_up)}
+                "energy_down_j": transfer_energy(self.config.phy, fed.bs_tx_power_dbm,
+                                                 ch.downlink_snr_db)(bits_down),
+                "energy_up_j": transfer_energy(self.config.phy, self.config.phy.tx_power_dbm,
+                                               ch.snr_db)(bits_up)}
 
     @staticmethod
     def _round_summary(rnd: int, rows: list[dict[str, Any]], n_ok: int) -> dict[str, Any]:
@@ -292,17 +303,12 @@ class BaseStation:
 
     def final_plan(self) -> RoundPlan:
         """The closing evaluation of the final global model at each MU, planned as a round of
-        its own (number ``rounds + 1``, channels drawn anew, nothing pruned)."""
+        its own (number ``rounds + 1``, channels drawn anew; the strategy's
+        ``configure_evaluate``)."""
         rnd = self.fed.rounds + 1
-        rng = np.random.default_rng([self.config.run.seed, rnd])
-        channels = draw_round_channels(self.population, self.config.phy, self.fed.scenario,
-                                       self.fed.bs_tx_power_dbm, rng)
-        arrays = list(self.dense) if self.flags.aggregate else None
-        plan = RoundPlan(rnd, final=True)
-        for mu, ch in zip(self.population, channels, strict=True):
-            plan.mus[mu.mu] = MuPlan(ch, None, 0.0)
-            plan.payloads[mu.mu] = (arrays, {"round": rnd, "snr_db": ch.snr_db})
-        return plan
+        channels = self._channels(rnd)
+        return self._plan(rnd, channels,
+                          self.strategy.configure_evaluate(rnd, self.dense, channels), final=True)
 
     def finish_final(self, plan: RoundPlan,
                      replies: dict[int, dict[str, float] | BaseException | str]) -> None:

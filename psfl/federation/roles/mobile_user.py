@@ -1,7 +1,12 @@
 """An MU's side of a round (step 2 of :mod:`psfl.federation.roles`): evaluate the received global
-student on its own and on the global test split; under PLD train its persistent mentor (the
-largest GSC its resources allow) and distil it into the student, else train the student alone
-(MSE, or FedProx); evaluate the personalized student.
+student on its own and on the global test split; train the student with the objective the BS's
+strategy sent (``objective``: ``pld`` trains the MU's persistent mentor, the largest GSC its
+resources allow, and distils it into the student; ``mse``; ``prox``, FedProx); evaluate the
+personalized student.
+
+The MU needs no strategy of its own: it follows its instructions. A round without a model from
+the BS (local-only training) trains the student this MU kept from its previous round and keeps
+it again; nothing goes back.
 
 Wasted work (ours): every MU keeps a running total of the computation energy it has spent
 (:class:`~psfl.federation.checkpoint.MuState`) and reports it with each reply, so that the BS can
@@ -22,7 +27,6 @@ from psfl.federation.cache import SharedModels
 from psfl.federation.checkpoint import MuState
 from psfl.federation.mentor import select_mentor
 from psfl.federation.population import MobileUser, make_population
-from psfl.federation.strategies import strategy_flags
 from psfl.phy.energy import compute_energy_j
 
 __all__ = ["GATE_IMAGES", "MobileUserClient", "Payload"]
@@ -56,7 +60,6 @@ class MobileUserClient:
         fed, data = config.federation, config.data
         if not 0 <= mu < data.num_mus:
             raise ValueError(f"MU index {mu} outside 0…{data.num_mus - 1} (data.num_mus)")
-        self.flags = strategy_flags(fed.strategy)
         self.state = MuState(Path(state_dir) / f"mu{mu}")
         seed = config.run.seed
         train, test = load_images(data, seed=seed)
@@ -125,9 +128,9 @@ class MobileUserClient:
                 "num_samples": len(self.images)}
 
     def _load_global(self, arrays: list[np.ndarray] | None, rnd: int) -> None:
-        if self.flags.aggregate:
-            if arrays is None:
-                raise ValueError("the BS sent no model")
+        """The model the BS sent, or without one the student this MU kept before round ``rnd``
+        (its initial weights before its first round)."""
+        if arrays is not None:
             self.student.set_weights(arrays)
         elif (own := self.state.before("student", rnd)) is not None:
             self.student.load_weights(own)
@@ -148,11 +151,15 @@ class MobileUserClient:
 
     def train(self, arrays: list[np.ndarray] | None, cfg: dict[str, Any]) -> Payload:
         """The local step of one round (module docstring, step 2)."""
-        from psfl.federation.local import local_fit
+        from psfl.federation.local import OBJECTIVES, local_fit
 
         started = time.perf_counter()
         conf, fed, sem = self.config, self.config.federation, self.config.semantic
         rnd, snr = int(cfg["round"]), float(cfg["snr_db"])
+        objective = str(cfg.get("objective", ""))
+        if objective not in OBJECTIVES:
+            raise ValueError(f"the BS asked for the local objective {objective!r}; this MU "
+                             f"knows {', '.join(OBJECTIVES)} (psfl versions differ?)")
         seed = conf.run.seed * 100_003 + self.mu * 1009 + rnd
         metrics: dict[str, Any] = {f"received_{k}": v for k, v in self.evaluate(arrays, cfg)
                                    .items() if k != "spent_compute_energy_j"}
@@ -162,9 +169,8 @@ class MobileUserClient:
             masks = [(w != 0).astype(np.float32) if f else np.ones_like(w, np.float32)
                      for w, f in zip(weights, prunable(weights), strict=True)]
         self._reseed(rnd, "train")
-        mentor = self.mentor(rnd) if self.flags.pld else None
+        mentor = self.mentor(rnd) if objective == "pld" else None
         name = self.mentor_choice["name"] if mentor is not None else ""
-        objective = self.flags.objective
         flops = 0.0
         if mentor is not None:
             mentor_trainer = self.shared.trainer("mentor", mentor_name=name)
@@ -209,7 +215,7 @@ class MobileUserClient:
                        compute_energy_j=float(compute_energy_j(cycles, fed.cpu_hz, fed.kappa)),
                        spent_compute_energy_j=spent, num_samples=len(self.images), mu=self.mu,
                        train_s=time.perf_counter() - started)
-        if not self.flags.aggregate:
+        if arrays is None:  # no model from the BS: the student stays with this MU
             self.state.save(self.student, "student", rnd)
             return None, metrics
         return self.student.get_weights(), metrics

@@ -155,6 +155,11 @@ def test_pretrain_command_trains_exports_and_resumes(tmp_path):
     assert prov2["mae_steps"] == 0 and prov2["init"] == init and prov2["images_seen"] == 16
     assert not (warm / "checkpoints" / "mae").exists()
     assert main(argv2 + ["--init", init, "--mae-steps", "1", "--out", str(tmp_path / "x")]) == 2
+    # --now: no further training, the last checkpoint evaluated and exported as it stands
+    assert main(argv2 + ["--init", init, "--steps", "9", "--now"]) == 0
+    prov3 = json.loads((export2 / "gsc-s-awgn.json").read_text())
+    assert prov3["steps"] == 4 and prov3["schedule_steps"] == 9 and "then --now" in prov3["command"]
+    assert main(argv2 + ["--now", "--out", str(tmp_path / "empty")]) == 2
 
 
 def test_convergence_rule():

@@ -56,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the Debian package and folder)")
     parser.add_argument("--export", metavar="DIR",
                         help="write <model>-<channel>.npz + .json there (e.g. psfl/semantic/zoo)")
+    parser.add_argument("--now", action="store_true",
+                        help="train no further: evaluate (and export) the last checkpoint as it "
+                             "stands, before all --steps are done (its provenance records the "
+                             "steps it reached)")
     parser.add_argument("--no-eval", action="store_true",
                         help="train only (no table, no export)")
 
@@ -86,7 +90,13 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     mae = args.mae_steps if args.mae_steps is not None else (
         0 if args.model == "csc" or args.init else args.steps // 4)
     from psfl.semantic.evaluate import held_back_patches
-    from psfl.semantic.pretrain import PretrainPlan, public_patches, start_point
+    from psfl.semantic.pretrain import (
+        PretrainPlan,
+        public_patches,
+        reached,
+        start_point,
+        train_wall_s,
+    )
 
     sem, phy = config.semantic, config.phy
     plan = PretrainPlan(model=args.model, channel=args.channel, steps=args.steps, mae_steps=mae,
@@ -109,15 +119,18 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
     test = held_back_patches(config.data.patch_size)
-    codec, history, finished = pretrain(
-        plan, images, link, run_dir.file("checkpoints"), image_size=config.data.patch_size, k=k,
-        log=run_dir.log, max_seconds=None if args.minutes is None else 60 * args.minutes,
-        test_images=test, eval_every=max(500, args.steps // 2000 * 100), eval_snr_db=CONVERGENCE_SNR_DB)
+    if args.now:
+        codec, history = reached(run_dir.file("checkpoints"))
+        finished = True
+    else:
+        codec, history, finished = pretrain(
+            plan, images, link, run_dir.file("checkpoints"), image_size=config.data.patch_size,
+            k=k, log=run_dir.log, max_seconds=None if args.minutes is None else 60 * args.minutes,
+            test_images=test, eval_every=max(500, args.steps // 2000 * 100),
+            eval_snr_db=CONVERGENCE_SNR_DB)
     run_dir.write_csv("training.csv", history)
-    wall = sum(max((h.get("wall_s", 0.0) for h in history if h["stage"] == s), default=0.0)
-               for s in ("mae", "channel"))
     summary: dict[str, Any] = {"model": args.model, "channel": args.channel, "steps": args.steps,
-                               "mae_steps": mae, "train_wall_s": round(wall, 1),
+                               "mae_steps": mae, "train_wall_s": train_wall_s(history),
                                "public_patches": len(images), "finished": finished}
     if not finished:
         print(f"time budget reached before step {args.steps}; run the same command again to "
@@ -136,37 +149,17 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         run_dir.log(" ".join(f"{k}={v}" for k, v in row.items()), echo=True)
     summary["table"] = table
     if args.export:
-        from psfl.provenance import environment
         from psfl.semantic import zoo
-        from psfl.semantic.pretrain import convergence
+        from psfl.semantic.pretrain import zoo_record
 
-        record = {
-            "name": f"{args.model}-{args.channel}", "model": args.model, "channel": args.channel,
-            "csi": "perfect", "image_size": config.data.patch_size, "k": codec.k,
-            "k_over_n": codec.k_over_n, "params": int(codec.count_params()),
-            "sources": {"folder": str(args.images), "origin": args.images_source,
-                        "files": sources},
-            "public_patches": len(images), "steps": args.steps, "mae_steps": mae,
-            "batch_size": plan.batch_size, "augmentation": "left-right flips, p = 1/2",
-            "init": init_name, "init_images_seen": init_images,
-            "images_seen": args.steps * plan.batch_size + init_images,
-            "convergence": {"snr_db": CONVERGENCE_SNR_DB, "rule": "converged when the PSNR "
-                            "on the 256 held-back patches gained < 0.1 dB over the last 20 % "
-                            "of the steps", **convergence(history)},
-            "learning_rate": f"Adam, cosine {plan.learning_rate:g} -> 5 % over all steps",
-            "snr_db_range": list(plan.snr_db_range), "seed": plan.seed,
-            **environment(), "train_wall_s": round(wall, 1),
-            "command": (f"psfl pretrain --model {args.model} --channel {args.channel} "
-                        f"--images DIR --steps {args.steps} --mae-steps {mae} --seed "
-                        f"{plan.seed} --set semantic.learning_rate={plan.learning_rate:g}"
-                        + (f" --init {init_name}" if init_name else "")
-                        + " --export psfl/semantic/zoo"),
-            "evaluation": {"images": f"{len(test)} evenly spaced held-back test patches of the "
-                                     "embedded data (psfl.data.load_skimage test split)",
-                           "link": f"psfl.phy.UplinkLink {args.channel}, perfect CSI",
-                           "baseline": f"{baseline.description} + CRC24A, same k"},
-            "table": table,
-        }
+        record = zoo_record(
+            plan, codec, history, images_dir=str(args.images), origin=args.images_source,
+            sources=sources, public_patches=len(images), start=(init_name, init_images),
+            table=table, evaluation={
+                "images": f"{len(test)} evenly spaced held-back test patches of the embedded "
+                          "data (psfl.data.load_skimage test split)",
+                "link": f"psfl.phy.UplinkLink {args.channel}, perfect CSI",
+                "baseline": f"{baseline.description} + CRC24A, same k"})
         record["float16_psnr_change_db"] = round(zoo.float16_change_db(codec, test), 4)
         path = zoo.export(codec, args.channel, record, Path(args.export))
         run_dir.log(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB)", echo=True)

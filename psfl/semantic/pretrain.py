@@ -41,7 +41,7 @@ import numpy as np
 from psfl.errors import DataError
 
 __all__ = ["CONVERGED_GAIN_DB", "PUBLIC_SCALES", "PretrainPlan", "convergence", "mu_source_hashes",
-           "pretrain", "public_patches", "start_point"]
+           "pretrain", "public_patches", "reached", "start_point", "train_wall_s", "zoo_record"]
 
 PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
 #: A shipped file has converged when its held-back PSNR gained less than this over the last
@@ -194,6 +194,26 @@ def convergence(history: list[dict[str, Any]], tail: float = 0.2) -> dict[str, A
             "over_steps": [ref_step, last_step], "converged": bool(gain < CONVERGED_GAIN_DB)}
 
 
+def reached(checkpoint_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
+    """The codec of the channel stage's last checkpoint in ``checkpoint_dir`` and the history so
+    far (both stages), without training further (``psfl pretrain --now``)."""
+    import json
+
+    from psfl.semantic.models import load_codec
+    from psfl.semantic.train import CHECKPOINT_NAME
+
+    chan = checkpoint_dir / "channel"
+    if not (chan / CHECKPOINT_NAME).is_file():
+        raise DataError(f"no channel-stage checkpoint in {str(chan)!r} yet; run without --now "
+                        "first")
+    history: list[dict[str, Any]] = []
+    for stage in ("mae", "channel"):
+        if (checkpoint_dir / stage / "history.json").is_file():
+            history += [{**h, "stage": stage} for h in json.loads(
+                (checkpoint_dir / stage / "history.json").read_text())]
+    return load_codec(chan / CHECKPOINT_NAME, compile=False), history
+
+
 def _ideal_link(z: Any, snr_db: Any) -> tuple[Any, Any]:
     import tensorflow as tf
 
@@ -253,3 +273,47 @@ def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_
                       **common)
     history += [{**h, "stage": "channel"} for h in res.history]
     return res.codec, history, res.end_step >= plan.steps
+
+
+def train_wall_s(history: list[dict[str, Any]]) -> float:
+    """Training wall time of both stages [s] (each stage's history counts on across resumes)."""
+    return round(sum(max((h.get("wall_s", 0.0) for h in history if h["stage"] == s),
+                         default=0.0) for s in ("mae", "channel")), 1)
+
+
+def zoo_record(plan: PretrainPlan, codec: Any, history: list[dict[str, Any]], *,
+               images_dir: str, origin: str, sources: list[dict], public_patches: int,
+               start: tuple[str | None, int], table: list[dict[str, Any]],
+               evaluation: dict[str, str], convergence_snr_db: float = 10.0) -> dict[str, Any]:
+    """The provenance of a zoo file (:mod:`psfl.semantic.zoo`): what it was trained on and how,
+    where it started (``start``: name and images seen), how far it got (``steps`` reached of
+    the schedule's ``schedule_steps``; ``images_seen`` counts the starting point's too), its
+    convergence record, the environment, the command and its measured table."""
+    from psfl.provenance import environment
+
+    done = max((int(h["step"]) for h in history if h["stage"] == "channel"), default=0)
+    init_name, init_images = start
+    command = (f"psfl pretrain --model {plan.model} --channel {plan.channel} --images DIR "
+               f"--steps {plan.steps} --mae-steps {plan.mae_steps} --seed {plan.seed} "
+               f"--set semantic.learning_rate={plan.learning_rate:g}"
+               + (f" --init {init_name}" if init_name else "")
+               + (f" (trained to step {done}, then --now)" if done < plan.steps else "")
+               + " --export psfl/semantic/zoo")
+    return {
+        "name": f"{plan.model}-{plan.channel}", "model": plan.model, "channel": plan.channel,
+        "csi": "perfect", "image_size": codec.image_size[0], "k": codec.k,
+        "k_over_n": codec.k_over_n, "params": int(codec.count_params()),
+        "sources": {"folder": images_dir, "origin": origin, "files": sources},
+        "public_patches": public_patches, "steps": done, "schedule_steps": plan.steps,
+        "mae_steps": plan.mae_steps, "batch_size": plan.batch_size,
+        "augmentation": "left-right flips, p = 1/2" if plan.flip else "none",
+        "init": init_name, "init_images_seen": init_images,
+        "images_seen": done * plan.batch_size + init_images,
+        "convergence": {"snr_db": convergence_snr_db, "rule": "converged when the PSNR on the "
+                        f"held-back patches gained < {CONVERGED_GAIN_DB} dB over the last 20 % "
+                        "of the steps", **convergence(history)},
+        "learning_rate": f"Adam, cosine {plan.learning_rate:g} -> 5 % over all steps",
+        "snr_db_range": list(plan.snr_db_range), "seed": plan.seed,
+        **environment(), "train_wall_s": train_wall_s(history),
+        "command": command, "evaluation": evaluation, "table": table,
+    }

@@ -81,7 +81,8 @@ def option(
     lo, hi
         Inclusive numeric bounds (``lo`` exclusive when ``lo_open``).
     choices
-        Allowed values.
+        Allowed values, or a registry (:class:`psfl.registry.Registry`), read whenever a value
+        is checked or listed, so that an entry registered later is allowed too.
     check
         Extra validator returning an error text or ``None``.
     unit
@@ -93,7 +94,8 @@ def option(
         "lo": lo,
         "hi": hi,
         "lo_open": lo_open,
-        "choices": tuple(choices) if choices is not None else None,
+        "choices": (choices if choices is None or hasattr(choices, "names")
+                    else tuple(choices)),
         "check": check,
     }
     return dataclasses.field(default=default, metadata=meta)
@@ -196,7 +198,10 @@ def _check_field(f: dataclasses.Field, value: Any, key: str) -> None:
     """Choices, finiteness, range and ``check`` of one field declared with :func:`option`."""
     meta = f.metadata
     choices = meta.get("choices")
-    if choices is not None and value not in choices:
+    if hasattr(choices, "names"):  # a registry: its message names every entry and the setting
+        if value not in choices:
+            raise ConfigError(f"{key}: {choices.unknown(value)}")
+    elif choices is not None and value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
         raise ConfigError(f"{key}: {value!r} is not allowed; choose one of {allowed}")
     for v in value if isinstance(value, tuple) else (value,):
@@ -400,7 +405,9 @@ def _literal(v: Any) -> str:
 def _allowed(meta: Mapping[str, Any], is_list: bool) -> str:
     """``[lo, hi]`` (``(`` when ``lo`` is open, infinite ends open) or ``a | b | c``."""
     if meta.get("choices") is not None:
-        return " | ".join(_literal(c) for c in meta["choices"])
+        choices = meta["choices"]
+        return " | ".join(_literal(c) for c in (choices.names() if hasattr(choices, "names")
+                                                else choices))
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is None and hi is None:
         return ""

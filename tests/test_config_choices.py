@@ -18,7 +18,9 @@ from psfl.semantic.config import MODEL_NAMES
 
 
 def _choices(cls, name):
-    return next(f for f in cls.__dataclass_fields__.values() if f.name == name).metadata["choices"]
+    """A field's choices; a registry's names as it lists them now."""
+    c = next(f for f in cls.__dataclass_fields__.values() if f.name == name).metadata["choices"]
+    return c.names() if hasattr(c, "names") else c
 
 
 def test_equalizers_are_the_combiners():

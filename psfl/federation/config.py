@@ -8,7 +8,6 @@ listing it imports the strategy modules, which load no TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from psfl.config import Section, option, register_section
 from psfl.federation.aggregate import ROBUST_RULES
@@ -26,18 +25,11 @@ AGGREGATORS: tuple[str, ...] = ("weighted", *ROBUST_RULES)
 SMALL_SCALE_CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names(small_scale=True)
 
 
-def _registry_choices(field: dataclasses.Field, registry: Any) -> Any:
-    """``field`` (declared with :func:`option`) with the live ``registry`` as its choices:
-    :func:`option` copies its choices into a tuple when the class is defined."""
-    return dataclasses.field(default=field.default,
-                             metadata={**field.metadata, "choices": registry})
-
-
 @dataclasses.dataclass(frozen=True)
 class FederationConfig(Section):
-    strategy: str = _registry_choices(option(
+    strategy: str = option(
         "psfl", help="Training strategy (one module each in psfl/federation/strategies/).",
-        choices=()), STRATEGIES)
+        choices=STRATEGIES)
     init: str = option(
         "pretrained", help="Where the BS's student and the MUs' mentors start: the shipped "
         "zoo weights for federation.small_scale (pretrained:<preset>) or a fresh "

@@ -14,7 +14,7 @@ from psfl.config import ConfigError, Section, option, register_section
 from psfl.hil.pluto_rules import GAIN_MODES
 from psfl.hil.radios.registry import RADIOS
 from psfl.hil.snr import SNR_REFERENCES
-from psfl.semantic.config import MODEL_NAMES
+from psfl.semantic.presets.registry import CODECS
 
 __all__ = ["GAIN_MODES", "RADIOS", "SNR_REFERENCES", "HilConfig"]
 
@@ -23,11 +23,6 @@ def _radio_help() -> str:
     """``hil.radio``'s help: each registered radio and what it is."""
     names = [f"{e.name} ({e.cls.about})" for e in RADIOS.entries()]
     return "Radio: " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "."
-
-
-def _known_radio(name: str) -> str | None:
-    """The registry is asked at each check, so a radio registered later is accepted too."""
-    return None if name in RADIOS else RADIOS.unknown(name)
 
 
 def _which(**capability: bool) -> str:
@@ -41,7 +36,7 @@ class HilConfig(Section):
     Pluto's own limits (LO, sample rate, gains) are checked again by
     :func:`psfl.hil.radios.check_pluto_settings` against the selected chip range."""
 
-    radio: str = option("twin", help=_radio_help(), check=_known_radio)
+    radio: str = option("twin", help=_radio_help(), choices=RADIOS)
     uri: str = option("ip:192.168.2.1", help="libiio URI of the Pluto (ip:ADDR, usb:B.D.I); "
                       "list devices with `iio_info -s`.")
     ad9364: bool = option(False, help="The Pluto runs the AD9364 firmware setting (LO 70 MHz"
@@ -107,7 +102,7 @@ class HilConfig(Section):
                              "(shipped zoo; the default is the AWGN CSC); empty trains one here "
                              "for train_steps steps.")
     model: str = option("csc", help="Codec preset when training here.",
-                        choices=MODEL_NAMES)
+                        choices=CODECS)
     train_steps: int = option(200, help="Training budget [steps] when no checkpoint is given.",
                               lo=0)
     train_snr_db: tuple[float, ...] = option((10.0, 30.0), help="SNR range [dB] of training.")

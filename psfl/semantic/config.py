@@ -28,14 +28,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _known_model(name: str) -> str | None:
-    return None if name in CODECS else CODECS.unknown(name)
-
-
-def _known_coder(name: str) -> str | None:
-    return None if name in SOURCE_CODERS else SOURCE_CODERS.unknown(name)
-
-
 def _model_help() -> str:
     """``semantic.model``'s help: every registered preset and what it is."""
     return "Codec preset: " + ", ".join(f"{e.name} ({e.cls.about})" for e in CODECS.entries()) + "."
@@ -51,7 +43,7 @@ def _check_snr_list(values: tuple[float, ...]) -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class SemanticConfig(Section):
-    model: str = option("gsc-s", help=_model_help(), check=_known_model)
+    model: str = option("gsc-s", help=_model_help(), choices=CODECS)
     k_over_n: float = option(
         1 / 6, help="Bandwidth ratio k/n: k complex channel uses per n = H*W*3 real values.",
         lo=0.0, lo_open=True, hi=1.0)
@@ -81,7 +73,7 @@ class SemanticConfig(Section):
         "(+0.3 to +2.8 dB over avif on AWGN). jpeg is the default because avif costs about 14x "
         "its encoding time (0.11 s against 0.008 s per 32x32 tile, 2 loaded cores), too slow for "
         "psfl link on whole photos.",
-        check=_known_coder)
+        choices=SOURCE_CODERS)
     baseline_margin_db: float = option(
         0.0, help="dB added to the baseline's MCS thresholds, AWGN table or calibrated "
         "(link-adaptation back-off; ~10 dB for Rayleigh block fading with the AWGN table).",

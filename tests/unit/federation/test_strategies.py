@@ -280,5 +280,5 @@ def test_a_new_strategy_needs_no_other_edit(tmp_path, half_step, tiny_weights):
 
 
 def test_a_removed_strategy_is_refused_again():
-    with pytest.raises(ConfigError, match="federation.strategy: 'half-step' is not allowed"):
+    with pytest.raises(ConfigError, match="federation.strategy: unknown strategy 'half-step'"):
         config("federation.strategy=half-step")

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         checkpoint = shipped_default(args.model or sem.model, phy.channel)
         run_dir.log(f"no --checkpoint or --steps: using the shipped {checkpoint} "
                     "(train a fresh codec with --steps N)", echo=True)
-    source = codec_source(config, run_dir, checkpoint=checkpoint, model=args.model,
+    source = codec_source(config, run_dir, checkpoint=checkpoint, require=args.model,
                           channel=phy.channel)
     # the user's photos and the baseline's MCS table are checked before any long work
     photos = read_photos(args.images, source.codec.image_size[0]) if args.images else []

@@ -147,41 +147,23 @@ def simulated_phy(config: Config) -> Any:
 
 def codec_and_images(config: Config, sim_cfg: Any, run_dir: RunDir,
                      summary: dict[str, Any]) -> tuple[Any, Any]:
-    """The codec (loaded from ``hil.checkpoint`` or built and trained here through the
-    simulated link) and the test split it sends; records how in ``summary``."""
-    from psfl.data import load_images
+    """The codec (loaded from ``hil.checkpoint`` as it is — ``pretrained:NAME`` is the AWGN
+    variant — or a fresh ``hil.model`` trained here through the simulated link,
+    :mod:`psfl.semantic.resolve`) and the test split it sends; records how in ``summary``."""
     from psfl.phy import UplinkLink
-    from psfl.semantic.models import build_codec, load_codec
+    from psfl.semantic.resolve import codec_source
 
-    hil, seed = config.hil, config.run.seed
+    hil = config.hil
+    source = codec_source(config, run_dir, checkpoint=hil.checkpoint or None, model=hil.model,
+                          match_config=False)
     if hil.checkpoint:
-        codec = load_codec(hil.checkpoint, compile=False)  # pretrained:NAME: the AWGN variant
-        data_cfg = config.data
-        if data_cfg.patch_size != codec.image_size[0]:
-            data_cfg = config.replace("data", patch_size=codec.image_size[0]).data
-        _, test = load_images(data_cfg, seed=seed)
         summary.update(checkpoint=hil.checkpoint, trained_steps=0)
-    else:
-        train, test = load_images(config.data, seed=seed)
-        codec = build_codec(hil.model, image_size=config.data.patch_size,
-                            k=config.semantic.k or None, k_over_n=config.semantic.k_over_n)
-        if hil.train_steps:
-            from psfl.semantic.train import train_codec
-
-            run_dir.log(f"training {codec.describe()} for {hil.train_steps} steps "
-                        f"(AWGN, LS, SNR {hil.train_snr_db[0]:.1f} to {hil.train_snr_db[1]:.1f}"
-                        " dB per RE)",
-                        echo=True)
-            result = train_codec(codec, UplinkLink(sim_cfg), train.images,
-                                 steps=hil.train_steps, batch_size=config.semantic.batch_size,
-                                 learning_rate=config.semantic.learning_rate,
-                                 lr_schedule=config.semantic.lr_schedule,
-                                 snr_db_range=tuple(hil.train_snr_db),
-                                 checkpoint_dir=run_dir.file("checkpoints"),
-                                 jit_compile=config.semantic.xla, seed=seed, log=run_dir.log)
-            codec = result.codec
-        summary.update(trained_steps=hil.train_steps, model=codec.arch)
-    return codec, test
+        return source.codec, source.test
+    if hil.train_steps:
+        source.train(UplinkLink(sim_cfg), config, run_dir, steps=hil.train_steps,
+                     snr_db_range=tuple(hil.train_snr_db), what=" (AWGN, LS, per RE)")
+    summary.update(trained_steps=hil.train_steps, model=source.codec.arch)
+    return source.codec, source.test
 
 
 def power_mean_db(values_db: list[float]) -> float:

@@ -75,8 +75,8 @@ class CodecSource:
 
 
 def codec_source(config: Config, run_dir: RunDir, *, checkpoint: str | None,
-                 model: str | None = None, channel: str | None = None,
-                 match_config: bool = True) -> CodecSource:
+                 model: str | None = None, require: str | None = None,
+                 channel: str | None = None, match_config: bool = True) -> CodecSource:
     """Load ``checkpoint`` or build a fresh ``model`` preset, and read its data.
 
     Parameters
@@ -84,7 +84,7 @@ def codec_source(config: Config, run_dir: RunDir, *, checkpoint: str | None,
     checkpoint : a ``.keras`` file, ``pretrained:NAME`` (the variant for ``channel``), or None
         for a fresh codec of ``model`` (default ``semantic.model``; ``data.patch_size``,
         ``semantic.k``/``k_over_n``).
-    model : with a checkpoint, the preset it must hold (None: any).
+    require : with a checkpoint, the preset it must hold (None: any).
     match_config : a shipped checkpoint must match ``data.patch_size`` and ``k`` as configured;
         off: take it as it is.
     """
@@ -99,7 +99,7 @@ def codec_source(config: Config, run_dir: RunDir, *, checkpoint: str | None,
         codec = build_codec(model or sem.model, image_size=config.data.patch_size, k=sem.k or None,
                             k_over_n=sem.k_over_n)
         return CodecSource(codec, None, train, test)
-    expect: dict[str, Any] = {"model": model}
+    expect: dict[str, Any] = {"model": require}
     if match_config and is_pretrained(checkpoint):
         expect.update(image_size=config.data.patch_size,
                       k=sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n))

@@ -3,10 +3,11 @@
 Plain functions over Keras codecs and a link callable; the Flower ClientApp and the bare loop
 both call these.
 
-Local objectives of the student (the CSC), by strategy:
+Local objectives of the student (the CSC), the ``objective`` a strategy sends
+(:mod:`psfl.federation.strategies`):
 
 * ``pld``   — ``λ·MSE(x, x̂_s) + (1 − λ)·MSE(x̂_m, x̂_s)`` with the MU's mentor ``m`` (PSFL);
-* ``mse``   — ``MSE(x, x̂_s)`` (FedAvg, PSFL without PLD, local-only);
+* ``mse``   — ``MSE(x, x̂_s)`` (FedAvg, FedAdam, PSFL without PLD, local-only);
 * ``prox``  — ``MSE(x, x̂_s) + μ/2·‖w − w_global‖²`` (FedProx).
 
 Under AGP the student arrives pruned; its mask is re-applied after every optimizer step, so the

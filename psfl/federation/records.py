@@ -2,9 +2,9 @@
 
 A BS → MU message holds ``"arrays"`` (:class:`~flwr.app.ArrayRecord`, the student, absent for a
 local-only strategy or a registration) and ``"config"`` (:class:`~flwr.app.ConfigRecord`: round,
-SNR, pruning). An MU's reply holds ``"arrays"`` (its update, if any), ``"metrics"``
-(:class:`~flwr.app.MetricRecord`, every numeric value) and ``"info"`` (a ConfigRecord with the
-text values, e.g. the mentor's name). The FedAvg weight travels under Flower's key
+SNR, pruning, the student's local objective). An MU's reply holds ``"arrays"`` (its update, if
+any), ``"metrics"`` (:class:`~flwr.app.MetricRecord`, every numeric value) and ``"info"`` (a
+ConfigRecord with the text values, e.g. the mentor's name). The FedAvg weight travels under Flower's key
 ``"num-examples"`` (:data:`WEIGHT_KEY`); psfl's rows keep calling it ``num_samples``.
 """
 

@@ -17,7 +17,23 @@ global model and the accepted updates ``x_i`` with weights ``n_i``:
   ``√(1 − β2^(t+1))/(1 − β1^(t+1))``).
 * ``β1 = 0.9``, ``β2 = 0.99``, ``τ = 1e-3``: the paper's defaults (``federation.server_beta1``,
   ``server_beta2``, ``server_tau``). ``η = 1e-2`` (``federation.server_learning_rate``) is
-  ours, chosen by a measurement in the demo's setting (see the key's help).
+  ours, measured in the demo's setting (5 MUs, 5 rounds × 40 local steps, batch 16, shipped
+  weights, bare loop; seeds 0, 1, 2; mean final global PSNR / last round's personalized PSNR):
+
+  ==========  ===============  ===================
+  η           global PSNR      personalized PSNR
+  ==========  ===============  ===================
+  1e-3        26.46 dB         28.05 dB
+  3e-3        26.52 dB         28.32 dB
+  1e-2        26.47 dB         28.44 dB
+  3e-2        25.42 dB         28.31 dB
+  1e-1        5.92 dB (seed 0: diverged)
+  FedAvg      26.90 dB         28.44 dB
+  ==========  ===============  ===================
+
+  1e-3 … 1e-2 tie on the global model; 1e-2 alone keeps FedAvg's personalized quality. Over
+  five rounds from the shipped weights FedAdam trails FedAvg by 0.4 dB at every η tried
+  (longer runs were not measured).
 * A round without any accepted update leaves ``x``, ``m`` and ``v`` unchanged.
 
 ``m`` and ``v`` are the strategy's server state: :meth:`FedAdam.aggregate_train` takes them and

@@ -17,7 +17,7 @@ channel=$1; mode=$2; job=$3; minutes=${4:-600}
 IFS=: read -r model steps <<<"$job"
 args=(pretrain --model "$model" --channel "$channel" --images "$IMAGES" --steps "$steps"
       --init "pretrained:$model-$channel" --minutes "$minutes" --seed 1
-      --set semantic.learning_rate=5e-4 --out "$RUNS/$model-$channel")
+      --set semantic.learning_rate=2e-4 --out "$RUNS/$model-$channel")
 # one thread per process: two queues side by side use both cores without contention
 export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
 if [ "$mode" = export ]; then "$PSFL" "${args[@]}" --export psfl/semantic/zoo --images-source \

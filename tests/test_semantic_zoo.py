@@ -245,3 +245,12 @@ def test_mirror_flips_about_half_left_right_and_is_seeded():
     same = np.array([np.array_equal(b, a) for a, b in zip(x, y, strict=True)])
     assert np.all(flipped ^ same) and 160 < flipped.sum() < 240
     assert np.array_equal(y, mirror(np.random.default_rng(7), x))
+
+
+def test_warm_start_warms_the_learning_rate_up():
+    from psfl.semantic.pretrain import PretrainPlan
+
+    assert PretrainPlan("gsc-m", "rayleigh", steps=40000, init="pretrained:gsc-m").warmup == 1000
+    assert PretrainPlan("gsc-m", "rayleigh", steps=4000, init="pretrained:gsc-m").warmup == 200
+    assert PretrainPlan("gsc-m", "rayleigh", steps=4000, mae_steps=100).warmup == 0
+    assert PretrainPlan("csc", "awgn", steps=10, init="x", warmup_steps=3).warmup == 3

@@ -67,7 +67,7 @@ def test_console_script_reports_config_errors():
 
 
 def test_same_seed_same_partition(tmp_path):
-    from psfl.commands.demo import stage_data
+    from psfl.federation.demo import stage_data
     from psfl.config import load_config
     from psfl.results import RunDir
 

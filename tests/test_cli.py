@@ -67,8 +67,8 @@ def test_console_script_reports_config_errors():
 
 
 def test_same_seed_same_partition(tmp_path):
-    from psfl.federation.demo import stage_data
     from psfl.config import load_config
+    from psfl.federation.demo import stage_data
     from psfl.results import RunDir
 
     cfg = load_config(None, ["data.max_train=300", "run.seed=4"])

@@ -23,12 +23,10 @@ from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from psfl.federation.distill import pld_loss, pld_per_image_loss
 from psfl.semantic.codec import SemanticCodec
-from psfl.semantic.metrics import image_metrics
-from psfl.semantic.train import Trainer, mse_loss, transmit
+from psfl.semantic.train import Trainer, evaluate_codec, mse_loss
 
 if TYPE_CHECKING:
     from psfl.phy.link import LinkFn
@@ -86,14 +84,10 @@ def local_fit(trainer: Trainer, images: np.ndarray, *, steps: int, batch_size: i
                        snr_db_range=(snr_db - snr_spread_db, snr_db + snr_spread_db), seed=seed)
 
 
-def _signature(codec: SemanticCodec) -> list[tf.TensorSpec]:
-    """Any batch size, the codec's image size: one trace per codec."""
-    h, w = codec.image_size
-    return [tf.TensorSpec([None, h, w, 3], tf.float32), tf.TensorSpec([None], tf.float32)]
-
-
 class Evaluator:
-    """Compiled evaluation of one codec over one link (traced once, reused every round).
+    """Compiled evaluation of one codec over one link, reused every round: the one compiled
+    evaluation of :func:`psfl.semantic.train.evaluate_codec` (its trace is cached per codec and
+    link).
 
     Input (``__call__``)
     -----
@@ -105,16 +99,8 @@ class Evaluator:
     """
 
     def __init__(self, codec: SemanticCodec, link: LinkFn, batch_size: int = 128):
-        self.batch_size = batch_size
-        self._forward = tf.function(lambda x, snr: transmit(codec, link, x, snr),
-                                    input_signature=_signature(codec))
+        self.codec, self.link, self.batch_size = codec, link, batch_size
 
     def __call__(self, images: np.ndarray, snr_db: float) -> dict[str, float]:
-        psnr, ssim = [], []
-        for i in range(0, len(images), self.batch_size):
-            x = tf.constant(images[i:i + self.batch_size])
-            m = image_metrics(x, self._forward(x, tf.fill([len(x)], float(snr_db))))
-            psnr.append(m["psnr"])
-            ssim.append(m["ssim"])
-        return {"psnr": float(np.mean(np.concatenate(psnr))),
-                "ssim": float(np.mean(np.concatenate(ssim)))}
+        row = evaluate_codec(self.codec, self.link, images, [snr_db], batch_size=self.batch_size)
+        return {"psnr": row[0]["psnr"], "ssim": row[0]["ssim"]}

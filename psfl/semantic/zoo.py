@@ -94,18 +94,15 @@ def float16_change_db(codec: Any, images: np.ndarray) -> float:
     information — deterministic, so no channel noise enters the difference."""
     import tensorflow as tf
 
-    from psfl.semantic.metrics import image_metrics
+    from psfl.semantic.train import evaluate_codec
 
-    def psnr(model: Any) -> float:
-        x = tf.constant(images)
-        snr = tf.fill([len(images)], 10.0)
-        z = model.encode(x, snr)
-        out = model.decode(z, tf.fill([len(images)], tf.constant(0.1, tf.float32)))
-        return float(np.mean(image_metrics(x, out)["psnr"]))
+    def ideal(z: Any, snr_db: Any) -> tuple[Any, Any]:
+        return z, tf.fill(tf.shape(snr_db), tf.constant(0.1, tf.float32))
 
     half = build_codec(codec.arch, codec.image_size, k=codec.k)
     half.set_weights([w.astype(np.float16).astype(np.float32) for w in codec.get_weights()])
-    return psnr(half) - psnr(codec)
+    return (evaluate_codec(half, ideal, images, [10.0])[0]["psnr"]
+            - evaluate_codec(codec, ideal, images, [10.0])[0]["psnr"])
 
 
 def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = ZOO_DIR) -> Path:

@@ -58,12 +58,13 @@ def test_study_bad_input(tmp_path, capsys):
 def test_study_strategies_come_from_the_registry():
     """The default arms are the paper's six (registry order); any registered strategy, fedadam-csc
     included, may be asked for; finding 2 compares PSFL with every plain federated baseline."""
-    from psfl.commands.study import _plain_federated, _strategies
+    from psfl.commands.study import _strategies
+    from psfl.federation.study import plain_federated
 
     six = ["psfl", "psfl-no-pld", "psfl-no-agp", "fedavg-csc", "fedprox-csc", "local-only"]
     assert _strategies(None) == six
     assert _strategies("psfl, fedadam-csc") == ["psfl", "fedadam-csc"]
-    assert _plain_federated(["fedadam-csc", "local-only", "psfl", "fedavg-csc"]) == [
+    assert plain_federated(["fedadam-csc", "local-only", "psfl", "fedavg-csc"]) == [
         "fedavg-csc", "fedadam-csc"]
     with pytest.raises(ValueError, match="choose from psfl, .*, fedadam-csc"):
         _strategies("fedsgd")

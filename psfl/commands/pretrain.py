@@ -78,31 +78,34 @@ def link_table(codec: Any, link: Any, images: np.ndarray, snrs: list[float],
              "digital_delivered": round(r["digital_success"], 4)} for r in rows]
 
 
-def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
-    from psfl.phy.config import CHANNELS
+def _plan(args: argparse.Namespace, config: Config) -> Any:
+    """The training plan of the command line, its arguments checked."""
+    from psfl.phy.channels.registry import CHANNELS
+    from psfl.semantic.presets.registry import CODECS
+    from psfl.semantic.pretrain import PretrainPlan
 
-    if args.channel not in CHANNELS:
-        raise ValueError(f"unknown channel {args.channel!r}; choose one of {', '.join(CHANNELS)}")
+    CHANNELS.get(args.channel)  # an unknown channel: the registry's message
     if args.steps < 1:
         raise ValueError(f"--steps {args.steps} must be >= 1")
     if args.minutes is not None and args.minutes <= 0:
         raise ValueError(f"--minutes {args.minutes} must be > 0")
-    mae = args.mae_steps if args.mae_steps is not None else (
-        0 if args.model == "csc" or args.init else args.steps // 4)
-    from psfl.semantic.evaluate import held_back_patches
-    from psfl.semantic.pretrain import (
-        PretrainPlan,
-        public_patches,
-        reached,
-        start_point,
-        train_wall_s,
-    )
-
+    mae = args.mae_steps
+    if mae is None:  # a quarter of the steps for a fresh transformer, none otherwise
+        fresh_gsc = CODECS.capability(args.model, "family") == "gsc" and not args.init
+        mae = args.steps // 4 if fresh_gsc else 0
     sem, phy = config.semantic, config.phy
-    plan = PretrainPlan(model=args.model, channel=args.channel, steps=args.steps, mae_steps=mae,
+    return PretrainPlan(model=args.model, channel=args.channel, steps=args.steps, mae_steps=mae,
                         batch_size=sem.batch_size, learning_rate=sem.learning_rate,
                         snr_db_range=(phy.snr_db_min, phy.snr_db_max), seed=config.run.seed,
                         init=args.init)
+
+
+def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
+    from psfl.semantic.evaluate import held_back_patches
+    from psfl.semantic.pretrain import public_patches, reached, start_point, train_wall_s
+
+    plan, sem = _plan(args, config), config.semantic
+    mae = plan.mae_steps
     # read before training: an export may replace the very file this run started from
     init_name, init_images = start_point(args.init, args.channel)
     images, sources = public_patches(args.images, config.data.patch_size)
@@ -149,19 +152,25 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         run_dir.log(" ".join(f"{k}={v}" for k, v in row.items()), echo=True)
     summary["table"] = table
     if args.export:
-        from psfl.semantic import zoo
         from psfl.semantic.pretrain import zoo_record
 
-        record = zoo_record(
+        summary["exported"] = _export(codec, args, run_dir, zoo_record(
             plan, codec, history, images_dir=str(args.images), origin=args.images_source,
             sources=sources, public_patches=len(images), start=(init_name, init_images),
             table=table, evaluation={
                 "images": f"{len(test)} evenly spaced held-back test patches of the embedded "
                           "data (psfl.data.load_skimage test split)",
                 "link": f"psfl.phy.UplinkLink {args.channel}, perfect CSI",
-                "baseline": f"{baseline.description} + CRC24A, same k"})
-        record["float16_psnr_change_db"] = round(zoo.float16_change_db(codec, test), 4)
-        path = zoo.export(codec, args.channel, record, Path(args.export))
-        run_dir.log(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB)", echo=True)
-        summary["exported"] = str(path)
+                "baseline": f"{baseline.description} + CRC24A, same k"}), test)
     return summary
+
+
+def _export(codec: Any, args: argparse.Namespace, run_dir: RunDir, record: dict[str, Any],
+            test: np.ndarray) -> str:
+    """Write the zoo file and its provenance (with float16 storage's PSNR change)."""
+    from psfl.semantic import zoo
+
+    record["float16_psnr_change_db"] = round(zoo.float16_change_db(codec, test), 4)
+    path = zoo.export(codec, args.channel, record, Path(args.export))
+    run_dir.log(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB)", echo=True)
+    return str(path)

@@ -97,3 +97,60 @@ def summarize_runs(runs: dict[tuple[str, int], dict[str, Any]]) -> list[dict[str
             row[f"{key}_ci95"] = ci["half"]
         rows.append(row)
     return rows
+
+
+def per_seed(runs: dict, strategy: str, seeds: list[int], key: str) -> dict[int, float]:
+    """``strategy``'s ``key`` by seed, over the seeds that ran."""
+    return {s: runs[(strategy, s)][key] for s in seeds if (strategy, s) in runs}
+
+
+def findings(runs: dict, strategies: list[str], seeds: list[int]) -> list[dict[str, Any]]:
+    """The three findings from the study's runs (``runs[(strategy, seed)]``): PLD's gain of
+    personalized PSNR (psfl against psfl-no-pld, paired by seed), psfl's communication energy and
+    bits to reach a common quality against each plain federated strategy asked for, and
+    AGP's communication energy with its cost in global PSNR (psfl against psfl-no-agp); each
+    with its 95 % CI and verdict (rows of findings.csv)."""
+    out = []
+
+    def add(name: str, measure: str, unit: str, ci: dict[str, float], sign: int) -> None:
+        out.append({"finding": FINDINGS[name], "measure": measure, "unit": unit,
+                    "mean": ci["mean"], "ci95": ci["half"], "n": ci["n"],
+                    "verdict": finding(ci, sign)})
+
+    have = set(strategies)
+    if {"psfl", "psfl-no-pld"} <= have:
+        add("personalization", "personalized PSNR, psfl - psfl-no-pld", "dB",
+            paired_ci(per_seed(runs, "psfl", seeds, "personal_psnr"),
+                            per_seed(runs, "psfl-no-pld", seeds, "personal_psnr")), +1)
+    for peer in plain_federated(strategies):
+        if "psfl" in have:
+            for what, key, unit in (("energy", "cum_energy", "J"), ("bits", "cum_bits", "bit")):
+                diff = {}
+                for s in seeds:
+                    a, b = runs.get(("psfl", s)), runs.get((peer, s))
+                    if a is None or b is None:
+                        continue
+                    target = min(a["final_global_psnr"], b["final_global_psnr"])
+                    diff[s] = (energy_to_reach(a["quality"], a[key], target)
+                               - energy_to_reach(b["quality"], b[key], target))
+                add("efficiency", f"communication {what} to reach the common quality, psfl - "
+                    f"{peer}", unit, mean_ci(list(diff.values())), -1)
+    if {"psfl", "psfl-no-agp"} <= have:
+        add("pruning", "communication energy, psfl - psfl-no-agp", "J",
+            paired_ci(per_seed(runs, "psfl", seeds, "comm_energy_j"),
+                            per_seed(runs, "psfl-no-agp", seeds, "comm_energy_j")), -1)
+        ci = paired_ci(per_seed(runs, "psfl", seeds, "final_global_psnr"),
+                             per_seed(runs, "psfl-no-agp", seeds, "final_global_psnr"))
+        out.append({"finding": FINDINGS["pruning"],
+                    "measure": "its cost: final global PSNR, psfl - psfl-no-agp", "unit": "dB",
+                    "mean": ci["mean"], "ci95": ci["half"], "n": ci["n"], "verdict": "(cost)"})
+    return out
+
+
+def plain_federated(strategies: list[str]) -> list[str]:
+    """The requested strategies that federate without PLD or AGP (FedAvg, FedProx, FedAdam…):
+    PSFL's peers in finding 2."""
+    from psfl.federation.strategies import STRATEGIES
+
+    plain = STRATEGIES.names(aggregates=True, uses_pld=False, uses_agp=False)
+    return [s for s in plain if s in strategies]

@@ -163,9 +163,11 @@ class PretrainPlan:
         if self.mae_steps and self.init:
             raise ValueError(f"--init {self.init} starts from trained weights, which have been "
                              "through the masked-patch stage; use --mae-steps 0 with --init")
-        if self.mae_steps and self.model == "csc":
+        from psfl.semantic.presets.registry import CODECS
+
+        if self.mae_steps and CODECS.capability(self.model, "family") != "gsc":
             raise ValueError("the masked-patch stage is for GSC presets; use --mae-steps 0 "
-                             "with csc")
+                             f"with {self.model}")
         if not 0 <= self.mae_steps <= self.steps:
             raise ValueError(f"--mae-steps {self.mae_steps} must be between 0 and --steps "
                              f"{self.steps}")

@@ -34,7 +34,7 @@ test: setup
 
 # The developer's loop (< 2 min): pure functions, configuration and small models only.
 test-fast: setup
-	$(PY) -m pytest -q -m fast tests
+	$(PY) -m pytest -q tests/unit
 
 bench: setup
 	$(PY) -m benchmarks.run_all

@@ -169,8 +169,9 @@ def _export(codec: Any, args: argparse.Namespace, run_dir: RunDir, record: dict[
             test: np.ndarray) -> str:
     """Write the zoo file and its provenance (with float16 storage's PSNR change)."""
     from psfl.semantic import zoo
+    from psfl.semantic.pretrain import float16_change_db
 
-    record["float16_psnr_change_db"] = round(zoo.float16_change_db(codec, test), 4)
+    record["float16_psnr_change_db"] = round(float16_change_db(codec, test), 4)
     path = zoo.export(codec, args.channel, record, Path(args.export))
     run_dir.log(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB)", echo=True)
     return str(path)

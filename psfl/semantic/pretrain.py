@@ -41,7 +41,8 @@ import numpy as np
 from psfl.errors import DataError
 
 __all__ = ["CONVERGED_GAIN_DB", "PUBLIC_SCALES", "PretrainPlan", "convergence", "mu_source_hashes",
-           "pretrain", "public_patches", "reached", "start_point", "train_wall_s", "zoo_record"]
+           "float16_change_db", "pretrain", "public_patches", "reached", "start_point",
+           "train_wall_s", "zoo_record"]
 
 PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
 #: A shipped file has converged when its held-back PSNR gained less than this over the last
@@ -289,6 +290,24 @@ def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_
                       **common)
     history += [{**h, "stage": "channel"} for h in res.history]
     return res.codec, history, res.end_step >= plan.steps
+
+
+def float16_change_db(codec: Any, images: np.ndarray) -> float:
+    """PSNR change that float16 storage causes: the codec with its weights rounded to float16
+    minus the codec itself, over an ideal channel (``y = z``) on ``images`` at 10 dB side
+    information — deterministic, so no channel noise enters the difference."""
+    import tensorflow as tf
+
+    from psfl.semantic.presets.registry import build_codec
+    from psfl.semantic.train import evaluate_codec
+
+    def ideal(z: Any, snr_db: Any) -> tuple[Any, Any]:
+        return z, tf.fill(tf.shape(snr_db), tf.constant(0.1, tf.float32))
+
+    half = build_codec(codec.arch, codec.image_size, k=codec.k)
+    half.set_weights([w.astype(np.float16).astype(np.float32) for w in codec.get_weights()])
+    return (evaluate_codec(half, ideal, images, [10.0])[0]["psnr"]
+            - evaluate_codec(codec, ideal, images, [10.0])[0]["psnr"])
 
 
 def train_wall_s(history: list[dict[str, Any]]) -> float:

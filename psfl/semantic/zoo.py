@@ -22,7 +22,7 @@ import numpy as np
 from psfl.semantic.presets.registry import CODECS, build_codec
 
 __all__ = ["PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export", "is_pretrained",
-           "float16_change_db", "load_pretrained", "provenance", "resolve"]
+           "load_pretrained", "provenance", "resolve"]
 
 PREFIX = "pretrained:"
 ZOO_DIR = Path(__file__).parent / "zoo"
@@ -86,23 +86,6 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
         arrays = [data[f"w{i}"].astype(np.float32) for i in range(len(data.files))]
     codec.set_weights(arrays)
     return codec
-
-
-def float16_change_db(codec: Any, images: np.ndarray) -> float:
-    """PSNR change that float16 storage causes: the codec with its weights rounded to float16
-    minus the codec itself, over an ideal channel (``y = z``) on ``images`` at 10 dB side
-    information — deterministic, so no channel noise enters the difference."""
-    import tensorflow as tf
-
-    from psfl.semantic.train import evaluate_codec
-
-    def ideal(z: Any, snr_db: Any) -> tuple[Any, Any]:
-        return z, tf.fill(tf.shape(snr_db), tf.constant(0.1, tf.float32))
-
-    half = build_codec(codec.arch, codec.image_size, k=codec.k)
-    half.set_weights([w.astype(np.float16).astype(np.float32) for w in codec.get_weights()])
-    return (evaluate_codec(half, ideal, images, [10.0])[0]["psnr"]
-            - evaluate_codec(codec, ideal, images, [10.0])[0]["psnr"])
 
 
 def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = ZOO_DIR) -> Path:

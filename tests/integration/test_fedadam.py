@@ -1,6 +1,6 @@
 """FedAdam (``fedadam-csc``) end to end: two rounds in the bare loop and in Flower's simulation,
 each resumed after its first round with the server moments from the checkpoint. Tiny settings as
-in tests/test_federation_run.py."""
+in tests/integration/test_federation_run.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from psfl.federation.checkpoint import RunLayout
 from psfl.federation.loop import run_loop
-from tests.test_federation_run import cfg
+from tests.integration.test_federation_run import cfg
 
 FEDADAM = ("federation.strategy=fedadam-csc", "federation.local_steps=6",
            "federation.server_learning_rate=0.01")

@@ -84,7 +84,7 @@ def test_replace_revalidates():
 def test_shipped_configs_are_valid():
     from pathlib import Path
 
-    files = sorted((Path(__file__).parents[1] / "configs").glob("*.toml"))
+    files = sorted((Path(__file__).parents[2] / "configs").glob("*.toml"))
     assert files, "configs/ must hold example configurations"
     for f in files:
         load_config(f)

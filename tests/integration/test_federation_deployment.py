@@ -31,7 +31,7 @@ import pytest
 from psfl.config import load_config
 from psfl.federation.checkpoint import MuState, RunLayout
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # flower-superlink, flower-supernode, flwr of this venv
 HOST = "127.0.0.1"
 NUM_MUS = 2

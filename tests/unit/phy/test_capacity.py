@@ -70,5 +70,5 @@ def test_bad_input() -> None:
         capacity_bits(K, 10.0, link=lambda x, s: (x, s))
     with pytest.raises(ValueError, match="finite"):
         capacity_bits(K, float("nan"))
-    with pytest.raises(ValueError, match="unknown; use one of"):
+    with pytest.raises(ValueError, match="unknown source coder .*; choose one of"):
         capacity_reference(images(1), K, 10.0, codecs=("bpg",))

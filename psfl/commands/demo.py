@@ -53,7 +53,7 @@ def _demo_config(config: Config, quick: bool) -> Config:
 
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     from psfl.commands import energy, train
-    from psfl.federation.demo import demo_checks, stage_data, stage_link
+    from psfl.federation.demo import demo_checks, mentor_gains, stage_data, stage_link
     from psfl.semantic.presets.registry import CODECS
 
     config = _demo_config(config, args.quick)
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     order = CODECS.names(family="gsc")  # smallest first: show the MU with the largest mentor
     mentor_mu = int(max(mentors, key=lambda mu: order.index(mentors[mu]))) if mentors else 0
     summary["link"] = stage_link(config, run_dir, mentor_mu)
-    summary["checks"] = demo_checks(fed, summary["link"])
+    summary["checks"] = demo_checks(fed, summary["link"], mentor_gains(run_dir))
     summary["energy"] = energy.run(
         argparse.Namespace(distances="10:600:12" if args.quick else "10:600:30"), config, run_dir)
     _print_table(summary)

@@ -13,7 +13,7 @@ import numpy as np
 from psfl.config import Config
 from psfl.results import RunDir
 
-__all__ = ["LINK_CODECS", "demo_checks", "stage_data", "stage_link"]
+__all__ = ["LINK_CODECS", "demo_checks", "mentor_gains", "stage_data", "stage_link"]
 
 
 def stage_data(config: Config, run: RunDir) -> dict[str, Any]:
@@ -93,8 +93,22 @@ def stage_link(config: Config, run: RunDir, mentor_mu: int) -> list[dict[str, An
     return out
 
 
-def demo_checks(fed: dict[str, Any], link: list[dict[str, Any]]) -> dict[str, bool]:
-    """What the main job should show, each measured (printed as yes/NO, kept in summary.json)."""
+def mentor_gains(run: RunDir) -> dict[int, float]:
+    """Each MU's last measured mentor gain: its mentor's PSNR minus the received student's on
+    the MU's own test images, before distilling (``mentor_gain_db`` of mu_rounds.csv)."""
+    from psfl.federation.checkpoint import RunLayout
+
+    gains: dict[int, float] = {}
+    for row in RunLayout(run.path).load()[1]["mu_rows"]:  # rounds in order: the last one stays
+        if isinstance(row.get("mentor_gain_db"), float):
+            gains[int(row["mu"])] = row["mentor_gain_db"]
+    return gains
+
+
+def demo_checks(fed: dict[str, Any], link: list[dict[str, Any]],
+                gains: dict[int, float] | None = None) -> dict[str, bool]:
+    """What the main job should show, each measured (printed as yes/NO, kept in summary.json);
+    ``gains``: :func:`mentor_gains`."""
     glob = fed["final_global_psnr"] or float("nan")
     student = [r["student_psnr"] for r in link]
     start = [r.get("start_psnr") for r in link]
@@ -105,6 +119,10 @@ def demo_checks(fed: dict[str, Any], link: list[dict[str, Any]]) -> dict[str, bo
         f"personalized >= global at the MUs ({fed['personal_psnr_last_round']:.2f} vs "
         f"{glob:.2f} dB)": fed["personal_psnr_last_round"] >= glob,
     }
+    if gains:
+        worst = min(gains, key=gains.__getitem__)
+        out[f"every mentor above the student it teaches (last measured; least: MU {worst} "
+            f"{gains[worst]:+.2f} dB)"] = gains[worst] > 0
     if start[0] is not None:
         gain = float(np.mean(student) - np.mean(start))
         out[f"global student above the pretrained one it started from ({gain:+.2f} dB, mean "

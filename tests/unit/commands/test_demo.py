@@ -36,3 +36,20 @@ def test_demo_settings_unchanged_without_choices():
     full = _demo_config(load_config(), quick=False)
     assert (full.federation.rounds, full.federation.local_steps, full.federation.mentor_steps,
             full.federation.eval_images, full.semantic.batch_size) == (5, 40, 16, 64, 16)
+
+
+def test_demo_checks_include_every_mentor_above_its_student():
+    from psfl.federation.demo import demo_checks
+
+    fed = {"final_global_psnr": 25.0, "personal_psnr_last_round": 26.0}
+    link = [{"snr_db": s, "student_psnr": 20.0 + s / 2, "digital_psnr": 22.0,
+             "digital_success": 1.0} for s in (0.0, 10.0, 20.0)]
+    checks = demo_checks(fed, link, {0: 0.8, 1: -0.3, 2: 1.2})
+    [(text, ok)] = [(t, ok) for t, ok in checks.items() if t.startswith("every mentor")]
+    assert not ok and "MU 1 -0.30 dB" in text
+    checks = demo_checks(fed, link, {0: 0.8, 2: 1.2})
+    assert [ok for t, ok in checks.items() if t.startswith("every mentor")] == [True]
+    assert not any(t.startswith("every mentor") for t in demo_checks(fed, link))
+    assert checks["global student >= 24 dB at the MUs (25.00 dB)"]
+    assert checks["global student beats the digital baseline at 0 dB (20.00 vs 22.00 dB, 100 % "
+                  "delivered)"] is False

@@ -5,8 +5,9 @@
 # Each run warm-starts from the zoo's current file for MODEL on CHANNEL (--init
 # pretrained:MODEL-CHANNEL; its provenance records where it started and the images seen so far),
 # so the zoo improves session by session. "train" only trains (resumable: run it again after an
-# interruption, or with more MINUTES); "export" evaluates the trained codec over the real link
-# beside the digital baseline and writes it to the zoo. Weights of a fresh start: psfl pretrain
+# interruption, or with more MINUTES); "export" evaluates the last checkpoint as it stands
+# (--now: also before all STEPS are done) over the real link beside the digital baseline and
+# writes it to the zoo. Weights of a fresh start: psfl pretrain
 # without --init (README, "Shipped weights").
 set -euo pipefail
 IMAGES=${PSFL_PUBLIC_IMAGES:-.public/train}
@@ -20,6 +21,6 @@ args=(pretrain --model "$model" --channel "$channel" --images "$IMAGES" --steps 
       --set semantic.learning_rate=2e-4 --out "$RUNS/$model-$channel")
 # one thread per process: two queues side by side use both cores without contention
 export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
-if [ "$mode" = export ]; then "$PSFL" "${args[@]}" --export psfl/semantic/zoo --images-source \
+if [ "$mode" = export ]; then "$PSFL" "${args[@]}" --now --export psfl/semantic/zoo --images-source \
   "Debian bookworm: mate-backgrounds 1.26.0-1 (nature), plasma-workspace-wallpapers 4:5.27.5-2 and lomiri-wallpapers-16.04 20.04.0-2 (their photographs; benchmarks/public_photos.sh)"
 else "$PSFL" "${args[@]}" --no-eval; fi

@@ -100,14 +100,33 @@ def _plan(args: argparse.Namespace, config: Config) -> Any:
                         init=args.init)
 
 
+def _start(args: argparse.Namespace, run_dir: RunDir) -> tuple[str | None, int]:
+    """Where this run started, read once and kept with its checkpoints
+    (``checkpoints/start.json``, which a later run of the same ``--out`` keeps): an export
+    replaces the very zoo file a warm start began from, and a later --now or resume must not
+    count that export's images as the starting point's."""
+    import json
+
+    from psfl.results import atomic_write_bytes
+    from psfl.semantic.pretrain import start_point
+
+    kept = run_dir.file("checkpoints") / "start.json"
+    if kept.is_file():
+        got = json.loads(kept.read_text())
+        return got["init"], int(got["images_seen"])
+    name, images = start_point(args.init, args.channel)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(kept, json.dumps({"init": name, "images_seen": images}).encode())
+    return name, images
+
+
 def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, Any]:
     from psfl.semantic.evaluate import held_back_patches
-    from psfl.semantic.pretrain import public_patches, reached, start_point, train_wall_s
+    from psfl.semantic.pretrain import public_patches, reached, train_wall_s
 
     plan, sem = _plan(args, config), config.semantic
     mae = plan.mae_steps
-    # read before training: an export may replace the very file this run started from
-    init_name, init_images = start_point(args.init, args.channel)
+    init_name, init_images = _start(args, run_dir)
     images, sources = public_patches(args.images, config.data.patch_size)
     config = config.replace("phy", channel=args.channel, csi="perfect")
     run_dir.write_config(config)
@@ -123,9 +142,10 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     link = UplinkLink(config.phy)
     test = held_back_patches(config.data.patch_size)
     if args.now:
-        codec, history = reached(run_dir.file("checkpoints"))
+        codec, history, done = reached(run_dir.file("checkpoints"))
         finished = True
     else:
+        done = None
         codec, history, finished = pretrain(
             plan, images, link, run_dir.file("checkpoints"), image_size=config.data.patch_size,
             k=k, log=run_dir.log, max_seconds=None if args.minutes is None else 60 * args.minutes,
@@ -157,7 +177,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         summary["exported"] = _export(codec, args, run_dir, zoo_record(
             plan, codec, history, images_dir=str(args.images), origin=args.images_source,
             sources=sources, public_patches=len(images), start=(init_name, init_images),
-            table=table, evaluation={
+            table=table, steps_done=done, evaluation={
                 "images": f"{len(test)} evenly spaced held-back test patches of the embedded "
                           "data (psfl.data.load_skimage test split)",
                 "link": f"psfl.phy.UplinkLink {args.channel}, perfect CSI",

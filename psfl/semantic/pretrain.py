@@ -209,9 +209,11 @@ def convergence(history: list[dict[str, Any]], tail: float = 0.2) -> dict[str, A
             "over_steps": [ref_step, last_step], "converged": bool(gain < CONVERGED_GAIN_DB)}
 
 
-def reached(checkpoint_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
-    """The codec of the channel stage's last checkpoint in ``checkpoint_dir`` and the history so
-    far (both stages), without training further (``psfl pretrain --now``)."""
+def reached(checkpoint_dir: Path) -> tuple[Any, list[dict[str, Any]], int]:
+    """The codec of the channel stage's last checkpoint in ``checkpoint_dir``, the history so
+    far (both stages) and the step the checkpoint holds (its optimizer's count: the history is
+    recorded every 100 steps and may end before it), without training further
+    (``psfl pretrain --now``)."""
     import json
 
     from psfl.semantic.models import load_codec
@@ -226,7 +228,8 @@ def reached(checkpoint_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
         if (checkpoint_dir / stage / "history.json").is_file():
             history += [{**h, "stage": stage} for h in json.loads(
                 (checkpoint_dir / stage / "history.json").read_text())]
-    return load_codec(chan / CHECKPOINT_NAME, compile=False), history
+    codec = load_codec(chan / CHECKPOINT_NAME, compile=True)
+    return codec, history, int(codec.optimizer.iterations.numpy())
 
 
 def _ideal_link(z: Any, snr_db: Any) -> tuple[Any, Any]:
@@ -319,14 +322,17 @@ def train_wall_s(history: list[dict[str, Any]]) -> float:
 def zoo_record(plan: PretrainPlan, codec: Any, history: list[dict[str, Any]], *,
                images_dir: str, origin: str, sources: list[dict], public_patches: int,
                start: tuple[str | None, int], table: list[dict[str, Any]],
-               evaluation: dict[str, str], convergence_snr_db: float = 10.0) -> dict[str, Any]:
+               evaluation: dict[str, str], steps_done: int | None = None,
+               convergence_snr_db: float = 10.0) -> dict[str, Any]:
     """The provenance of a zoo file (:mod:`psfl.semantic.zoo`): what it was trained on and how,
     where it started (``start``: name and images seen), how far it got (``steps`` reached of
     the schedule's ``schedule_steps``; ``images_seen`` counts the starting point's too), its
-    convergence record, the environment, the command and its measured table."""
+    convergence record, the environment, the command and its measured table. ``steps_done``:
+    the step the weights hold (default: the history's last)."""
     from psfl.provenance import environment
 
-    done = max((int(h["step"]) for h in history if h["stage"] == "channel"), default=0)
+    done = steps_done if steps_done is not None else max(
+        (int(h["step"]) for h in history if h["stage"] == "channel"), default=0)
     init_name, init_images = start
     command = (f"psfl pretrain --model {plan.model} --channel {plan.channel} --images DIR "
                f"--steps {plan.steps} --mae-steps {plan.mae_steps} --seed {plan.seed} "

@@ -30,7 +30,7 @@ demo: setup
 	$(VENV)/bin/psfl demo $(if $(OUT),--out $(OUT),)
 
 test: setup
-	$(PY) -m pytest -q tests --nbmake notebooks
+	$(PY) -m pytest -q tests --nbmake --nbmake-timeout=1200 notebooks
 
 # The developer's loop (< 2 min): pure functions, configuration and small models only.
 test-fast: setup

@@ -123,6 +123,36 @@ def parse_int(text: str) -> int:
         raise AttrError(errno.EINVAL, f"not an integer: {text!r}") from None
 
 
+_FIXPOINT = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?")
+
+
+def parse_fixpoint(text: str) -> tuple[int, int]:
+    """Parse a decimal the way the IIO core does for ``write_raw`` attributes
+    (``iio_str_to_fixpoint``): optional sign, digits, optional ``.`` and up to six
+    fraction digits (more are ignored); no exponent, no hex.
+
+    Returns
+    -------
+    (integer, micro) : (int, int)
+        ``"600000.0"`` → ``(600000, 0)``, ``"-0.25"`` → ``(0, -250000)``: the sign goes on
+        the integer part, or on the fraction when the integer part is 0, as in the kernel.
+    """
+    m = _FIXPOINT.fullmatch(text.strip())
+    if m is None or not (m.group(2) or m.group(3)):
+        raise AttrError(errno.EINVAL, f"not a decimal number: {text!r}")
+    sign = -1 if m.group(1) == "-" else 1
+    integer = int(m.group(2) or "0")
+    micro = int(((m.group(3) or "") + "000000")[:6])
+    return (sign * integer, micro) if integer else (0, sign * micro)
+
+
+def parse_fixpoint_int(text: str) -> int:
+    """The integer part of a ``write_raw`` value: drivers that take whole numbers (the
+    sample rate, DDS frequency, phase and enable) read ``val`` and ignore ``val2``, so
+    ``"600000.0"`` and ``"3072000.0"`` are accepted as 600000 and 3072000."""
+    return parse_fixpoint(text)[0]
+
+
 def parse_float(text: str) -> float:
     """Parse a decimal number (``'-10.0'``, ``'71'``, ``'-10.25 dB'``)."""
     t = text.strip()
@@ -234,8 +264,13 @@ class Rule:
 
 _BOOL = Rule("flag", parse_bool)
 _LO = Rule("LO frequency [Hz]", parse_int, limits=lambda radio: radio.lo_range)
-_FS = Rule("sample rate", parse_int, limits=SAMPLE_RATE_RANGE, store_scope="in:voltage0")
-_DDS_INT = Rule("DDS setting", parse_int)
+# The sample rate is IIO_CHAN_INFO_SAMP_FREQ, written through write_raw: the IIO core parses
+# it as a fixed-point decimal (clients send "600000.0"); the LO frequencies and the RF
+# bandwidths are driver ext_info attributes parsed with kstrtoull (integers only).
+_FS = Rule(
+    "sample rate", parse_fixpoint_int, limits=SAMPLE_RATE_RANGE, store_scope="in:voltage0"
+)
+_DDS_INT = Rule("DDS setting", parse_fixpoint_int)
 
 #: ``(device, scope pattern, attribute)`` → how a write is accepted.
 WRITE_RULES: dict[Key, Rule] = {

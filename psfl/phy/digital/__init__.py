@@ -9,6 +9,12 @@
 * :mod:`~psfl.phy.digital.calibration` — BLER measurement and the MCS threshold tables per
   channel configuration (shipped in ``psfl/phy/mcs/``, or measured and cached).
 * :mod:`~psfl.phy.digital.capacity` — the source coders at the channel's capacity (reference).
+* :mod:`~psfl.phy.digital.segmentation` — one transport block per OFDM slot, TB/CB sizes per
+  TS 38.214/38.212 (:func:`segment`).
+* :mod:`~psfl.phy.digital.photo` — :class:`PhotoBaseline`, a whole photo as one codestream over
+  Sionna's TBEncoder/TBDecoder, one TB per slot.
+* :mod:`~psfl.phy.digital.abstraction` — Sionna's EESM and 5G BLER tables deciding each code
+  block's fate instead of LDPC decoding (:class:`CodeBlockAbstraction`).
 
 Names are imported lazily, so that reading the configuration does not load TensorFlow.
 """
@@ -31,6 +37,12 @@ _EXPORTS = {
     "calibrate_mcs_thresholds": "psfl.phy.digital.calibration",
     "link_mcs_thresholds": "psfl.phy.digital.calibration",
     "psnr": "psfl.phy.quality",
+    "Segmentation": "psfl.phy.digital.segmentation",
+    "TBLayout": "psfl.phy.digital.segmentation",
+    "segment": "psfl.phy.digital.segmentation",
+    "PhotoBaseline": "psfl.phy.digital.photo",
+    "symbols_for": "psfl.phy.digital.photo",
+    "CodeBlockAbstraction": "psfl.phy.digital.abstraction",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,519 @@
+r"""Whole-photo digital baseline: one codestream per photo, one 5G transport block per slot.
+
+The image-scale counterpart of :class:`~psfl.phy.digital.baseline.DigitalBaseline` (which sends
+one stream per 32x32 patch in one transport block). For a photo sent as ``k`` channel uses (the
+same ``k`` a semantic codec spends on it):
+
+1. **MCS.** Fixed, or selected per photo by SNR with DigitalBaseline's rule: the highest usable
+   MCS whose threshold (plus ``margin_db``) is at most the SNR, the lowest below all
+   thresholds (thresholds from :mod:`psfl.phy.digital.mcs` or
+   :func:`psfl.phy.digital.calibration.thresholds_for`, made non-decreasing).
+2. **Segmentation** (:func:`~psfl.phy.digital.segmentation.segment`): one TB per OFDM slot of
+   the link, sizes per 38.214 §5.1.3.2, CRCs, code blocks and base graph per 38.212; the
+   payload budget is the sum of all TB sizes.
+3. **Source coding** (:mod:`psfl.phy.digital.source`): the whole photo as ONE codestream
+   (JPEG, WebP, JPEG 2000 or AVIF) at the largest quality that fits the budget, half resolution
+   where better; its bytes are cut in order over the slots' TBs.
+4. **Channel coding** per TB with Sionna's :class:`~sionna.phy.nr.TBEncoder` (38.212: CRC16 or
+   CRC24A per TB, code-block segmentation with CRC24B per code block when there are several,
+   5G LDPC, rate matching with the bit interleaver, 38.211 PUSCH scrambling), then QAM; the TB
+   of slot ``i`` fills symbols ``[i*n_data, min(k, (i+1)*n_data))``. A short last slot that
+   cannot hold a TB is sent as zeros.
+5. **Link.** All ``k`` symbols of a photo in one row of ``link(x, snr_db)``, so the link's
+   per-slot channel draws (and their time correlation) hit the TBs.
+6. **Receiver**, ``decoder``:
+
+   * ``"ldpc"`` (full chain): "app" demapping with the link's per-symbol noise variance
+     (floored at 1e-6), Sionna's :class:`~sionna.phy.nr.TBDecoder` (20 iterations of
+     boxplus-phi belief propagation), CRC checks.
+   * ``"abstraction"``: no decoding; each code block's fate is drawn from its per-symbol SINRs
+     ``1/no_eff`` with Sionna's EESM and 5G BLER tables
+     (:class:`~psfl.phy.digital.abstraction.CodeBlockAbstraction`); a TB whose code blocks all
+     succeed is delivered with the transmitted bits.
+
+**Loss rule.** A photo is received only if **every** transport block passes its TB CRC (all
+code blocks, for the abstraction): one failed TB loses the whole photo, which is replaced by the
+``fallback`` colour (mid-grey by default), because a JPEG/WebP/JPEG 2000/AVIF stream cut at an
+unknown place does not decode reliably. ``info["tb_ok"]`` still reports every slot's TB.
+
+**Base graph.** Sionna's LDPC encoder picks the base graph from the code block's own rate
+:math:`K'/E`; 38.212 §7.2.2 from the TB size and the MCS's target rate. They differ only at
+the 0.67 edge (e.g. 300 data REs per slot, MCS 15), where the encoder is rebuilt with the
+38.212 graph before its decoder is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from sionna.phy.fec.ldpc import LDPC5GEncoder
+from sionna.phy.mapping import Demapper, Mapper
+from sionna.phy.nr import TBDecoder, TBEncoder
+
+from ..link import LinkFn
+from ..quality import psnr
+from .abstraction import MIN_NOISE_VAR, CodeBlockAbstraction, sinr_from_noise
+from .baseline import _fallback_colour
+from .chain import MODES
+from .mcs import MCS, MCS_INDICES, mcs_table
+from .segmentation import Segmentation, TBLayout, segment
+from .source import Coded, source_coder, source_encode, to_uint8
+
+__all__ = ["DECODERS", "MIN_PHOTO_SIDE", "PhotoBaseline", "symbols_for"]
+
+DECODERS = ("ldpc", "abstraction")
+"""Receivers of :class:`PhotoBaseline`: the full LDPC chain, or the PHY abstraction."""
+
+MIN_PHOTO_SIDE = 8  # one 8x8 JPEG block; smaller "photos" are patches (DigitalBaseline)
+
+
+def symbols_for(height: int, width: int, bandwidth_ratio: float) -> int:
+    """Channel uses ``k = (k/n) * 3HW`` of a photo; `ValueError` unless a whole number.
+
+    Input
+    -----
+    height, width : int
+        Photo size in pixels.
+    bandwidth_ratio : float
+        ``k/n``, channel uses per real source dimension (e.g. 1/6).
+
+    Output
+    ------
+    : int
+        ``k``.
+    """
+    n = 3 * int(height) * int(width)
+    k = bandwidth_ratio * n
+    if not k > 0 or abs(k - round(k)) > 1e-6 * max(1.0, k):
+        raise ValueError(
+            f"bandwidth ratio {bandwidth_ratio!r} of a {height}x{width} photo gives k = {k:g} "
+            "channel uses, not a positive whole number; choose a ratio whose product with "
+            f"3*H*W = {n} is an integer"
+        )
+    return int(round(k))
+
+
+class _TBCoder:
+    """Sionna's TBEncoder/TBDecoder and QAM for one layout, run in one mode."""
+
+    def __init__(self, layout: TBLayout, mcs: MCS, num_iter: int, mode: str) -> None:
+        m = mcs.bits_per_symbol
+        # TBEncoder prints a note when its effective rate exceeds 948/1024 (MCS 27 at some
+        # sizes, allowed by 38.214); keep that out of the user's terminal.
+        with contextlib.redirect_stdout(io.StringIO()):
+            enc = TBEncoder(layout.tb_size, layout.num_coded_bits, mcs.code_rate, m,
+                            channel_type="PUSCH")
+            ldpc = enc.ldpc_encoder
+            if (1 if ldpc.n_ldpc // ldpc.z == 68 else 2) != layout.base_graph:
+                # see the module docstring: rebuild with the 38.212 base graph
+                enc._encoder = LDPC5GEncoder(ldpc.k, ldpc.n, num_bits_per_symbol=1,
+                                             bg=f"bg{layout.base_graph}")
+        if (enc.tb_size, enc.num_cbs) != (layout.tb_size, layout.num_cb):
+            raise RuntimeError(f"Sionna's TBEncoder laid out {enc.tb_size} bits in {enc.num_cbs} "
+                               f"code blocks, the segmentation {layout}")
+        self.encoder = enc
+        self.decoder = TBDecoder(enc, num_bp_iter=num_iter)
+        self.mapper = Mapper("qam", m)
+        self.demapper = Demapper("app", "qam", m)
+        n, tbs = layout.num_symbols, layout.tb_size
+        if mode == "eager":
+            self.encode, self.decode = self._encode, self._decode
+            return
+        jit = mode == "xla"
+        self.encode = tf.function(self._encode, jit_compile=jit, input_signature=[
+            tf.TensorSpec([None, tbs], tf.float32)])
+        self.decode = tf.function(self._decode, jit_compile=jit, input_signature=[
+            tf.TensorSpec([None, n], tf.complex64), tf.TensorSpec([None, n], tf.float32)])
+
+    def _encode(self, bits: tf.Tensor) -> tf.Tensor:
+        """[n_tb, tb_size] bits -> [n_tb, num_symbols] QAM symbols."""
+        return self.mapper(self.encoder(bits))
+
+    def _decode(self, y: tf.Tensor, no: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """[n_tb, num_symbols] symbols and noise -> bits [n_tb, tb_size], TB CRC [n_tb]."""
+        llr = self.demapper(y, tf.maximum(no, MIN_NOISE_VAR))
+        return self.decoder(llr)
+
+
+class PhotoBaseline:
+    # pylint: disable=line-too-long
+    r"""A whole photo as one codestream over one 5G transport block per OFDM slot.
+
+    See the module docstring for the scheme, the loss rule and the two receivers.
+
+    Parameters
+    ----------
+    num_data_per_slot : int
+        Data REs per slot of the link, :attr:`psfl.phy.UplinkLink.num_data_per_slot`.
+    mcs : `None` (default) | int
+        Fixed MCS index (2..27 of 38.214 Table 5.1.3.1-2); `None` selects per photo by SNR.
+    codec : "jpeg" (default) | "webp" | "jpeg2000" | "avif"
+        Source coder (:mod:`psfl.phy.digital.source`).
+    decoder : "ldpc" (default) | "abstraction"
+        Full LDPC decoding, or Sionna's PHY abstraction (:mod:`.abstraction`).
+    fallback : float | sequence of 3 floats (default 0.5)
+        Grey level or RGB colour in [0, 1] shown when a photo is lost.
+    margin_db : float (default 0.0)
+        Added to every threshold in the MCS selection rule.
+    thresholds_db : `None` (default) | dict
+        Per-MCS thresholds (e.g. :func:`psfl.phy.digital.calibration.thresholds_for`).
+    downscale : bool (default `True`)
+        Allow half resolution where it gives the lower MSE or is all that fits.
+    num_iter : int (default 20)
+        LDPC belief-propagation iterations (``"ldpc"``).
+    mode : "graph" (default) | "xla" | "eager"
+        How the TF coding chain runs.
+    seed : `None` (default) | int
+        Seed of the abstraction's draws (``"abstraction"``).
+
+    Input (:meth:`transmit`)
+    -----
+    photos : [batch, height, width, 3] or [height, width, 3], float in [0, 1]
+        Photos of one size (numpy or TF).
+    link : callable
+        ``link(x, snr_db) -> (y, no_eff)``, ``x`` [batch, k] tf.complex64 of unit average power,
+        ``y`` [batch, k] tf.complex64 equalized, ``no_eff`` [batch, k] tf.float32 (or
+        broadcastable), e.g. :class:`psfl.phy.UplinkLink`.
+    snr_db : float | [batch]
+        Link SNR (dB).
+    k : int
+        Channel uses per photo (:func:`symbols_for`).
+    mcs_snr_db : `None` (default) | float | [batch]
+        SNR the MCS is selected for (default ``snr_db``).
+
+    Output (:meth:`transmit`)
+    ------
+    photos_hat : [batch, height, width, 3], np.float32
+        Received photos (fallback where lost).
+    info : dict
+        [batch] np.ndarray: ``success`` (every TB received and the stream decoded),
+        ``crc_ok`` (every TB received), ``source_fit``, ``decode_error``, ``undetected_error``
+        (``"ldpc"`` only: CRCs passed although bits differ), ``mcs``, ``bits_per_symbol``,
+        ``code_rate`` (payload bits per coded bit), ``payload_bits`` (sum of TB sizes),
+        ``source_bits``, ``quality``, ``scale``, ``num_symbols`` (``k``), ``num_slots``,
+        ``num_tbs``, ``num_cbs``, ``snr_db``, ``psnr``; [batch, num_slots] np.ndarray:
+        ``tb_ok`` (`True` for a slot without TB), ``tb_bler`` (predicted TB error rate,
+        ``"abstraction"`` only, NaN otherwise); ``decoder`` (str).
+    """
+
+    def __init__(
+        self,
+        num_data_per_slot: int,
+        mcs: int | None = None,
+        codec: str = "jpeg",
+        decoder: str = "ldpc",
+        fallback: float | Sequence[float] = 0.5,
+        margin_db: float = 0.0,
+        thresholds_db: dict[int, float] | None = None,
+        downscale: bool = True,
+        num_iter: int = 20,
+        mode: str = "graph",
+        seed: int | None = None,
+    ) -> None:
+        nd = num_data_per_slot
+        if isinstance(nd, bool) or not isinstance(nd, int | np.integer) or nd < 1:
+            raise ValueError(f"num_data_per_slot={nd!r} must be a positive integer; use "
+                             "link.num_data_per_slot of the psfl.phy.UplinkLink")
+        self.num_data_per_slot = int(nd)
+        if decoder not in DECODERS:
+            raise ValueError(f"decoder={decoder!r} is unknown; use one of {DECODERS}")
+        self.decoder = decoder
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r} is unknown; use 'graph', 'xla' or 'eager'")
+        self.mode = mode
+        if isinstance(num_iter, bool) or not isinstance(num_iter, int) or num_iter < 1:
+            raise ValueError(f"num_iter={num_iter!r} must be a positive integer")
+        self.num_iter = num_iter
+        if not math.isfinite(margin_db):
+            raise ValueError(f"margin_db={margin_db!r} must be a finite number of dB")
+        self.margin_db = float(margin_db)
+        self._coder = source_coder(codec)
+        self.codec = codec
+        self.fallback = _fallback_colour(fallback)
+        self.downscale = bool(downscale)
+        self._table = {m.index: m for m in mcs_table(thresholds_db)}
+        if mcs is not None and mcs not in self._table:
+            raise ValueError(
+                f"mcs={mcs!r} is unknown; use an index {MCS_INDICES[0]}..{MCS_INDICES[-1]} of "
+                "3GPP TS 38.214 Table 5.1.3.1-2 or None to select by SNR"
+            )
+        self.mcs = mcs
+        self._abstraction = CodeBlockAbstraction(seed) if decoder == "abstraction" else None
+        self._coders: dict[tuple[int, int, int], _TBCoder] = {}
+
+    # -- layout and MCS ---------------------------------------------------------------------
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (a few k per instance, instance lives long)
+    def segmentation(self, k: int, mcs: int) -> Segmentation:
+        """The TB layout of ``k`` symbols at MCS index ``mcs`` (:func:`.segmentation.segment`)."""
+        return segment(k, self.num_data_per_slot, self._table[mcs])
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019
+    def usable_mcs(self, k: int) -> tuple[int, ...]:
+        """MCS indices whose TBs can carry a photo of ``k`` symbols (at least the coder's
+        minimum payload); raises `ValueError` naming the fix if there is none (or the fixed
+        MCS is not among them)."""
+        usable = []
+        for i in self._table:
+            try:
+                seg = self.segmentation(k, i)
+            except ValueError:
+                continue
+            if seg.payload_bytes >= self._coder.min_payload_bytes():
+                usable.append(i)
+        if not usable or (self.mcs is not None and self.mcs not in usable):
+            which = "any MCS" if self.mcs is None else f"MCS {self.mcs}"
+            raise ValueError(
+                f"k={k} channel uses ({self.num_data_per_slot} per slot) are too few for "
+                f"{which}: no 5G transport block holds the {self.codec} coder's minimum of "
+                f"{self._coder.min_payload_bytes()} bytes; increase k (a larger photo or "
+                "bandwidth ratio)" + ("" if self.mcs is None else " or select the MCS by SNR")
+            )
+        return tuple(sorted(usable))
+
+    def select_mcs(self, k: int, snr_db: float | np.ndarray) -> np.ndarray:
+        """MCS index per SNR for photos of ``k`` symbols.
+
+        Input
+        -----
+        k : int
+            Channel uses per photo.
+        snr_db : float | [batch]
+            Link SNR (dB).
+
+        Output
+        ------
+        : [] or [batch], np.int64
+            The fixed MCS if one was given, else the highest usable MCS whose threshold plus
+            ``margin_db`` is at most ``snr_db`` (the lowest usable one below all thresholds).
+        """
+        snr = _check_snr(snr_db)
+        usable = self.usable_mcs(k)
+        if self.mcs is not None:
+            return np.full(snr.shape, self.mcs, np.int64)
+        idx = np.asarray(usable)
+        th = np.asarray([self._table[i].threshold_db for i in usable]) + self.margin_db
+        n_ok = np.sum(th[None, :] <= snr.reshape(-1, 1), axis=1)
+        return idx[np.maximum(n_ok - 1, 0)].reshape(snr.shape)
+
+    def _tb_coder(self, layout: TBLayout, mcs: int) -> _TBCoder:
+        key = (layout.num_symbols, layout.tb_size, mcs)
+        if key not in self._coders:
+            self._coders[key] = _TBCoder(layout, self._table[mcs], self.num_iter, self.mode)
+        return self._coders[key]
+
+    # -- source only ------------------------------------------------------------------------
+
+    def source_roundtrip(self, photos: Any, k: int,
+                         mcs: int | np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Source coding only, error-free, with the payload of ``k`` symbols at ``mcs``.
+
+        Output: photos [batch, height, width, 3] np.float32 and ``info`` with ``quality``,
+        ``scale``, ``source_bits``, ``source_fit``, ``payload_bits``, ``psnr`` per photo.
+        """
+        x = _check_photos(photos)
+        self.usable_mcs(k)
+        mcs_arr = np.broadcast_to(np.asarray(mcs, np.int64), (len(x),))
+        out = np.empty_like(x)
+        info = {n: np.zeros(len(x), np.int64) for n in ("quality", "scale", "source_bits",
+                                                        "payload_bits")}
+        for i, (img, m) in enumerate(zip(to_uint8(x), mcs_arr, strict=True)):
+            seg = self.segmentation(k, int(m))
+            c = source_encode(img, self._coder, seg.payload_bytes, self.downscale)
+            rec = self._coder.decode(c.payload, *img.shape[:2])
+            out[i] = self.fallback if rec is None else rec.astype(np.float32) / 255.0
+            info["quality"][i], info["scale"][i] = c.quality, c.scale
+            info["source_bits"][i], info["payload_bits"][i] = 8 * c.source_bytes, seg.payload_bits
+        info["source_fit"] = info["quality"] >= 0
+        info["psnr"] = psnr(out, x)
+        return out, info
+
+    # -- end to end -------------------------------------------------------------------------
+
+    def transmit(self, photos: Any, link: LinkFn, snr_db: float | np.ndarray, k: int,
+                 mcs_snr_db: float | np.ndarray | None = None
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Sends photos through ``link``; see the class docstring for inputs and outputs."""
+        x = _check_photos(photos)
+        if not callable(link):
+            raise ValueError("link must be callable as link(x, snr_db) -> (y, no_eff)")
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise ValueError(f"k={k!r} must be a positive integer number of channel uses; see "
+                             "psfl.phy.digital.symbols_for")
+        k = int(k)
+        batch, height, width, _ = x.shape
+        snr = _per_photo(snr_db, batch, "snr_db")
+        sel = snr if mcs_snr_db is None else _per_photo(mcs_snr_db, batch, "mcs_snr_db")
+        mcs = self.select_mcs(k, sel)
+        num_slots = math.ceil(k / self.num_data_per_slot)
+        info = _empty_info(mcs, snr, k, num_slots, self.decoder)
+        u8 = to_uint8(x)
+        out = np.empty_like(x)
+        for m in np.unique(mcs):
+            rows = np.flatnonzero(mcs == m)
+            seg = self.segmentation(k, int(m))
+            coded = _encode_sources(u8[rows], self._coder, seg.payload_bytes, self.downscale)
+            for i, c in zip(rows, coded, strict=True):
+                info["quality"][i], info["scale"][i] = c.quality, c.scale
+                info["source_bits"][i] = 8 * c.source_bytes
+                info["source_fit"][i] = c.quality >= 0
+            payload = np.frombuffer(b"".join(c.payload for c in coded), np.uint8)
+            bits = np.unpackbits(payload).reshape(len(rows), seg.payload_bits)
+            bits_hat, tb_ok, tb_bler = self._send(seg, int(m), bits, link, snr[rows])
+            info["tb_ok"][rows] = tb_ok
+            info["tb_bler"][rows] = tb_bler
+            ok = tb_ok.all(axis=1)
+            info["crc_ok"][rows] = ok
+            info["undetected_error"][rows] = ok & np.any(bits_hat != bits, axis=1)
+            info["bits_per_symbol"][rows] = seg.mcs.bits_per_symbol
+            info["code_rate"][rows] = seg.payload_bits / (k * seg.mcs.bits_per_symbol)
+            info["payload_bits"][rows] = seg.payload_bits
+            info["num_tbs"][rows], info["num_cbs"][rows] = seg.num_tbs, seg.num_cbs
+            rx = np.packbits(bits_hat.astype(np.uint8), axis=1)
+            for j, i in enumerate(rows):
+                out[i] = self._decode_source(rx[j].tobytes() if ok[j] else None, height,
+                                             width, i, info)
+        info["psnr"] = psnr(out, x)
+        return out, info
+
+    def _send(self, seg: Segmentation, mcs: int, bits: np.ndarray, link: LinkFn,
+              snr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Payload bits [n, payload_bits] over the TBs of ``seg`` through ``link``:
+        ``(bits_hat, tb_ok [n, num_slots], tb_bler [n, num_slots])``."""
+        n, k = bits.shape[0], seg.k
+        offsets = seg.payload_offsets()
+        groups: dict[tuple[int, int], list[TBLayout]] = {}
+        for t in seg.tbs:
+            if t.has_tb:
+                groups.setdefault(t.shape_key, []).append(t)
+        sym = np.zeros((n, k), np.complex64)  # slots without TB stay zero
+        for tbs in groups.values():
+            coder = self._tb_coder(tbs[0], mcs)
+            b = np.stack([bits[:, offsets[t.slot]:offsets[t.slot + 1]] for t in tbs], axis=1)
+            s = coder.encode(tf.constant(b.reshape(-1, tbs[0].tb_size), tf.float32)).numpy()
+            sym[:, _symbol_index(tbs)] = s.reshape(n, len(tbs), -1)
+        y, no = link(tf.constant(sym), tf.constant(snr, tf.float32))
+        y = tf.convert_to_tensor(y)
+        if y.shape != sym.shape or y.dtype != tf.complex64:
+            raise ValueError(
+                f"link returned y of shape {y.shape} and dtype {y.dtype}; expected {sym.shape} "
+                "complex64 (one equalized symbol per channel use, same order)")
+        y = y.numpy()
+        no = np.broadcast_to(tf.cast(no, tf.float32).numpy(), y.shape)
+        bits_hat = bits.copy() if self.decoder == "abstraction" else np.zeros_like(bits)
+        tb_ok = np.ones((n, seg.num_slots), bool)
+        tb_bler = np.full((n, seg.num_slots), np.nan, np.float32)
+        for tbs in groups.values():
+            idx = _symbol_index(tbs)
+            slots = [t.slot for t in tbs]
+            if self._abstraction is not None:
+                sinr = sinr_from_noise(no[:, idx]).reshape(n * len(tbs), -1)
+                ok, cb_bler = self._abstraction(sinr, tbs[0], mcs)
+                tb_ok[:, slots] = ok.reshape(n, len(tbs))
+                tb_bler[:, slots] = (1 - np.prod(1 - cb_bler, axis=1)).reshape(n, len(tbs))
+                continue
+            coder = self._tb_coder(tbs[0], mcs)
+            u, ok = coder.decode(tf.constant(y[:, idx].reshape(n * len(tbs), -1)),
+                                 tf.constant(no[:, idx].reshape(n * len(tbs), -1)))
+            u = u.numpy().reshape(n, len(tbs), -1).round().astype(bits.dtype)
+            tb_ok[:, slots] = ok.numpy().reshape(n, len(tbs))
+            for j, t in enumerate(tbs):
+                bits_hat[:, offsets[t.slot]:offsets[t.slot + 1]] = u[:, j]
+        return bits_hat, tb_ok, tb_bler
+
+    def _decode_source(self, payload: bytes | None, height: int, width: int, i: int,
+                       info: dict[str, Any]) -> np.ndarray:
+        """Photo ``i`` from its received payload (`None`: a TB failed), or the fallback."""
+        rec = None
+        if payload is not None:
+            try:
+                rec = self._coder.decode(payload, height, width)
+            except (OSError, ValueError, SyntaxError):
+                info["decode_error"][i] = True
+        if rec is None:
+            return self.fallback
+        info["success"][i] = True
+        return rec.astype(np.float32) / 255.0
+
+
+def _symbol_index(tbs: list[TBLayout]) -> np.ndarray:
+    """Message positions of the symbols of equally laid-out slots, [len(tbs), num_symbols]."""
+    return np.asarray([t.first_symbol for t in tbs])[:, None] + np.arange(tbs[0].num_symbols)
+
+
+def _encode_sources(u8: np.ndarray, coder: Any, payload_bytes: int,
+                    downscale: bool) -> list[Coded]:
+    """Codes uint8 photos into ``payload_bytes`` each, one thread per core (Pillow's encoders
+    release the GIL)."""
+    n = len(u8)
+    with ThreadPoolExecutor(max(1, min(n, os.cpu_count() or 1))) as pool:
+        return list(pool.map(source_encode, u8, [coder] * n, [payload_bytes] * n,
+                             [downscale] * n))
+
+
+def _check_snr(snr_db: Any) -> np.ndarray:
+    try:
+        snr = np.asarray(snr_db, np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"snr_db={snr_db!r} must be a number or an array of dB") from exc
+    if snr.ndim > 1 or not np.all(np.isfinite(snr)):
+        raise ValueError(f"snr_db={snr_db!r} must be a finite scalar or [batch] of dB")
+    return snr
+
+
+def _per_photo(snr_db: Any, batch: int, name: str) -> np.ndarray:
+    snr = _check_snr(snr_db)
+    if snr.ndim == 1 and snr.shape[0] != batch:
+        raise ValueError(f"{name} has {snr.shape[0]} entries for {batch} photos; give 1 or "
+                         f"{batch}")
+    return np.broadcast_to(snr, (batch,))
+
+
+def _check_photos(photos: Any) -> np.ndarray:
+    """Photos as float32 [batch, H, W, 3] in [0, 1]; `ValueError` naming the fix otherwise."""
+    x = photos.numpy() if isinstance(photos, tf.Tensor) else np.asarray(photos)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[-1] != 3 or x.shape[0] == 0:
+        raise ValueError(f"photos must have shape [height, width, 3] or [batch, height, width, "
+                         f"3], got {x.shape}; convert grey photos to RGB")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"photos must be float in [0, 1], got dtype {x.dtype}; use "
+                         "x.astype('float32') / 255")
+    if min(x.shape[1:3]) < MIN_PHOTO_SIDE:
+        raise ValueError(
+            f"a {x.shape[1]}x{x.shape[2]} photo is too small to code as a photo (at least "
+            f"{MIN_PHOTO_SIDE}x{MIN_PHOTO_SIDE} pixels); send small patches with "
+            "psfl.phy.digital.DigitalBaseline")
+    if not np.all(np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
+        raise ValueError("photos must be finite and in [0, 1]; rescale (x / 255 for 8-bit "
+                         "data) and clean NaN/inf")
+    return x.astype(np.float32)
+
+
+def _empty_info(mcs: np.ndarray, snr: np.ndarray, k: int, num_slots: int,
+                decoder: str) -> dict[str, Any]:
+    """The ``info`` of :meth:`PhotoBaseline.transmit` before anything is sent."""
+    batch = len(mcs)
+    zeros = functools.partial(np.zeros, batch)
+    return {
+        "success": zeros(bool), "crc_ok": zeros(bool), "source_fit": zeros(bool),
+        "decode_error": zeros(bool), "undetected_error": zeros(bool),
+        "mcs": mcs.astype(np.int64), "bits_per_symbol": zeros(np.int64),
+        "code_rate": zeros(np.float32), "payload_bits": zeros(np.int64),
+        "source_bits": zeros(np.int64), "quality": np.full(batch, -1, np.int64),
+        "scale": zeros(np.int64), "num_symbols": np.full(batch, k, np.int64),
+        "num_slots": np.full(batch, num_slots, np.int64), "num_tbs": zeros(np.int64),
+        "num_cbs": zeros(np.int64), "snr_db": snr.astype(np.float32),
+        "tb_ok": np.ones((batch, num_slots), bool),
+        "tb_bler": np.full((batch, num_slots), np.nan, np.float32), "decoder": decoder,
+    }

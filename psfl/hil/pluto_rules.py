@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 # Range limits of the AD9361 driver for the Pluto (AD9363) and the AD9364 variant.
+# RX_GAIN_RANGE is the manual gain psfl's configuration offers (client-side checks); the
+# driver, and the twin, take what the current RX LO's gain table has (pluto_tables.RX_BANDS).
 LO_RANGE_AD9363 = (325_000_000, 3_800_000_000)
 LO_RANGE_AD9364 = (70_000_000, 6_000_000_000)
 SAMPLE_RATE_RANGE = (520_833, 61_440_000)
@@ -101,6 +103,12 @@ class RadioView(Protocol):
 
     @property
     def gain_control_mode(self) -> str: ...
+
+    @property
+    def rx_gain_range(self) -> tuple[int, int]: ...
+
+    @property
+    def rssi_db(self) -> float: ...
 
 
 def lookup(table: Mapping[Key, T], dev: str, scope: str, attr: str) -> T | None:
@@ -284,7 +292,12 @@ WRITE_RULES: dict[Key, Rule] = {
         "TX gain [dB]", parse_float, TX_GAIN_RANGE, step=0.25, fmt=repr
     ),
     (PHY, "in:voltage0", "hardwaregain"): Rule(
-        "RX gain [dB]", parse_float, RX_GAIN_RANGE, step=1.0, fmt=repr, manual_only=True
+        "RX gain [dB]",
+        parse_float,
+        lambda radio: radio.rx_gain_range,
+        step=1.0,
+        fmt=repr,
+        manual_only=True,
     ),
     (PHY, ANY, "gain_control_mode"): Rule("gain mode", parse_word, choices=GAIN_MODES),
     (PHY, "in:*", "rf_port_select"): Rule("port", parse_word, choices=tuple(RX_PORTS)),
@@ -363,7 +376,7 @@ DERIVED: dict[Key, Derived] = {
     (PHY, ANY, "sampling_frequency_available"): _range(*SAMPLE_RATE_RANGE),
     (PHY, "in:*", "rf_bandwidth_available"): _range(*RX_RF_BW_RANGE),
     (PHY, ANY, "rf_bandwidth_available"): _range(*TX_RF_BW_RANGE),
-    (PHY, "in:*", "hardwaregain_available"): _range(*RX_GAIN_RANGE),
+    (PHY, "in:*", "hardwaregain_available"): lambda radio: _range(*radio.rx_gain_range),
     (PHY, ANY, "hardwaregain_available"): "[-89.750000 0.250000 0.000000]",
     (PHY, ANY, "gain_control_mode_available"): " ".join(GAIN_MODES),
     (PHY, "in:*", "rf_port_select_available"): " ".join(RX_PORTS),
@@ -377,7 +390,7 @@ DERIVED: dict[Key, Derived] = {
     (PHY, ANY, "dcxo_tune_coarse_available"): "[0 0 0]",
     (PHY, ANY, "dcxo_tune_fine_available"): "[0 0 0]",
     (PHY, "out:*", "rssi"): "0.00 dB",
-    (PHY, ANY, "rssi"): "100.25 dB",
+    (PHY, ANY, "rssi"): lambda radio: f"{radio.rssi_db:.2f} dB",
     (PHY, ANY, "tx_path_rates"): _path_rates("DAC", ("T2", "T1", "TF", "TXSAMP")),
     (PHY, ANY, "rx_path_rates"): _path_rates("ADC", ("R2", "R1", "RF", "RXSAMP")),
     **{(dma, ANY, "sampling_frequency"): _sample_rate for dma in (RXADC, TXDAC)},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import threading
+from collections.abc import Callable
 
 from psfl.hil.pluto_model import PHY
 from psfl.hil.pluto_rules import (
@@ -19,12 +20,12 @@ from psfl.hil.pluto_rules import (
     LO_RANGE_AD9363,
     LO_RANGE_AD9364,
     READ_FORMAT,
-    RX_GAIN_RANGE,
     WRITE_RULES,
     AttrError,
     is_read_only,
     lookup,
 )
+from psfl.hil.pluto_tables import rx_band
 
 __all__ = ["AttrError", "PlutoState"]
 
@@ -53,6 +54,9 @@ class PlutoState:
         self.ad9364 = ad9364
         self.lo_range = LO_RANGE_AD9364 if ad9364 else LO_RANGE_AD9363
         self._lock = threading.RLock()
+        #: What ``in_voltage0_rssi`` reads (set by the twin's front end); ``None``: the
+        #: receiver's floor is unknown and RSSI reads the top of its range.
+        self.rssi_probe: Callable[[], float] | None = None
         self.values: dict[tuple[str, str, str], str] = {
             (dev, scope, attr): value
             for (dev, scope), attrs in DEFAULTS.items()
@@ -86,6 +90,22 @@ class PlutoState:
         return float(self.get(PHY, "in:voltage0", "hardwaregain"))
 
     @property
+    def rx_gain_range(self) -> tuple[int, int]:
+        """RX hardwaregain range [dB] of the gain table the RX LO selects."""
+        band = rx_band(self.rx_lo)
+        return band.gain_min_db, band.gain_max_db
+
+    @property
+    def rx_rf_bandwidth(self) -> int:
+        """RX analog filter bandwidth [Hz]."""
+        return int(self.get(PHY, "in:voltage0", "rf_bandwidth"))
+
+    @property
+    def rssi_db(self) -> float:
+        """RX1 RSSI [dB] as the driver reports it (larger is weaker)."""
+        return 127.75 if self.rssi_probe is None else self.rssi_probe()
+
+    @property
     def gain_control_mode(self) -> str:
         """RX gain control mode: manual, fast_attack, slow_attack or hybrid."""
         return self.get(PHY, "in:voltage0", "gain_control_mode")
@@ -97,7 +117,7 @@ class PlutoState:
 
     def set_agc_gain(self, gain_db: float) -> None:
         """Record the gain an AGC mode settled on (readable as RX hardwaregain)."""
-        lo, hi = RX_GAIN_RANGE
+        lo, hi = self.rx_gain_range
         with self._lock:
             self.values[(PHY, "in:voltage0", "hardwaregain")] = repr(
                 float(min(max(gain_db, lo), hi))

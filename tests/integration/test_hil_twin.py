@@ -258,7 +258,7 @@ def test_cyclic_loopback_waveform_snr_and_contiguity(snr_db: float) -> None:
 
 
 def test_saturation_and_digital_loopback(twin: PlutoTwin) -> None:
-    sdr = _radio(twin.uri, rx_gain=73, buffer=2048)
+    sdr = _radio(twin.uri, rx_gain=71, buffer=2048)  # the top of the 2.4 GHz gain table
     sdr.tx_cyclic_buffer = True
     sdr.tx(_qpsk(200) * 2**14)
     y = sdr.rx()
@@ -312,7 +312,8 @@ def test_non_cyclic_burst_appears_once(twin: PlutoTwin) -> None:
     sdr.tx(burst * 2**14)
     y1, y2 = sdr.rx(), sdr.rx()
     assert np.count_nonzero(np.abs(y1) > 100) == 1000  # the burst, at the current stream time
-    assert np.count_nonzero(y2) == 0  # and never again
+    # and never again: only the receiver's own noise (a few LSB at 40 dB gain), not zeros
+    assert np.abs(y2).max() < 10 and np.count_nonzero(y2) > 0
     _release(sdr)
 
 

@@ -28,13 +28,17 @@ The twin's path (:class:`PlutoFrontend`, settings read from its
    falls outside the band and only noise remains.
 3. ``channel(x) -> y``: the user's propagation callable (default: identity), applied to
    each block of ``rx_buffer_size`` samples, complex128 in and out, same length.
-4. AWGN at ``snr_db`` relative to the mean power of the loaded TX waveform (``None``: no
-   noise).
+4. Noise: the receiver's floor (:func:`receiver_floor`: kTB·NF of the RX LO band times
+   the RX gain, plus the converter's own noise), or, when larger, the noise that makes the
+   SNR of the loaded TX waveform at the receiver input ``snr_db`` (fixed at the TX gain
+   the waveform was loaded with). The floor does not depend on the transmitter: with
+   nothing sent, or at maximum TX attenuation, the RX buffer shows noise.
 5. RF gain: ``tx_hardwaregain + rx_hardwaregain + loopback_gain_db`` in manual mode; in the
-   AGC modes the twin picks the RX gain (0…73 dB, 1 dB steps) that puts the block RMS at
-   ``agc_target_dbfs`` and reports it as ``rx_hardwaregain``. The ``loopback`` debug
-   attribute set to 1 (digital loopback) bypasses 2–5.
-6. ADC: 12-bit codes, sent as ``le:S12/16``.
+   AGC modes the twin picks the RX gain (the LO band's range, 1 dB steps) that puts the
+   block RMS at ``agc_target_dbfs`` and reports it as ``rx_hardwaregain``. The
+   ``loopback`` debug attribute set to 1 (digital loopback) bypasses 2–5.
+6. ADC: 12-bit codes, sent as ``le:S12/16``; their power gives ``in_voltage0_rssi``
+   (:func:`rssi_db`).
 
 Needs only numpy.
 """
@@ -42,6 +46,7 @@ Needs only numpy.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,6 +54,14 @@ import numpy as np
 
 from psfl.hil.pluto_rules import RX_GAIN_RANGE
 from psfl.hil.pluto_state import PlutoState
+from psfl.hil.pluto_tables import (
+    ADC_NOISE_LSB_RMS,
+    FULL_SCALE_INPUT_DBM_AT_0DB,
+    KT_DBM_PER_HZ,
+    RSSI_RANGE_DB,
+    RSSI_STEP_DB,
+    rx_band,
+)
 
 __all__ = [
     "ADC_FULL_SCALE",
@@ -62,7 +75,9 @@ __all__ = [
     "awgn",
     "dac_rails",
     "dac_words",
+    "receiver_floor",
     "rotate",
+    "rssi_db",
 ]
 
 ADC_FULL_SCALE = 2048  # 12-bit signed: codes -2048 … 2047
@@ -142,12 +157,38 @@ def awgn(
     return sigma * (w[0] + 1j * w[1])
 
 
-def agc_gain_db(y: np.ndarray, path_db: float, target_dbfs: float) -> float:
+def agc_gain_db(
+    y: np.ndarray, path_db: float, target_dbfs: float, gain_range: tuple[float, float] = RX_GAIN_RANGE
+) -> float:
     """RX gain an AGC picks so that the block RMS after ``path_db`` lands at
-    ``target_dbfs``, in the AD9361's 1 dB steps within its RX gain range."""
+    ``target_dbfs``, in the AD9361's 1 dB steps within ``gain_range`` (the LO band's)."""
     rms = float(np.sqrt(np.mean(np.abs(y) ** 2))) * 10 ** (path_db / 20)
     g_db = target_dbfs - 20 * np.log10(max(rms, 1e-12))
-    return float(np.clip(np.round(g_db), *RX_GAIN_RANGE))
+    return float(np.clip(np.round(g_db), *gain_range))
+
+
+def receiver_floor(gain_db: float, lo_hz: int, bandwidth_hz: float) -> float:
+    r"""Noise power of the receiver at the ADC, in full-scale units (1.0 = 0 dBFS).
+
+    Thermal noise :math:`kTB` times the noise figure of the LO band, amplified by the RX
+    gain, plus the converter's own noise (:data:`~psfl.hil.pluto_tables.ADC_NOISE_LSB_RMS`
+    per rail), which does not follow the gain:
+
+    .. math:: N = 10^{(kT + 10\log_{10} B + NF - (P_{FS,0} - G))/10} + 2\,(a/2048)^2
+
+    with :math:`B` the noise bandwidth (the narrower of the sample rate and the RF filter).
+    """
+    in_dbm = KT_DBM_PER_HZ + 10 * np.log10(max(bandwidth_hz, 1.0)) + rx_band(lo_hz).noise_figure_db
+    thermal = 10 ** ((in_dbm - (FULL_SCALE_INPUT_DBM_AT_0DB - gain_db)) / 10)
+    return float(thermal + 2 * (ADC_NOISE_LSB_RMS / ADC_FULL_SCALE) ** 2)
+
+
+def rssi_db(gain_db: float, power_fs: float) -> float:
+    """RSSI as the driver prints it: received power referred to the input (the gain taken
+    out, as the chip's gain-step-corrected RSSI is), in 0.25 dB steps within 0…127.75 dB;
+    larger means weaker (:data:`~psfl.hil.pluto_tables.FULL_SCALE_INPUT_DBM_AT_0DB`)."""
+    value = gain_db - 10 * np.log10(max(power_fs, 1e-30))
+    return float(np.clip(np.round(value / RSSI_STEP_DB) * RSSI_STEP_DB, *RSSI_RANGE_DB))
 
 
 def adc(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -295,7 +336,13 @@ class PlutoFrontend:
         self._lock = threading.RLock()  # the stream, the generator and the owner below
         self._tx = TxStream()
         self._tx_owner: object | None = None
-        self._ref_power = 0.01
+        # Mean power of the loaded waveform and the TX gain it was loaded with: ``snr_db``
+        # is the SNR of that waveform at the receiver input, so turning the TX attenuation
+        # afterwards moves the signal, not the noise (None until a waveform is loaded).
+        self._ref_power: float | None = None
+        self._ref_tx_db = 0.0
+        self._rssi: tuple[float, float] | None = None  # (wall time, dB) of the last block
+        state.rssi_probe = self.rssi
 
     @property
     def tx_waveform(self) -> np.ndarray | None:
@@ -330,6 +377,7 @@ class PlutoFrontend:
             p = float(np.mean(np.abs(iq) ** 2)) if iq.size else 0.0
             if p > 0:
                 self._ref_power = p
+                self._ref_tx_db = self.state.tx_gain_db
             if cyclic:
                 off = int(self._rng.integers(0, len(iq))) if self.random_offset and len(iq) else 0
                 self._tx.load(iq, off)
@@ -348,19 +396,28 @@ class PlutoFrontend:
         """Next ``n`` RX samples as ADC codes, shape ``(n, 2)`` int16 (I, Q)."""
         with self._lock:
             p0, x = self._tx.read(n)
-            # numpy Generators are not thread-safe: draw under the lock, even when digital
-            # loopback will not use the noise (the stream of draws stays the same).
-            noise = awgn(self._rng, n, self._ref_power, self.snr_db)
+            # numpy Generators are not thread-safe: draw under the lock, and always (even in
+            # digital loopback, which uses no noise) so the stream of draws stays the same.
+            w = self._rng.standard_normal((2, n))
         if self.state.loopback_mode == 1:
             y = x  # digital loopback inside the FPGA: no RF, no noise
         else:
-            y = self._rf(x, p0, noise)
+            y = self._rf(x, p0, w)
         codes = np.empty((n, 2), dtype=np.int16)
         codes[:, 0], codes[:, 1] = adc(y)
+        self._measure(codes)
         return codes
 
-    def _rf(self, x: np.ndarray, t0: int, noise: np.ndarray | None) -> np.ndarray:
-        """Stages 2–5 of the module docstring."""
+    def _link_sigma(self) -> float:
+        """Per-rail noise amplitude of ``snr_db`` on the TX side, at the current TX gain."""
+        if self.snr_db is None or self._ref_power is None:
+            return 0.0
+        sigma = np.sqrt(self._ref_power / 10 ** (self.snr_db / 10) / 2)
+        # 10**0 == 1.0 exactly: unchanged TX gain gives today's noise to the last bit
+        return float(sigma * 10 ** ((self._ref_tx_db - self.state.tx_gain_db) / 20))
+
+    def _rf(self, x: np.ndarray, t0: int, w: np.ndarray) -> np.ndarray:
+        """Stages 2–5 of the module docstring; ``w`` : [2, n] standard normal draws."""
         st = self.state
         fs = st.sample_rate
         df = st.tx_lo - st.rx_lo
@@ -371,12 +428,48 @@ class PlutoFrontend:
         y = np.asarray(self.channel(x) if self.channel is not None else x, dtype=np.complex128)
         if y.shape != x.shape:
             raise ValueError(f"channel returned shape {y.shape}, expected {x.shape}")
-        if noise is not None:
-            y = y + noise
+        link = self._link_sigma()
         path_db = st.tx_gain_db + self.loopback_gain_db
         if st.gain_control_mode == "manual":
             g_db = st.rx_gain_db
         else:
-            g_db = agc_gain_db(y, path_db, self.agc_target_dbfs)
+            y_agc = y + link * (w[0] + 1j * w[1]) if link > 0 else y
+            g_db = agc_gain_db(y_agc, path_db, self.agc_target_dbfs, st.rx_gain_range)
             st.set_agc_gain(g_db)
-        return y * 10 ** ((path_db + g_db) / 20)
+        a = 10 ** ((path_db + g_db) / 20)
+        # The receiver never sees less noise than its own floor: snr_db is the SNR at the
+        # receiver input, limited by the floor set by the gain and the noise figure.
+        floor = np.sqrt(receiver_floor(g_db, st.rx_lo, self._noise_bandwidth()) / 2) / a
+        sigma = max(link, floor)
+        y = y + sigma * (w[0] + 1j * w[1])
+        return y * a
+
+    def _noise_bandwidth(self) -> float:
+        st = self.state
+        return float(min(st.sample_rate, st.rx_rf_bandwidth))
+
+    # -- RSSI -------------------------------------------------------------------------
+    def _measure(self, codes: np.ndarray) -> None:
+        """Record the RSSI of a received block (RX1: the twin's one RX channel)."""
+        p = float(np.mean(codes.astype(np.float64) ** 2)) * 2 / ADC_FULL_SCALE**2
+        self._rssi = (time.monotonic(), rssi_db(self.state.rx_gain_db, p))
+
+    def rssi(self) -> float:
+        """``in_voltage0_rssi`` [dB]: the last received block's power while a reader is
+        streaming (within the last second); otherwise the power the receiver would see
+        now (the floor plus the transmitted signal through the TX and RX gains)."""
+        last = self._rssi
+        if last is not None and time.monotonic() - last[0] < 1.0:
+            return last[1]
+        st = self.state
+        g = st.rx_gain_db
+        p = receiver_floor(g, st.rx_lo, self._noise_bandwidth())
+        if st.loopback_mode != 1 and abs(st.tx_lo - st.rx_lo) < st.sample_rate / 2:
+            p += self.source_power() * 10 ** ((st.tx_gain_db + self.loopback_gain_db + g) / 10)
+        return rssi_db(g, p)
+
+    def source_power(self) -> float:
+        """Mean power of what the DAC sends now (the cyclic waveform), full-scale units."""
+        with self._lock:
+            cyc = self._tx.cyclic
+            return float(np.mean(np.abs(cyc) ** 2)) if cyc is not None and cyc.size else 0.0

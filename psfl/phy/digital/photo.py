@@ -387,32 +387,80 @@ class PhotoBaseline:
 
     def _send(self, seg: Segmentation, mcs: int, bits: np.ndarray, link: LinkFn,
               snr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Payload bits [n, payload_bits] over the TBs of ``seg`` through ``link``:
-        ``(bits_hat, tb_ok [n, num_slots], tb_bler [n, num_slots])``."""
-        n, k = bits.shape[0], seg.k
-        offsets = seg.payload_offsets()
-        groups: dict[tuple[int, int], list[TBLayout]] = {}
-        for t in seg.tbs:
-            if t.has_tb:
-                groups.setdefault(t.shape_key, []).append(t)
-        sym = np.zeros((n, k), np.complex64)  # slots without TB stay zero
-        for tbs in groups.values():
-            coder = self._tb_coder(tbs[0], mcs)
-            b = np.stack([bits[:, offsets[t.slot]:offsets[t.slot + 1]] for t in tbs], axis=1)
-            s = coder.encode(tf.constant(b.reshape(-1, tbs[0].tb_size), tf.float32)).numpy()
-            sym[:, _symbol_index(tbs)] = s.reshape(n, len(tbs), -1)
+        """Payload bits through the TBs of ``seg`` and ``link`` (see :meth:`receive_payload`)."""
+        sym = self.encode_payload(seg, mcs, bits)
         y, no = link(tf.constant(sym), tf.constant(snr, tf.float32))
         y = tf.convert_to_tensor(y)
         if y.shape != sym.shape or y.dtype != tf.complex64:
             raise ValueError(
                 f"link returned y of shape {y.shape} and dtype {y.dtype}; expected {sym.shape} "
                 "complex64 (one equalized symbol per channel use, same order)")
-        y = y.numpy()
-        no = np.broadcast_to(tf.cast(no, tf.float32).numpy(), y.shape)
+        return self.receive_payload(seg, mcs, y, no, bits)
+
+    def encode_payload(self, seg: Segmentation, mcs: int, bits: np.ndarray) -> np.ndarray:
+        """The transmitter: payload bits to the ``k`` symbols of ``seg``'s TBs.
+
+        Input
+        -----
+        seg : Segmentation
+            Layout (:meth:`segmentation`).
+        mcs : int
+            Its MCS index.
+        bits : [n, seg.payload_bits], 0/1
+            Payload of ``n`` messages.
+
+        Output
+        ------
+        : [n, seg.k], np.complex64
+            QAM symbols of every TB at its slot's positions; zeros in a slot without TB.
+        """
+        n = bits.shape[0]
+        offsets = seg.payload_offsets()
+        sym = np.zeros((n, seg.k), np.complex64)
+        for tbs in _groups(seg):
+            coder = self._tb_coder(tbs[0], mcs)
+            b = np.stack([bits[:, offsets[t.slot]:offsets[t.slot + 1]] for t in tbs], axis=1)
+            s = coder.encode(tf.constant(b.reshape(-1, tbs[0].tb_size), tf.float32)).numpy()
+            sym[:, _symbol_index(tbs)] = s.reshape(n, len(tbs), -1)
+        return sym
+
+    def receive_payload(self, seg: Segmentation, mcs: int, y: Any, no_eff: Any,
+                        bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The receiver of ``self.decoder``: every TB of ``seg`` from the link's output.
+
+        Input
+        -----
+        seg : Segmentation
+            Layout.
+        mcs : int
+            Its MCS index.
+        y : [n, seg.k], complex64
+            Equalized symbols.
+        no_eff : [n, seg.k] or broadcastable, float32
+            Their noise variance.
+        bits : [n, seg.payload_bits], 0/1
+            The transmitted payload: the abstraction delivers it where TBs succeed (ignored by
+            ``"ldpc"`` except for its dtype).
+
+        Output
+        ------
+        bits_hat : [n, seg.payload_bits], dtype of ``bits``
+            Received payload (``"ldpc"``: the decoder's hard decisions, failed TBs included).
+        tb_ok : [n, seg.num_slots], np.bool
+            TB CRC passed (``"abstraction"``: every code block drawn successful); `True` for a
+            slot without TB.
+        tb_bler : [n, seg.num_slots], np.float32
+            Predicted TB error probability (``"abstraction"``), NaN for ``"ldpc"`` and for a
+            slot without TB.
+        """
+        y = np.asarray(y)
+        n = y.shape[0]
+        no = np.broadcast_to(np.asarray(no_eff, np.float32), y.shape)
+        offsets = seg.payload_offsets()
         bits_hat = bits.copy() if self.decoder == "abstraction" else np.zeros_like(bits)
         tb_ok = np.ones((n, seg.num_slots), bool)
         tb_bler = np.full((n, seg.num_slots), np.nan, np.float32)
-        for tbs in groups.values():
+        for tbs in _groups(seg):
             idx = _symbol_index(tbs)
             slots = [t.slot for t in tbs]
             if self._abstraction is not None:
@@ -443,6 +491,16 @@ class PhotoBaseline:
             return self.fallback
         info["success"][i] = True
         return rec.astype(np.float32) / 255.0
+
+
+def _groups(seg: Segmentation) -> list[list[TBLayout]]:
+    """The TBs of ``seg`` grouped by layout (full slots, a different last slot): each group is
+    coded in one batch."""
+    groups: dict[tuple[int, int], list[TBLayout]] = {}
+    for t in seg.tbs:
+        if t.has_tb:
+            groups.setdefault(t.shape_key, []).append(t)
+    return list(groups.values())
 
 
 def _symbol_index(tbs: list[TBLayout]) -> np.ndarray:

@@ -110,6 +110,9 @@ class RadioView(Protocol):
     @property
     def rssi_db(self) -> float: ...
 
+    @property
+    def dds_enabled(self) -> bool: ...
+
 
 def lookup(table: Mapping[Key, T], dev: str, scope: str, attr: str) -> T | None:
     """The most specific entry for ``(dev, scope, attr)``: exact scope, then the scope's
@@ -207,6 +210,30 @@ def fir_summary(text: str) -> str:
     return f"FIR Rx: {taps},{d} Tx: {taps},{i}"
 
 
+# -- DDS registers (cf_axi_dds) -----------------------------------------------------------
+# A tone's frequency is a 16-bit phase increment per DAC sample and its phase a 16-bit
+# offset; the driver converts with 0xFFFF and 360000 mdeg, rounding on write and
+# truncating on read, so that the dump's 9279985 Hz at 30.72 MS/s is increment 19797.
+def dds_increment(hz: int, rate: int) -> int:
+    """Phase increment the driver writes for ``hz`` at DAC rate ``rate``."""
+    return (hz * 0xFFFF + rate // 2) // rate
+
+
+def dds_frequency(increment: int, rate: int) -> int:
+    """Frequency [Hz] the driver reads back for a phase increment."""
+    return increment * rate // 0xFFFF
+
+
+def dds_phase_word(mdeg: int) -> int:
+    """16-bit phase offset for ``mdeg`` millidegrees (360000 wraps to 0)."""
+    return ((mdeg % 360_000) * 0x10000 + 180_000) // 360_000
+
+
+def dds_phase_mdeg(word: int) -> int:
+    """Millidegrees the driver reads back for a 16-bit phase offset."""
+    return (word * 360_000 + 0x8000) // 0x10000
+
+
 # -- write rules --------------------------------------------------------------------------
 Limits = tuple[float, float] | Callable[[RadioView], tuple[int, int]]
 
@@ -230,6 +257,9 @@ class Rule:
         Quantisation step: the stored value is the nearest multiple.
     fmt : Callable[[Any], str]
         How the accepted value is stored.
+    encode : Callable[[Any, RadioView], str] or None
+        Instead of ``fmt``: the register value the driver stores, which may depend on the
+        radio (a DDS frequency becomes a phase increment of the current DAC rate).
     store_scope : str or None
         Store under this scope instead of the written one (the RX and TX channels share
         one sample rate).
@@ -253,6 +283,7 @@ class Rule:
     fmt: Callable[[Any], str] = str
     store_scope: str | None = None
     manual_only: bool = False
+    encode: Callable[[Any, RadioView], str] | None = None
 
     def accept(self, text: str, radio: RadioView) -> str:
         """The value to store for ``text``; raises :class:`AttrError` (``EINVAL``)."""
@@ -267,7 +298,7 @@ class Rule:
                 raise AttrError(errno.EINVAL, f"{self.label} {value} outside [{lo}, {hi}]")
         if self.step is not None:
             value = float(round(value / self.step) * self.step)
-        return self.fmt(value)
+        return self.fmt(value) if self.encode is None else self.encode(value, radio)
 
 
 _BOOL = Rule("flag", parse_bool)
@@ -278,7 +309,6 @@ _LO = Rule("LO frequency [Hz]", parse_int, limits=lambda radio: radio.lo_range)
 _FS = Rule(
     "sample rate", parse_fixpoint_int, limits=SAMPLE_RATE_RANGE, store_scope="in:voltage0"
 )
-_DDS_INT = Rule("DDS setting", parse_fixpoint_int)
 
 #: ``(device, scope pattern, attribute)`` → how a write is accepted.
 WRITE_RULES: dict[Key, Rule] = {
@@ -320,9 +350,16 @@ WRITE_RULES: dict[Key, Rule] = {
     (TXDAC, ANY, "scale"): Rule(
         "DDS scale", parse_float, (0.0, 1.0), fmt=lambda s: f"{s:.6f}"
     ),
-    (TXDAC, ANY, "raw"): _DDS_INT,
-    (TXDAC, ANY, "frequency"): _DDS_INT,
-    (TXDAC, ANY, "phase"): _DDS_INT,
+    # One enable for all tones (the core's DDS enable), however many channels are written.
+    (TXDAC, ANY, "raw"): Rule("DDS enable", parse_fixpoint_int, fmt=lambda v: str(int(v != 0)),
+                              store_scope="dds"),
+    (TXDAC, ANY, "frequency"): Rule(
+        "DDS frequency [Hz]", parse_fixpoint_int, lambda radio: (0, radio.sample_rate // 2),
+        encode=lambda hz, radio: str(dds_increment(hz, radio.sample_rate)),
+    ),
+    (TXDAC, ANY, "phase"): Rule(
+        "DDS phase [mdeg]", parse_fixpoint_int, (0, 360_000), encode=lambda md, _: str(dds_phase_word(md))
+    ),
 }
 
 _READ_ONLY = frozenset({"rssi", "tx_path_rates", "rx_path_rates", "input"})
@@ -391,6 +428,7 @@ DERIVED: dict[Key, Derived] = {
     (PHY, ANY, "dcxo_tune_fine_available"): "[0 0 0]",
     (PHY, "out:*", "rssi"): "0.00 dB",
     (PHY, ANY, "rssi"): lambda radio: f"{radio.rssi_db:.2f} dB",
+    (TXDAC, ANY, "raw"): lambda radio: str(int(radio.dds_enabled)),
     (PHY, ANY, "tx_path_rates"): _path_rates("DAC", ("T2", "T1", "TF", "TXSAMP")),
     (PHY, ANY, "rx_path_rates"): _path_rates("ADC", ("R2", "R1", "RF", "RXSAMP")),
     **{(dma, ANY, "sampling_frequency"): _sample_rate for dma in (RXADC, TXDAC)},
@@ -398,8 +436,10 @@ DERIVED: dict[Key, Derived] = {
 }
 
 #: ``(device, scope pattern, attribute)`` → how the stored value is printed.
-READ_FORMAT: dict[Key, Callable[[str], str]] = {
-    (PHY, ANY, "hardwaregain"): lambda raw: f"{float(raw):.6f} dB",
+READ_FORMAT: dict[Key, Callable[[str, RadioView], str]] = {
+    (PHY, ANY, "hardwaregain"): lambda raw, _: f"{float(raw):.6f} dB",
+    (TXDAC, ANY, "frequency"): lambda raw, radio: str(dds_frequency(int(raw), radio.sample_rate)),
+    (TXDAC, ANY, "phase"): lambda raw, _: str(dds_phase_mdeg(int(raw))),
 }
 
 # -- power-up state -----------------------------------------------------------------------
@@ -461,15 +501,17 @@ DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
     (RXADC, "in:voltage1"): {**_ADC_CHN, "samples_pps": "0"},
     (TXDAC, "out:voltage0"): {"calibphase": "0.000000", "calibscale": "1.000000"},
     (TXDAC, "out:voltage1"): {"calibphase": "0.000000", "calibscale": "1.000000"},
+    # The dump: every tone at 9279985 Hz (increment 19797 at 30.72 MS/s), scale 0, the
+    # I tones (altvoltage0/1) at phase 90000 and the Q tones at 0, the DDS enabled.
     **{
         (TXDAC, f"out:altvoltage{i}"): {
-            "frequency": "9279985",
-            "phase": "90000" if i >= 2 else "0",  # the Q tones lead by 90°
-            "raw": "1",
-            "scale": "0.500000",
+            "frequency": "19797",
+            "phase": str(dds_phase_word(90_000 if i < 2 else 0)),
+            "scale": "0.000000",
         }
         for i in range(4)
     },
+    (TXDAC, "dds"): {"raw": "1"},
     (TXDAC, "debug"): dict(_DMA_DEBUG),
     (TXDAC, "buffer"): dict(_DMA_BUFFER),
     (RXADC, "debug"): {

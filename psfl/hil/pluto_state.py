@@ -13,7 +13,7 @@ import errno
 import threading
 from collections.abc import Callable
 
-from psfl.hil.pluto_model import PHY
+from psfl.hil.pluto_model import PHY, TXDAC
 from psfl.hil.pluto_rules import (
     DEFAULTS,
     DERIVED,
@@ -106,6 +106,11 @@ class PlutoState:
         return 127.75 if self.rssi_probe is None else self.rssi_probe()
 
     @property
+    def dds_enabled(self) -> bool:
+        """The TX core's DDS enable (``raw`` of any DDS channel)."""
+        return self.get(TXDAC, "dds", "raw") == "1"
+
+    @property
     def gain_control_mode(self) -> str:
         """RX gain control mode: manual, fast_attack, slow_attack or hybrid."""
         return self.get(PHY, "in:voltage0", "gain_control_mode")
@@ -161,7 +166,7 @@ class PlutoState:
             except KeyError:
                 raise AttrError(errno.ENOENT, f"no attribute {dev}/{scope}/{attr}") from None
             fmt = lookup(READ_FORMAT, dev, scope, attr)
-            return raw if fmt is None else fmt(raw)
+            return raw if fmt is None else fmt(raw, self)
 
     def _derived(self, dev: str, scope: str, attr: str) -> str | None:
         rule = lookup(DERIVED, dev, scope, attr)

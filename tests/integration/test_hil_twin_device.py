@@ -76,6 +76,10 @@ def test_decimal_values_parsed_like_the_kernel(twin: PlutoTwin) -> None:
     part; exponents and hex are not decimals and get EINVAL. The LO frequency is an
     ext_info attribute parsed with ``kstrtoull`` (integers only)."""
     ctx = iio.Context(twin.uri)
+    f1 = _attr(ctx, TXDAC, "altvoltage0", "frequency", output=True)
+    f1.value = "3072000.0"  # at the power-up 30.72 MS/s
+    # read back through the 16-bit phase increment: within one step fs/0xFFFF of the request
+    assert abs(int(f1.value) - 3_072_000) <= 30_720_000 / 0xFFFF
     fs = _attr(ctx, PHY, "voltage0", "sampling_frequency")
     fs.value = "2500000.0"
     assert fs.value == "2500000"
@@ -84,10 +88,6 @@ def test_decimal_values_parsed_like_the_kernel(twin: PlutoTwin) -> None:
     for bad in ("3e6", "0x2dc6c0", "fast", ""):
         assert _write_errno(fs, bad) == errno.EINVAL
     assert fs.value == "3000000"
-    f1 = _attr(ctx, TXDAC, "altvoltage0", "frequency", output=True)
-    f1.value = "3072000.0"
-    # read back through the 16-bit phase increment: within one step fs/2^16 of the request
-    assert abs(int(f1.value) - 3_072_000) <= 3_000_000 / 65535 + 1
     lo = _attr(ctx, PHY, "altvoltage0", "frequency", output=True)
     assert _write_errno(lo, "2400000000.0") == errno.EINVAL
     # and pyadi's own float path: sample_rate = 600000.0 loads the x4 FIR, then sends "600000.0"
@@ -181,3 +181,66 @@ def test_rssi_follows_received_power(twin: PlutoTwin) -> None:
     assert abs((r_30 - r_20) - 10) <= 0.5
     sdr.rx_hardwaregain_chan0 = 30
     assert abs(read() - r_20) <= 0.5
+
+
+# -- 3. DDS tone generator ----------------------------------------------------------------
+FS = 30_720_000
+
+
+def _tone(y: np.ndarray, hz: float) -> float:
+    """Amplitude [codes] of the complex tone at ``hz`` in ``y`` (a matched sum)."""
+    n = np.arange(y.size)
+    return float(abs(np.mean(y * np.exp(-2j * np.pi * hz * n / FS))))
+
+
+def test_dds_power_up_state_as_a_real_pluto(twin: PlutoTwin) -> None:
+    """The dump: every DDS tone at 9279985 Hz, scale 0.000000, enabled (raw 1); the I tones
+    (TX1_I_F1/F2 = altvoltage0/1) at phase 90000 mdeg and the Q tones at 0, so a tone sent
+    with the defaults lies above the LO; the DDS runs at the interface rate (30720000)."""
+    sdr = _pluto(twin.uri)
+    assert sdr.dds_phases == ["90000", "90000", "0", "0"]
+    assert sdr.dds_frequencies == ["9279985"] * 4
+    assert sdr.dds_scales == ["0.000000"] * 4
+    assert sdr.dds_enabled == ["1"] * 4
+    ctx = sdr.ctx
+    assert _attr(ctx, TXDAC, "altvoltage3", "sampling_frequency", output=True).value == str(FS)
+    # the phase register wraps at 360000 mdeg; beyond it the driver refuses (EINVAL)
+    ph = _attr(ctx, TXDAC, "altvoltage2", "phase", output=True)
+    ph.value = "360000"
+    assert ph.value == "0"
+    assert _write_errno(ph, "360001") == errno.EINVAL
+
+
+def test_dds_tones_reach_the_receiver_until_a_buffer_is_pushed(twin: PlutoTwin) -> None:
+    """pyadi's ``dds_single_tone`` (I phase 90000, Q 0; swapped for a negative frequency) sends
+    ``scale``·full scale at +f (−f), with no image; ``dds_dual_tone`` sends two tones. With a
+    TX buffer open the DAC plays the DMA data and the DDS is silent even when re-enabled;
+    closing the buffer gives the DAC back to the DDS (the core's data-select, as on the
+    device). Path gain: TX −10 dB, loopback −30 dB, RX 40 dB = 0 dB: 1.0 → 2048 codes."""
+    sdr = _pluto(twin.uri)
+    _manual(sdr, 40, buffer=1 << 14)
+    sdr.tx_hardwaregain_chan0 = -10
+    sdr.dds_single_tone(3_000_000, 0.5)
+    f = int(sdr.dds_frequencies[0])
+    assert abs(f - 3_000_000) <= FS / 0xFFFF
+    y = sdr.rx()
+    assert abs(_tone(y, f) / 1024 - 1) < 0.03
+    assert _tone(y, -f) < 0.01 * 1024  # no image: a complex tone above the LO
+    sdr.dds_single_tone(-2_000_000, 0.25)
+    y = sdr.rx()
+    f2 = int(sdr.dds_frequencies[2])
+    assert abs(_tone(y, -f2) / 512 - 1) < 0.03 and _tone(y, f2) < 0.01 * 512
+    sdr.dds_dual_tone(1_000_000, 0.25, 4_000_000, 0.2)
+    y = sdr.rx()
+    fa, fb = (int(v) for v in sdr.dds_frequencies[:2])
+    assert abs(_tone(y, fa) / 512 - 1) < 0.03 and abs(_tone(y, fb) / 410 - 1) < 0.03
+    # a pushed buffer takes the DAC: the DDS is silent even when enabled again
+    sdr.tx_cyclic_buffer = True
+    sdr.tx(np.full(1024, 0.3 * 2**15, dtype=complex))
+    sdr.dds_enabled = [1, 1, 1, 1]
+    sdr.rx()
+    y = sdr.rx()
+    assert _tone(y, fa) < 0.01 * 512 and abs(np.mean(y) / (0.3 * 2048) - 1) < 0.03
+    sdr.tx_destroy_buffer()
+    sdr.rx()
+    assert abs(_tone(sdr.rx(), fa) / 512 - 1) < 0.03

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from psfl.hil.pluto_model import TXDAC
 from psfl.hil.pluto_rules import RX_GAIN_RANGE
 from psfl.hil.pluto_state import PlutoState
 from psfl.hil.pluto_tables import (
@@ -62,6 +63,7 @@ from psfl.hil.pluto_tables import (
     RSSI_STEP_DB,
     rx_band,
 )
+from psfl.hil.twin.dds import TONES, dds_block
 
 __all__ = [
     "ADC_FULL_SCALE",
@@ -336,6 +338,7 @@ class PlutoFrontend:
         self._lock = threading.RLock()  # the stream, the generator and the owner below
         self._tx = TxStream()
         self._tx_owner: object | None = None
+        self._dma_owners: set[object] = set()  # open TX buffers: the DAC sends DMA data
         # Mean power of the loaded waveform and the TX gain it was loaded with: ``snr_db``
         # is the SNR of that waveform at the receiver input, so turning the TX attenuation
         # afterwards moves the signal, not the noise (None until a waveform is loaded).
@@ -385,6 +388,16 @@ class PlutoFrontend:
             else:
                 self._tx.burst(iq)
 
+    def dma_open(self, owner: object) -> None:
+        """``owner`` opened a TX buffer: the DAC's data source is the DMA (DDS off)."""
+        with self._lock:
+            self._dma_owners.add(owner)
+
+    def dma_close(self, owner: object) -> None:
+        """``owner`` closed its TX buffer: with no buffer left the DDS plays again."""
+        with self._lock:
+            self._dma_owners.discard(owner)
+
     def stop_tx(self, owner: object) -> None:
         """The TX buffer of ``owner`` was closed: the DMA stops, the DAC goes quiet."""
         with self._lock:
@@ -396,9 +409,12 @@ class PlutoFrontend:
         """Next ``n`` RX samples as ADC codes, shape ``(n, 2)`` int16 (I, Q)."""
         with self._lock:
             p0, x = self._tx.read(n)
+            tones = None if self._dma_owners else dds_block(self.state, p0, n)
             # numpy Generators are not thread-safe: draw under the lock, and always (even in
             # digital loopback, which uses no noise) so the stream of draws stays the same.
             w = self._rng.standard_normal((2, n))
+        if tones is not None:
+            x = x + tones
         if self.state.loopback_mode == 1:
             y = x  # digital loopback inside the FPGA: no RF, no noise
         else:
@@ -469,7 +485,11 @@ class PlutoFrontend:
         return rssi_db(g, p)
 
     def source_power(self) -> float:
-        """Mean power of what the DAC sends now (the cyclic waveform), full-scale units."""
+        """Mean power of what the DAC sends now (the cyclic waveform, or the DDS tones when
+        no buffer is open), full-scale units."""
         with self._lock:
             cyc = self._tx.cyclic
-            return float(np.mean(np.abs(cyc) ** 2)) if cyc is not None and cyc.size else 0.0
+            p = float(np.mean(np.abs(cyc) ** 2)) if cyc is not None and cyc.size else 0.0
+            if not self._dma_owners and self.state.dds_enabled:
+                p += sum(float(self.state.get(TXDAC, f"out:{c}", "scale")) ** 2 / 2 for c in TONES)
+            return p

@@ -328,13 +328,15 @@ class PlutoTwin(PlutoFrontend):
             if self._dac_owner.get(dev_id, owner) is not owner:
                 return False
             self._dac_owner[dev_id] = owner
-            return True
+        self.dma_open(owner)
+        return True
 
     def release_dac(self, dev_id: str, owner: object) -> None:
         """``owner`` closed its TX buffer: the stream is free and the DAC goes quiet."""
         with self._server_lock:
             if self._dac_owner.get(dev_id) is owner:
                 del self._dac_owner[dev_id]
+        self.dma_close(owner)
         self.stop_tx(owner)
 
     def count(self, name: str, k: int = 1) -> None:

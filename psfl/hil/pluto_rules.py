@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from psfl.hil.pluto_clock import MAX_BASEBAND_RATE, min_sample_rate, path_rates
 from psfl.hil.pluto_model import PHY, PHY_DEBUG_ATTRS, RXADC, TXDAC
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "RX_PORTS",
     "RX_RF_BW_RANGE",
     "SAMPLE_RATE_RANGE",
+    "TX_LO_MIN_AD9364",
     "TX_GAIN_RANGE",
     "TX_PORTS",
     "TX_RF_BW_RANGE",
@@ -56,6 +58,11 @@ __all__ = [
 # driver, and the twin, take what the current RX LO's gain table has (pluto_tables.RX_BANDS).
 LO_RANGE_AD9363 = (325_000_000, 3_800_000_000)
 LO_RANGE_AD9364 = (70_000_000, 6_000_000_000)
+#: The AD9364's TX synthesizer goes lower than its RX one (the driver's
+#: MIN_TX_CARRIER_FREQ_HZ; the data sheet's TX band starts at 47 MHz).
+TX_LO_MIN_AD9364 = 46_875_001
+#: Every rate the chip can run (with pyadi's ×4 FIR); without the FIR the driver takes
+#: 2083333 S/s and up (:func:`psfl.hil.pluto_clock.min_sample_rate`).
 SAMPLE_RATE_RANGE = (520_833, 61_440_000)
 RX_RF_BW_RANGE = (200_000, 56_000_000)
 TX_RF_BW_RANGE = (200_000, 40_000_000)
@@ -96,7 +103,19 @@ class RadioView(Protocol):
     """What a rule may consult of the radio's current state (a ``PlutoState``)."""
 
     @property
-    def lo_range(self) -> tuple[int, int]: ...
+    def rx_lo_range(self) -> tuple[int, int]: ...
+
+    @property
+    def tx_lo_range(self) -> tuple[int, int]: ...
+
+    @property
+    def fir_decimation(self) -> int: ...
+
+    @property
+    def rate_governor(self) -> str: ...
+
+    @property
+    def xo_hz(self) -> int: ...
 
     @property
     def sample_rate(self) -> int: ...
@@ -302,18 +321,22 @@ class Rule:
 
 
 _BOOL = Rule("flag", parse_bool)
-_LO = Rule("LO frequency [Hz]", parse_int, limits=lambda radio: radio.lo_range)
+_RX_LO = Rule("RX LO frequency [Hz]", parse_int, limits=lambda radio: radio.rx_lo_range)
+_TX_LO = Rule("TX LO frequency [Hz]", parse_int, limits=lambda radio: radio.tx_lo_range)
 # The sample rate is IIO_CHAN_INFO_SAMP_FREQ, written through write_raw: the IIO core parses
 # it as a fixed-point decimal (clients send "600000.0"); the LO frequencies and the RF
 # bandwidths are driver ext_info attributes parsed with kstrtoull (integers only).
 _FS = Rule(
-    "sample rate", parse_fixpoint_int, limits=SAMPLE_RATE_RANGE, store_scope="in:voltage0"
+    "sample rate",
+    parse_fixpoint_int,
+    limits=lambda radio: (min_sample_rate(radio.fir_decimation), MAX_BASEBAND_RATE),
+    store_scope="in:voltage0",
 )
 
 #: ``(device, scope pattern, attribute)`` → how a write is accepted.
 WRITE_RULES: dict[Key, Rule] = {
-    (PHY, "out:altvoltage0", "frequency"): _LO,
-    (PHY, "out:altvoltage1", "frequency"): _LO,
+    (PHY, "out:altvoltage0", "frequency"): _RX_LO,
+    (PHY, "out:altvoltage1", "frequency"): _TX_LO,
     (PHY, "in:voltage0", "sampling_frequency"): _FS,
     (PHY, "out:voltage0", "sampling_frequency"): _FS,
     (PHY, "in:voltage0", "rf_bandwidth"): Rule("rf_bandwidth", parse_int, RX_RF_BW_RANGE),
@@ -371,19 +394,8 @@ def is_read_only(attr: str) -> bool:
 
 
 # -- derived on read ----------------------------------------------------------------------
-def _path_rates(conv: str, names: tuple[str, str, str, str]) -> Callable[[RadioView], str]:
-    """``tx_path_rates``/``rx_path_rates``: the ratios the driver picks with pyadi's x4
-    FIR, converter = 8·fs (pyadi parses these for slow sample rates)."""
-
-    def rates(radio: RadioView) -> str:
-        fs = radio.sample_rate
-        a, b, c, samp = names
-        return (
-            f"BBPLL:{min(fs * 32, 1_433_600_000)} {conv}:{fs * 8} {a}:{fs * 4} "
-            f"{b}:{fs * 2} {c}:{fs} {samp}:{fs}"
-        )
-
-    return rates
+def _path_rates(radio: RadioView) -> tuple[str, str]:
+    return path_rates(radio.sample_rate, radio.fir_decimation, radio.rate_governor, radio.xo_hz)
 
 
 def _range(lo: float, hi: float) -> str:
@@ -394,13 +406,13 @@ def _sample_rate(radio: RadioView) -> str:
     return str(radio.sample_rate)
 
 
-def _lo_range(radio: RadioView) -> str:
-    return _range(*radio.lo_range)
+def _fs_range(radio: RadioView) -> str:
+    return _range(min_sample_rate(radio.fir_decimation), MAX_BASEBAND_RATE)
 
 
 def _dma_rates(radio: RadioView) -> str:
     fs = radio.sample_rate
-    return f"{fs} {fs // 8}"
+    return f"{fs} {fs // 8} "  # iiod's trailing space, as in the dump
 
 
 Derived = str | Callable[[RadioView], str]
@@ -409,8 +421,9 @@ Derived = str | Callable[[RadioView], str]
 DERIVED: dict[Key, Derived] = {
     (PHY, "in:voltage0", "sampling_frequency"): _sample_rate,
     (PHY, "out:voltage0", "sampling_frequency"): _sample_rate,
-    (PHY, ANY, "frequency_available"): _lo_range,
-    (PHY, ANY, "sampling_frequency_available"): _range(*SAMPLE_RATE_RANGE),
+    (PHY, "out:altvoltage0", "frequency_available"): lambda radio: _range(*radio.rx_lo_range),
+    (PHY, "out:altvoltage1", "frequency_available"): lambda radio: _range(*radio.tx_lo_range),
+    (PHY, ANY, "sampling_frequency_available"): _fs_range,
     (PHY, "in:*", "rf_bandwidth_available"): _range(*RX_RF_BW_RANGE),
     (PHY, ANY, "rf_bandwidth_available"): _range(*TX_RF_BW_RANGE),
     (PHY, "in:*", "hardwaregain_available"): lambda radio: _range(*radio.rx_gain_range),
@@ -429,8 +442,8 @@ DERIVED: dict[Key, Derived] = {
     (PHY, "out:*", "rssi"): "0.00 dB",
     (PHY, ANY, "rssi"): lambda radio: f"{radio.rssi_db:.2f} dB",
     (TXDAC, ANY, "raw"): lambda radio: str(int(radio.dds_enabled)),
-    (PHY, ANY, "tx_path_rates"): _path_rates("DAC", ("T2", "T1", "TF", "TXSAMP")),
-    (PHY, ANY, "rx_path_rates"): _path_rates("ADC", ("R2", "R1", "RF", "RXSAMP")),
+    (PHY, ANY, "tx_path_rates"): lambda radio: _path_rates(radio)[1],
+    (PHY, ANY, "rx_path_rates"): lambda radio: _path_rates(radio)[0],
     **{(dma, ANY, "sampling_frequency"): _sample_rate for dma in (RXADC, TXDAC)},
     **{(dma, ANY, "sampling_frequency_available"): _dma_rates for dma in (RXADC, TXDAC)},
 }

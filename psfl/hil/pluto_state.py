@@ -10,6 +10,7 @@ one instance.
 from __future__ import annotations
 
 import errno
+import re
 import threading
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from psfl.hil.pluto_rules import (
     LO_RANGE_AD9363,
     LO_RANGE_AD9364,
     READ_FORMAT,
+    TX_LO_MIN_AD9364,
     WRITE_RULES,
     AttrError,
     is_read_only,
@@ -52,7 +54,9 @@ class PlutoState:
 
     def __init__(self, *, ad9364: bool = False) -> None:
         self.ad9364 = ad9364
-        self.lo_range = LO_RANGE_AD9364 if ad9364 else LO_RANGE_AD9363
+        self.rx_lo_range = LO_RANGE_AD9364 if ad9364 else LO_RANGE_AD9363
+        self.tx_lo_range = (TX_LO_MIN_AD9364, LO_RANGE_AD9364[1]) if ad9364 else LO_RANGE_AD9363
+        self.lo_range = self.rx_lo_range  # the RX LO's; kept for callers of the old name
         self._lock = threading.RLock()
         #: What ``in_voltage0_rssi`` reads (set by the twin's front end); ``None``: the
         #: receiver's floor is unknown and RSSI reads the top of its range.
@@ -104,6 +108,28 @@ class PlutoState:
     def rssi_db(self) -> float:
         """RX1 RSSI [dB] as the driver reports it (larger is weaker)."""
         return 127.75 if self.rssi_probe is None else self.rssi_probe()
+
+    @property
+    def fir_decimation(self) -> int:
+        """Decimation of the RX FIR when it is enabled (``filter_fir_config``), else 1."""
+        on = "1" in (
+            self.get(PHY, "in:out", "voltage_filter_fir_en"),
+            self.get(PHY, "in:voltage0", "filter_fir_en"),
+        )
+        m = re.match(r"FIR Rx: (\d+),(\d+)", self.get(PHY, "dev", "filter_fir_config"))
+        if not on or m is None or int(m.group(1)) == 0:
+            return 1
+        return max(int(m.group(2)), 1)
+
+    @property
+    def rate_governor(self) -> str:
+        """``trx_rate_governor``: nominal or highest_osr."""
+        return self.get(PHY, "dev", "trx_rate_governor")
+
+    @property
+    def xo_hz(self) -> int:
+        """Crystal frequency the clocks are derived from (``xo_correction``)."""
+        return int(self.get(PHY, "dev", "xo_correction"))
 
     @property
     def dds_enabled(self) -> bool:

@@ -244,3 +244,79 @@ def test_dds_tones_reach_the_receiver_until_a_buffer_is_pushed(twin: PlutoTwin) 
     sdr.tx_destroy_buffer()
     sdr.rx()
     assert abs(_tone(sdr.rx(), fa) / 512 - 1) < 0.03
+
+
+# -- 4. ranges that depend on the LO band, the FIR and the chip -------------------------
+DUMP_RX_RATES = "BBPLL:983040002 ADC:245760000 R2:122880000 R1:61440000 RF:30720000 RXSAMP:30720000"
+DUMP_TX_RATES = "BBPLL:983040002 DAC:122880000 T2:122880000 T1:61440000 TF:30720000 TXSAMP:30720000"
+
+
+def test_rx_gain_range_follows_the_lo_band(twin: PlutoTwin) -> None:
+    """The dump reads ``in_voltage0_hardwaregain_available`` = ``[-3 1 71]`` at 2.4 GHz; the
+    driver's full gain tables span −1…73 dB below 1300 MHz and −10…62 dB above 4 GHz. A
+    gain outside the current band's table gets EINVAL."""
+    ctx = iio.Context(twin.uri)
+    avail = _attr(ctx, PHY, "voltage0", "hardwaregain_available")
+    gain = _attr(ctx, PHY, "voltage0", "hardwaregain")
+    _attr(ctx, PHY, "voltage0", "gain_control_mode").value = "manual"
+    assert avail.value == "[-3 1 71]"
+    assert _write_errno(gain, "72") == errno.EINVAL
+    gain.value = "-3"
+    assert gain.value == "-3.000000 dB"
+    _attr(ctx, PHY, "altvoltage0", "frequency", output=True).value = "800000000"
+    assert avail.value == "[-1 1 73]"
+    gain.value = "73"
+    assert gain.value == "73.000000 dB"
+    with PlutoTwin(ad9364=True, seed=2) as wide:
+        c = iio.Context(wide.uri)
+        _attr(c, PHY, "altvoltage0", "frequency", output=True).value = "5500000000"
+        assert _attr(c, PHY, "voltage0", "hardwaregain_available").value == "[-10 1 62]"
+
+
+def test_sample_rate_range_and_clock_chain(twin: PlutoTwin) -> None:
+    """The dump: ``sampling_frequency_available`` = ``[2083333 1 61440000]`` with the FIR off,
+    and at 30.72 MS/s on its 40000159 Hz crystal the path rates above (BBPLL 983.04 MHz, ADC
+    8·fs, DAC ADC/2). With pyadi's ×4 FIR the lowest rate is 2083333/4 = 520833. At every
+    rate the BBPLL stays in its 715–1430 MHz range (AD9361 reference manual, UG-570, BBPLL)
+    and is the ADC clock times a power of two."""
+    ctx = iio.Context(twin.uri)
+    avail = _attr(ctx, PHY, "voltage0", "sampling_frequency_available")
+    fs = _attr(ctx, PHY, "voltage0", "sampling_frequency")
+    assert avail.value == "[2083333 1 61440000]"
+    assert _write_errno(fs, "2000000") == errno.EINVAL
+    _attr(ctx, PHY, None, "xo_correction").value = "40000159"
+    assert _attr(ctx, PHY, None, "rx_path_rates").value == DUMP_RX_RATES
+    assert _attr(ctx, PHY, None, "tx_path_rates").value == DUMP_TX_RATES
+    assert _attr(ctx, RXADC, "voltage0", "sampling_frequency_available").value == (
+        "30720000 3840000 "
+    )
+    sdr = _pluto(twin.uri)
+    for rate in (600_000, 1_000_000, 2_500_000, 20_000_000, 61_440_000):
+        sdr.sample_rate = rate
+        assert sdr.sample_rate == rate
+        rates = dict(kv.split(":") for kv in _attr(ctx, PHY, None, "rx_path_rates").value.split())
+        bbpll, adc = int(rates["BBPLL"]), int(rates["ADC"])
+        assert 715e6 <= bbpll <= 1430e6 and adc <= 640e6
+        ratio = bbpll / adc
+        assert abs(ratio - 2 ** round(np.log2(ratio))) < 1e-6 and int(rates["RXSAMP"]) == rate
+        if rate < 2_083_333:
+            assert avail.value == "[520833 1 61440000]"
+
+
+def test_ad9364_tx_lo_reaches_lower_than_rx() -> None:
+    """With the AD9364 option the RX LO spans 70 MHz–6 GHz and the TX LO starts at 46.875 MHz
+    (driver MIN_TX_CARRIER_FREQ_HZ = 46875001; data sheet: TX band from 47 MHz)."""
+    with PlutoTwin(ad9364=True, seed=3) as tw:
+        ctx = iio.Context(tw.uri)
+        rx = _attr(ctx, PHY, "altvoltage0", "frequency", output=True)
+        tx = _attr(ctx, PHY, "altvoltage1", "frequency", output=True)
+        assert _attr(ctx, PHY, "altvoltage1", "frequency_available", output=True).value == (
+            "[46875001 1 6000000000]"
+        )
+        assert _attr(ctx, PHY, "altvoltage0", "frequency_available", output=True).value == (
+            "[70000000 1 6000000000]"
+        )
+        tx.value = "46875001"
+        assert tx.value == "46875001"
+        assert _write_errno(tx, "46875000") == errno.EINVAL
+        assert _write_errno(rx, "69999999") == errno.EINVAL

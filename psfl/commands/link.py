@@ -1,23 +1,21 @@
 """``psfl link`` — a semantic codec over a channel and an SNR sweep, next to the digital baseline.
 
-The codec is either loaded (``--checkpoint PATH``, a ``.keras`` file written by psfl, or a
-shipped ``pretrained:NAME``; without ``--checkpoint`` and ``--steps`` the shipped codec for the
-model and channel) or trained here end to end through the link for ``--steps`` steps on the
-``[data]`` training split, with SNRs drawn from ``[phy.snr_db_min, phy.snr_db_max]``
-(:mod:`psfl.semantic.resolve`; checkpoints in ``<out>/checkpoints/``, resumed from there).
+The codec is loaded (``--checkpoint``: a ``.keras`` file or ``pretrained:NAME``; neither it
+nor ``--steps``: the shipped codec for the model and channel) or trained here through the link
+for ``--steps`` steps (:mod:`psfl.semantic.resolve`; checkpoints in ``<out>/checkpoints/``).
 
-The sweep (``semantic.eval_snr_db`` or ``--snr``) runs over ``phy.channel`` with ``phy.csi``
-on the held-back test split (at most ``semantic.eval_images`` patches) and, with ``--images
-DIR``, on **every** tile of the photos in that folder (read and checked before any training),
-through :func:`psfl.semantic.evaluate.sweep`: the codec, the digital baseline at the same
-channel uses (:func:`psfl.semantic.evaluate.digital_baseline`) and, on the test set, the source
-coders at capacity. On umi/uma/rma the sweep values are offsets to the link budget: rows give
-``snr_offset_db`` and ``snr_db`` = median budget SNR + offset, the SNR the baseline's MCS is
-chosen for.
+The sweep (``semantic.eval_snr_db`` or ``--snr``, over ``phy.channel`` with ``phy.csi``;
+:func:`psfl.semantic.evaluate.sweep`) sends the held-back test patches (at most
+``semantic.eval_images``) and, with ``--images DIR``, every photo of that folder (checked before
+any training) as one message each (:mod:`psfl.semantic.photos`; ``--tiles``: each 32×32 tile as
+an image of its own): the codec, the digital baseline at the same channel uses
+(:func:`psfl.semantic.evaluate.digital_baseline`) and the source coders at capacity. On
+umi/uma/rma the sweep values are offsets to the link budget (``snr_offset_db``; ``snr_db`` =
+median budget SNR + offset, what the baseline's MCS is chosen for).
 
 Writes ``link.csv``, ``training.csv`` (if trained), ``psnr_vs_snr.png``, ``samples.png``,
-``summary.json``; with ``--images`` also ``images.csv`` (per photo, scheme and SNR, measured on
-the stitched photo), ``photo-<n>.png`` and ``photos/<n>-<scheme>-<snr>dB.png``.
+``summary.json``; with ``--images`` also ``images.csv`` (per photo, scheme and SNR, on the whole
+or stitched photo), ``photo-<n>.png`` and ``photos/<n>-<scheme>-<snr>dB.png``.
 """
 
 from __future__ import annotations
@@ -49,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snr", metavar="LIST",
                         help="comma-separated SNRs in dB (default semantic.eval_snr_db)")
     parser.add_argument("--images", metavar="DIR",
-                        help="also evaluate on every tile of the PNG/JPEG images in DIR")
+                        help="also evaluate on the PNG/JPEG photos in DIR, each sent whole")
+    parser.add_argument("--tiles", action="store_true",
+                        help="with --images: send every 32x32 tile as an image of its own")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the digital baseline (it is the slow part)")
 
@@ -119,29 +119,30 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     codec = source.codec
     summary.update(model=codec.arch, image_size=list(codec.image_size), k=codec.k,
                    k_over_n=codec.k_over_n, cost=cost_row(codec))
-    sets = _eval_sets(source.test, photos, args.images, sem.eval_images, run_dir, summary)
+    sets = _eval_sets(source.test, photos, args, sem.eval_images, run_dir, summary)
     summary["results"] = _sweep_and_draw(codec, link, baseline, sets, photos, config, run_dir,
                                          summary)
     summary["baseline"] = f"{sem.baseline_codec}+crc24a+ldpc+qam" if baseline else "skipped"
     return summary
 
 
-def _eval_sets(test: Any, photos: list[Any], images_dir: str | None, eval_images: int,
+def _eval_sets(test: Any, photos: list[Any], args: argparse.Namespace, eval_images: int,
                run_dir: RunDir, summary: dict[str, Any]) -> dict[str, np.ndarray]:
-    """``test`` (at most ``eval_images`` held-back patches, 0: all) and, with photos,
-    ``folder`` (every tile of every photo, recorded in ``summary``)."""
+    """``test`` (at most ``eval_images`` held-back patches, 0: all) and, with ``--tiles``,
+    ``folder`` (every tile of every photo); the photos are recorded in ``summary``."""
     sets = {"test": test.images[:eval_images] if eval_images else test.images}
     if len(sets["test"]) < len(test):
         run_dir.log(f"test: {len(sets['test'])} of {len(test)} held-back patches "
                     "(semantic.eval_images; set it to 0 for all)", echo=True)
-    if photos:
-        # the whole folder is evaluation data: the codec was not trained on it
-        sets["folder"] = np.concatenate([p.tiles() for p in photos])
-        summary["images_dir"] = str(images_dir)
-        summary["photos"] = [{"name": p.name, "tiles": p.num_tiles,
-                              "size": [p.image.shape[1], p.image.shape[0]]} for p in photos]
-        run_dir.log(f"folder: {len(photos)} photos, {len(sets['folder'])} tiles, all "
-                    "evaluated", echo=True)
+    if photos:  # the whole folder is evaluation data: never trained on
+        sent = summary["photos_sent"] = "tile by tile" if args.tiles else "whole"
+        summary.update(images_dir=str(args.images), photos=[
+            {"name": p.name, "tiles": p.num_tiles, "size": [p.image.shape[1], p.image.shape[0]]}
+            for p in photos])
+        run_dir.log(f"folder: {len(photos)} photos ({sum(p.num_tiles for p in photos)} tiles), "
+                    f"all evaluated, {sent}", echo=True)
+        if args.tiles:
+            sets["folder"] = np.concatenate([p.tiles() for p in photos])
     return sets
 
 
@@ -152,17 +153,15 @@ def _sweep_and_draw(codec: Any, link: Any, baseline: Any, sets: dict[str, np.nda
     figures; the rows."""
     from psfl.plotting import channel_name
     from psfl.semantic import figures
-    from psfl.semantic.evaluate import Point, photo_rows, sweep, sweep_axis
+    from psfl.semantic.evaluate import Point, sweep, sweep_axis
+    from psfl.semantic.photos import TiledPhotos, evaluate_photos
 
     phy, snrs = config.phy, list(config.semantic.eval_snr_db)
     xlabel, offset_db = sweep_axis(phy)
     if offset_db:
         summary.update(sweep="offset to the link budget", budget_snr_db=round(offset_db, 2))
-    picks = list(dict.fromkeys([snrs[0], snrs[-1]]))  # the SNRs whose photos are stitched
-    shown: dict[tuple[str, float], np.ndarray] = {}
-    failed: dict[float, np.ndarray] = {}
-    per_photo: list[dict[str, Any]] = []
-    stitched: dict[tuple[str, float], list[Any]] = {}
+    tiled = TiledPhotos(photos, [snrs[0], snrs[-1]]) if "folder" in sets else None
+    shown, failed = {}, {}  # the test patches drawn in samples.png, and the baseline's losses
 
     def on_point(p: Point) -> None:
         run_dir.log(f"{p.dataset} {p.row['snr_db']:+.1f} dB: codec PSNR "
@@ -172,29 +171,30 @@ def _sweep_and_draw(codec: Any, link: Any, baseline: Any, sets: dict[str, np.nda
             shown.update({(s, p.snr): rec[:figures.N_SHOW] for s, rec in p.received.items()})
             if p.delivered is not None:
                 failed[p.snr] = p.delivered[:figures.N_SHOW]
-        elif p.dataset == "folder":
-            rows, by_scheme = photo_rows(photos, p.received, p.row["snr_db"], p.delivered)
-            per_photo.extend(rows)
-            if p.snr in picks:
-                stitched.update({(s, p.snr): v for s, v in by_scheme.items()})
+        elif tiled is not None:
+            tiled.on_point(p)
 
     rows = sweep({"codec": codec}, link, sets, snrs,
                  baseline=None if baseline is None else baseline.scheme, offset_db=offset_db,
                  capacity_sets=("test",), images_for=list(sets), jit_compile=config.semantic.xla,
                  on_point=on_point, on_set=lambda r: run_dir.write_csv("link.csv", r))
     labels = {"codec": codec.arch} | ({"digital": baseline.label} if baseline else {})
-    if per_photo:
-        run_dir.write_csv("images.csv", per_photo)
-        for i, photo in enumerate(photos):
-            figures.photo_overview(run_dir, i + 1, photo,
-                                   {key: v[i] for key, v in stitched.items()}, picks,
-                                   labels=labels, offset_db=offset_db)
+    if tiled is not None:
+        tiled.write(run_dir, labels, offset_db)
+    elif photos:  # each photo sent whole
+        rows += evaluate_photos(codec, link, photos, snrs, run_dir, labels=labels,
+                                baseline_for=baseline.for_k if baseline else None,
+                                offset_db=offset_db, jit_compile=config.semantic.xla)
+        run_dir.write_csv("link.csv", rows)
     title = f"{channel_name(phy.channel)}, {channel_name(phy.csi)} CSI"
     figures.psnr_vs_snr(
-        run_dir, rows, snrs, codecs={"codec": codec.arch}, datasets=list(sets),
+        run_dir, rows, snrs, codecs={"codec": codec.arch},
+        datasets=list(dict.fromkeys(r["dataset"] for r in rows)),
         baseline=labels.get("digital"), xlabel=xlabel,
         title=f"{title}, k = {codec.k} channel uses per image (k/n = {codec.k_over_n:.3g})",
-        caption=figures.link_caption(summary, rows, sets, config))
+        caption=figures.link_caption(summary, rows, sets | ({"whole-photo": photos}
+                                                            if photos and tiled is None else {}),
+                                     config))
     figures.samples(run_dir, sets["test"], shown, failed, snrs, labels=labels,
                     title=f"{title} (held-back test patches)")
     return rows

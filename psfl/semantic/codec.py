@@ -71,6 +71,10 @@ class SemanticCodec(keras.Model):
 
     #: Subclasses name their architecture family (``"gsc"`` or ``"csc"``).
     family: str = ""
+    #: Whether the weights are the same at every image size (a fully convolutional network), so
+    #: that :func:`psfl.semantic.windowed.at_size` can also run the networks over the whole
+    #: image.
+    size_free: bool = False
 
     def __init__(self, image_size: int | tuple[int, int], k: int, arch: str = "", **kwargs):
         super().__init__(**kwargs)

@@ -49,6 +49,7 @@ class CSC(SemanticCodec):
     """
 
     family = "csc"
+    size_free = True
 
     def __init__(self, image_size: int | tuple[int, int] = 32, k: int = 512,
                  filters: tuple[int, int] | list[int] = (16, 32), arch: str = "csc", **kwargs):

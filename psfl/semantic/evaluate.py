@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from psfl.semantic.codec import SemanticCodec
     from psfl.semantic.config import SemanticConfig
 
-__all__ = ["Baseline", "Point", "digital_baseline", "held_back_patches", "photo_rows", "sweep",
-           "sweep_axis"]
+__all__ = ["Baseline", "Point", "digital_baseline", "held_back_patches", "sweep", "sweep_axis"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +48,16 @@ class Baseline:
     thresholds_db: dict[int, float] | None
     label: str
     description: str
+
+    def for_k(self, k: int) -> DigitalBaseline:
+        """The same baseline (source coder, MCS table, margin) for ``k`` channel uses, e.g. a
+        whole photo's. The MCS table stays the one measured for :attr:`scheme`'s ``k``."""
+        from psfl.phy.digital import DigitalBaseline
+
+        if k == self.scheme.k:
+            return self.scheme
+        return DigitalBaseline(k, thresholds_db=self.thresholds_db, codec=self.scheme.codec,
+                               margin_db=self.scheme.margin_db)
 
 
 def digital_baseline(phy: PhyConfig, sem: SemanticConfig, k: int, *,
@@ -175,38 +184,6 @@ def _baseline_point(baseline: DigitalBaseline, link: LinkFn, images: np.ndarray,
     cols.update({f"digital_{k}": v for k, v in mean_metrics(image_metrics(images, rx)).items()})
     cols["digital_success"] = float(np.mean(info["success"]))
     return cols, rx, np.asarray(info["success"], bool)
-
-
-def photo_rows(photos: Sequence[Any], received: Mapping[str, np.ndarray], snr_db: float,
-               delivered: np.ndarray | None
-               ) -> tuple[list[dict[str, Any]],
-                          dict[str, list[tuple[np.ndarray, float, np.ndarray | None]]]]:
-    """Per-photo quality of each scheme at one point, measured on the photo stitched back from
-    its tiles (``received``: scheme → the tiles of every photo in order): PSNR from the whole
-    photo's MSE, SSIM and, from 176 px, MS-SSIM on the whole photo, and the baseline's delivered
-    share. Also, per scheme, a list over the photos of (stitched image, PSNR, failed tiles or
-    None)."""
-    from psfl.data import stitch
-    from psfl.semantic.metrics import image_metrics
-
-    rows: list[dict[str, Any]] = []
-    stitched: dict[str, list[tuple[np.ndarray, float, np.ndarray | None]]] = {}
-    start = 0
-    for photo in photos:
-        end = start + photo.num_tiles
-        for scheme, rec in received.items():
-            img = np.clip(stitch(rec[start:end], photo.grid), 0.0, 1.0)
-            m = image_metrics(photo.image[None], img[None])
-            row = {"photo": photo.name, "tiles": photo.num_tiles, "snr_db": snr_db,
-                   "scheme": scheme, **{k: float(v[0]) for k, v in m.items()}}
-            failed = None
-            if scheme == "digital" and delivered is not None:
-                row["delivered"] = float(np.mean(delivered[start:end]))
-                failed = ~delivered[start:end]
-            rows.append(row)
-            stitched.setdefault(scheme, []).append((img, row["psnr"], failed))
-        start = end
-    return rows, stitched
 
 
 def sweep_axis(phy: PhyConfig) -> tuple[str, float]:

@@ -59,7 +59,7 @@ def test_sweep_rows_columns_and_order_of_draws(setup):
 
 
 def test_photo_rows_measure_stitched_photos():
-    from psfl.semantic.evaluate import photo_rows
+    from psfl.semantic.photos import photo_rows
 
     rng = np.random.default_rng(0)
     photos = [Photo(f"p{i}", rng.random((64, 96, 3)).astype(np.float32), (2, 3))

@@ -33,7 +33,7 @@ def trained_run(tmp_path_factory):
     Image.fromarray(rng.integers(0, 255, (40, 70, 3), dtype=np.uint8)).save(folder / "b.jpg")
     out = root / "run"
     argv = ["link", "--out", str(out), "--model", "csc", "--steps", "2", "--snr", "0,20",
-            "--images", str(folder), "--set", "semantic.eval_images=6",
+            "--images", str(folder), "--tiles", "--set", "semantic.eval_images=6",
             "--set", "semantic.batch_size=8", "--set", "semantic.xla=false"]
     assert cli.main(argv) == 0
     return out, folder
@@ -79,6 +79,36 @@ def test_own_photos_per_image_table_and_stitched_reconstructions(trained_run):
     orig = np.asarray(Image.open(out.parent / "photos" / "a.png"), np.float32) / 255
     rec = np.asarray(Image.open(out / "photos" / "1-codec-20dB.png"), np.float32) / 255
     row = next(r for r in rows if r["photo"] == "a.png" and r["scheme"] == "codec"
+               and float(r["snr_db"]) == 20.0)
+    assert abs(10 * np.log10(1 / np.mean((orig - rec) ** 2)) - float(row["psnr"])) < 0.1
+
+
+def test_own_photos_sent_whole(trained_run, tmp_path):
+    out, folder = trained_run
+    argv = ["link", "--out", str(tmp_path), "--checkpoint", str(out / "checkpoints" / "codec.keras"),
+            "--images", str(folder), "--snr", "0,20", "--set", "semantic.eval_images=4",
+            "--set", "semantic.xla=false"]
+    assert cli.main(argv) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["photos_sent"] == "whole"
+    rows = list(csv.DictReader((tmp_path / "link.csv").open()))
+    assert [(r["dataset"], float(r["snr_db"]), r["images"]) for r in rows] == [
+        ("test", 0.0, "4"), ("test", 20.0, "4"), ("photos", 0.0, "2"), ("photos", 20.0, "2")]
+    per = list(csv.DictReader((tmp_path / "images.csv").open()))
+    # one message per photo: k = k/n * 3HW = 512 symbols per 32x32 window
+    assert {(r["photo"], int(r["windows"]), int(r["k"])) for r in per} == {
+        ("a.png", 4, 2048), ("b.jpg", 2, 1024)}
+    assert {(r["photo"], r["scheme"], float(r["snr_db"])) for r in per} == {
+        (p, s, snr) for p in ("a.png", "b.jpg") for s in ("codec", "digital")
+        for snr in (0.0, 20.0)}
+    # link.csv's photo rows are the means of images.csv's
+    codec_20 = [float(r["psnr"]) for r in per if r["scheme"] == "codec" and r["snr_db"] == "20.0"]
+    assert float(rows[3]["codec_psnr"]) == pytest.approx(np.mean(codec_20), abs=1e-4)
+    assert Image.open(tmp_path / "photos" / "2-codec-20dB.png").size == (64, 32)
+    assert_figures(tmp_path, "photo-1", "photo-2", "psnr_vs_snr")
+    orig = np.asarray(Image.open(folder / "a.png"), np.float32) / 255
+    rec = np.asarray(Image.open(tmp_path / "photos" / "1-digital-20dB.png"), np.float32) / 255
+    row = next(r for r in per if r["photo"] == "a.png" and r["scheme"] == "digital"
                and float(r["snr_db"]) == 20.0)
     assert abs(10 * np.log10(1 / np.mean((orig - rec) ** 2)) - float(row["psnr"])) < 0.1
 

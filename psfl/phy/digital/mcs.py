@@ -10,8 +10,8 @@
 * **Bit budget.** ``k`` symbols carry ``k*m`` coded bits, of which ``floor(k*m*R)`` are
   information bits. Removing the 24 CRC bits and rounding down to whole bytes gives the payload
   of ``P = floor((floor(k*m*R) - 24) / 8)`` bytes (:func:`transport_format`).
-* **Code blocks.** The payload plus CRC is split into ``C = ceil((8P + 24) / 8448)`` equal LDPC
-  code blocks (zero filler bits up to equal size), each rate-matched to ``E`` bits (a multiple
+* **Code blocks.** The payload plus CRC is split into ``C = ceil((8P + 24) / 8448)`` (rates
+  below 1/3: ``/ 3824``) equal LDPC code blocks (zero filler bits up to equal size), each rate-matched to ``E`` bits (a multiple
   of ``m``); the fewer than ``C*m`` bits left over up to ``k*m`` are padding. The chain that
   codes this layout is :mod:`psfl.phy.digital.chain`.
 """
@@ -42,6 +42,7 @@ MCS_INDICES = tuple(range(2, 28))
 
 CRC_LENGTH = 24  # CRC24A, one check per transport block
 MAX_CB_INFO_BITS = 8448  # largest 5G LDPC code block (base graph 1), 38.212 5.2.2
+BG2_MAX_INFO_BITS = 3824  # largest block Sionna's encoder codes with base graph 2 at rate > 1/4
 
 # Es/N0 (dB) at which the block error rate of the CRC24A + LDPC + QAM chain crosses 10 % on
 # AWGN for k = 512 channel uses, 20 BP iterations, "app" demapping. Measured with
@@ -226,7 +227,10 @@ def transport_format(k: int, mcs: MCS) -> TransportFormat:
             f"bits do not cover the {CRC_LENGTH}-bit CRC plus one byte; increase k or use a higher MCS"
         )
     tb = 8 * payload_bytes + CRC_LENGTH
-    num_cb = math.ceil(tb / MAX_CB_INFO_BITS)
+    # Sionna's 5G LDPC encoder takes base graph 1 (mother rate 1/3, no repetition) for blocks
+    # above 3824 bits at rates above 1/4; below rate 1/3 blocks stay at or under 3824 bits so
+    # that it takes base graph 2 (38.212 would take BG1 and repeat bits in rate matching).
+    num_cb = math.ceil(tb / (MAX_CB_INFO_BITS if mcs.code_rate >= 1 / 3 else BG2_MAX_INFO_BITS))
     cb_info = math.ceil(tb / num_cb)
     cb_coded = (n_bits // (num_cb * m)) * m
     if cb_info < 12 or cb_coded <= 0 or cb_info / cb_coded > 0.95:

@@ -23,15 +23,19 @@ Everything that carries the physics is Sionna's (:mod:`sionna.sys`), nothing is 
    5.1.3.1-2, CP-OFDM PUSCH) is the one Sionna files as *category 1 (PDSCH), table 2*; its
    "PUSCH" category assumes transform precoding (Table 6.1.4.1-2, other rates). The channel
    coding of PUSCH and PDSCH is the same, so the table applies.
-   **Beyond the table** (ours): Sionna's tables stop at an SINR of 25 dB and its interpolation
-   holds the last value beyond, which for MCS 26 and 27 (still at 10-15 % BLER there) would
-   cap their BLER at that value at any SINR. Above the last tabulated SINR :math:`s_e` the
-   BLER is extrapolated log-linearly with the slope of the interpolated table over its last
-   dB: :math:`\log_{10}\mathrm{BLER}(s) = \log_{10}\mathrm{BLER}(s_e) +
-   (s - s_e)\,[\log_{10}\mathrm{BLER}(s_e) - \log_{10}\mathrm{BLER}(s_e - 1)]`.
-   Code blocks larger than the largest tabulated size (2000 bits) read the 2000-bit row
-   (Sionna's interpolation clamps), slightly pessimistic below 50 % BLER, where longer codes
-   have steeper waterfalls.
+   **Interpolation** (ours, through PHYAbstraction's ``interp_fun`` hook): Sionna's tables
+   are sampled every ~1.6 dB of SINR, while the waterfall of a code block of a few thousand
+   bits falls from 90 % to 1 % within ~0.5 dB, so Sionna's default (log-linear spline of the
+   BLER) puts most of a waterfall at the wrong SINR, and above the last tabulated SINR (25 dB)
+   it holds the last value (10-15 % for MCS 26 and 27 at any SINR). :class:`ProbitInterpolation`
+   interpolates linearly the *probit* :math:`z = \Phi^{-1}(1-\mathrm{BLER})` instead, with
+   BLER clipped to :math:`[10^{-5}, 1-10^{-5}]` (the resolution of ~1e5 simulated blocks),
+   which is a straight line in SINR for a Gaussian-like waterfall: between a tabulated 99 % and
+   1 % it puts 50 % half-way, and it extends the last segment beyond the table. Along the code
+   block size it interpolates :math:`z` linearly and holds the end rows: blocks larger than
+   the largest tabulated size (2000 bits) read the 2000-bit row, slightly pessimistic below
+   50 % BLER, where longer codes have steeper waterfalls. ``interpolation="sionna"`` keeps
+   Sionna's default (for comparison).
 4. **Fate.** Code block ``r`` is lost with probability :math:`\mathrm{BLER}_r`, drawn with a
    seeded NumPy generator; a TB is received iff all its code blocks are (CRC24A and CRC24B
    are assumed to detect every error: the abstraction knows no undetected errors).
@@ -47,20 +51,68 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from scipy.special import ndtr, ndtri
+from sionna.phy.utils import Interpolate, SplineGriddataInterpolation
 from sionna.sys import EESM, PHYAbstraction
 
 from .segmentation import TBLayout
 
-__all__ = ["BLER_TABLE", "MCS_CATEGORY", "MCS_TABLE_INDEX", "CodeBlockAbstraction",
-           "phy_abstraction"]
+__all__ = ["BLER_TABLE", "INTERPOLATIONS", "MCS_CATEGORY", "MCS_TABLE_INDEX",
+           "CodeBlockAbstraction", "ProbitInterpolation", "phy_abstraction"]
 
 MCS_TABLE_INDEX = 2  # 38.214 Table 5.1.3.1-2, psfl's MCS table (psfl.phy.digital.mcs)
 MCS_CATEGORY = 1  # Sionna's category holding that table without transform precoding
 BLER_TABLE = "PDSCH_table2.json"  # Sionna's file with category 1, table 2
 MIN_NOISE_VAR = 1e-6  # same floor as the LDPC chain's demapper (SINR at most 60 dB)
+PROBIT_CLIP = 1e-5  # BLER 0 and 1 of the tables stand for "below/above the simulated 1e-5"
+INTERPOLATIONS = ("probit", "sionna")
+"""BLER-table interpolations: :class:`ProbitInterpolation` (default) or Sionna's own."""
+
+
+class ProbitInterpolation(Interpolate):
+    r"""BLER tables interpolated linearly in the probit :math:`\Phi^{-1}(1-\mathrm{BLER})`.
+
+    A :class:`sionna.phy.utils.Interpolate` for :class:`sionna.sys.PHYAbstraction`'s
+    ``interp_fun``; see the module docstring for why.
+
+    Input (:meth:`struct`)
+    -----
+    z : [N, M], np.ndarray
+        BLER at code block sizes ``x`` [N] and SINRs ``y`` [M] (dB), both increasing.
+    x, y : [N], [M], np.ndarray
+    x_interp, y_interp : [L], [J], np.ndarray
+        Grid to interpolate on.
+
+    Output (:meth:`struct`)
+    ------
+    : [L, J], np.ndarray
+        BLER; linear in the probit along ``y`` (the end segments extended), along ``x`` (the
+        end rows held).
+    """
+
+    def struct(self, z: Any, x: Any, y: Any, x_interp: Any, y_interp: Any,
+               **kwargs: Any) -> np.ndarray:
+        p = ndtri(1.0 - np.clip(np.asarray(z, np.float64), PROBIT_CLIP, 1.0 - PROBIT_CLIP))
+        y, yi = np.asarray(y, np.float64), np.asarray(y_interp, np.float64)
+        rows = np.empty((p.shape[0], yi.size))
+        for i, row in enumerate(p):
+            r = np.interp(yi, y, row)
+            lo, hi = yi < y[0], yi > y[-1]
+            r[lo] = row[0] + (yi[lo] - y[0]) * (row[1] - row[0]) / (y[1] - y[0])
+            r[hi] = row[-1] + (yi[hi] - y[-1]) * (row[-1] - row[-2]) / (y[-1] - y[-2])
+            rows[i] = r
+        x = np.asarray(x, np.float64)
+        out = np.stack([np.interp(x_interp, x, rows[:, j]) for j in range(yi.size)], axis=1)
+        return ndtr(-out)
+
+    def unstruct(self, z: Any, x: Any, y: Any, x_interp: Any, y_interp: Any,
+                 **kwargs: Any) -> np.ndarray:
+        """Scattered data (Sionna's BLER -> SINR table, unused here): Sionna's griddata."""
+        return SplineGriddataInterpolation().unstruct(z, x, y, x_interp, y_interp, **kwargs)
 
 
 class _BlerOnly(PHYAbstraction):
@@ -75,13 +127,17 @@ class _BlerOnly(PHYAbstraction):
 
 
 @functools.cache
-def phy_abstraction() -> PHYAbstraction:
-    """Sionna's :class:`~sionna.sys.PHYAbstraction` with the BLER table of psfl's MCS table,
-    built once per process (its interpolation takes ~0.1 s)."""
+def phy_abstraction(interpolation: str = "probit") -> PHYAbstraction:
+    """Sionna's :class:`~sionna.sys.PHYAbstraction` with the BLER table of psfl's MCS table
+    interpolated by ``interpolation`` (:data:`INTERPOLATIONS`), built once per process."""
     import sionna.sys
 
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation={interpolation!r} is unknown; use one of "
+                         f"{INTERPOLATIONS}")
     path = os.path.join(os.path.dirname(sionna.sys.__file__), "bler_tables", BLER_TABLE)
-    return _BlerOnly(load_bler_tables_from=[path], precision="single")
+    interp = ProbitInterpolation() if interpolation == "probit" else None
+    return _BlerOnly(interp_fun=interp, load_bler_tables_from=[path], precision="single")
 
 
 class CodeBlockAbstraction:
@@ -91,6 +147,8 @@ class CodeBlockAbstraction:
     ----------
     seed : `None` (default) | int
         Seed of the NumPy generator that draws the fates.
+    interpolation : "probit" (default) | "sionna"
+        How the BLER tables are interpolated (see the module docstring).
 
     Input
     -----
@@ -109,11 +167,11 @@ class CodeBlockAbstraction:
         Predicted error probability of each code block.
     """
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, interpolation: str = "probit") -> None:
         self._rng = np.random.default_rng(seed)
-        self._phy = phy_abstraction()
+        self._phy = phy_abstraction(interpolation)
         self._eesm = EESM(precision="single")
-        self._tail = _table_tail(self._phy)
+        self.interpolation = interpolation
 
     def cb_bler(self, sinr: np.ndarray, layout: TBLayout, mcs_index: int) -> np.ndarray:
         """Predicted BLER of every code block, [num_tb, num_cb] np.float32."""
@@ -132,13 +190,6 @@ class CodeBlockAbstraction:
         eff = self._eesm(x, mcs, mcs_table_index=MCS_TABLE_INDEX, per_stream=False)
         bler = self._phy.get_bler(mcs, MCS_TABLE_INDEX, MCS_CATEGORY,
                                   tf.fill([n, 1], layout.cb_size), eff).numpy()
-        eff_db = 10 * np.log10(eff.numpy())
-        s_end, log_end, slope = self._tail[int(mcs_index)]
-        ci = int(self._phy.get_idx_from_grid(layout.cb_size, "cbs"))
-        beyond = eff_db > s_end
-        if np.any(beyond) and np.isfinite(log_end[ci]):
-            ext = 10.0 ** (log_end[ci] + slope[ci] * (eff_db - s_end))
-            bler = np.where(beyond, np.minimum(bler, ext), bler)
         return bler.reshape(n_tb, len(spans)).astype(np.float32)
 
     def __call__(self, sinr: np.ndarray, layout: TBLayout,
@@ -146,25 +197,6 @@ class CodeBlockAbstraction:
         bler = self.cb_bler(sinr, layout, mcs_index)
         cb_ok = self._rng.random(bler.shape) >= bler
         return cb_ok.all(axis=1), bler
-
-
-def _table_tail(phy: PHYAbstraction) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
-    """Per MCS: last tabulated SINR [dB], and per code-block-size row of the interpolated
-    table log10 BLER there and its slope per dB over the last dB (see the module docstring)."""
-    table = phy.bler_table["category"][MCS_CATEGORY]["index"][MCS_TABLE_INDEX]["MCS"]
-    interp = phy.bler_table_interp.numpy()[MCS_CATEGORY, MCS_TABLE_INDEX - 1]
-    lo, _, step = phy.snr_db_interp_min_max_delta
-    tail = {}
-    for mcs, entry in table.items():
-        s_end = float(entry["SNR_db"][-1])
-        i = int(round((s_end - lo) / step))
-        j = i - int(round(1.0 / step))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_end = np.log10(interp[mcs, :, i])
-            slope = log_end - np.log10(interp[mcs, :, j])
-        slope = np.where(np.isfinite(slope), np.minimum(slope, 0.0), 0.0)
-        tail[int(mcs)] = (s_end, log_end, slope)
-    return tail
 
 
 def sinr_from_noise(no_eff: np.ndarray) -> np.ndarray:

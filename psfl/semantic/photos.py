@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from psfl.semantic.codec import SemanticCodec
     from psfl.semantic.evaluate import Point
 
-__all__ = ["TiledPhotos", "evaluate_photos", "mean_rows", "photo_rows", "scheme_rows",
-           "whole_photo_sweep"]
+__all__ = ["TiledPhotos", "air_cost", "evaluate_photos", "mean_rows", "photo_rows",
+           "scheme_rows", "whole_photo_sweep"]
 
 DATASET = "photos"
 
@@ -44,7 +44,9 @@ def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
                       on_point: Callable[[int, Point], None] | None = None,
                       ) -> list[dict[str, Any]]:
     """Every photo at every SNR, whole; the rows of :func:`psfl.semantic.evaluate.sweep`, one
-    per photo and SNR (``dataset`` = the photo's name, ``windows`` = 32×32 windows in it).
+    per photo and SNR (``dataset`` = the photo's name), with ``windows`` (of the codec's
+    trained size), ``k`` and, on an :class:`~psfl.phy.UplinkLink`, :func:`air_cost` (the
+    digital baseline uses the same ``k`` channel uses, so the same slots and energy).
 
     Parameters
     ----------
@@ -72,21 +74,37 @@ def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
                     images_for=(name,), jit_compile=jit_compile, progress=False,
                     on_point=None if on_point is None else (lambda p, i=i: on_point(i, p)))
         windows = next(iter(sized.values())).k // next(iter(codecs.values())).k
-        rows.extend({**r, "windows": windows, "k": k} for r in got)
+        rows.extend({**r, "windows": windows, "k": k, **air_cost(link, k)} for r in got)
     return rows
+
+
+def air_cost(link: Any, k: int) -> dict[str, float]:
+    """``slots``, ``airtime_ms`` and transmit ``energy_mj`` of ``k`` symbols on ``link`` (an
+    :class:`~psfl.phy.UplinkLink`: whole slots at its configured transmit power); empty for a
+    link without a grid."""
+    cfg = getattr(link, "cfg", None)
+    if cfg is None or not hasattr(link, "airtime_s"):
+        return {}
+    from psfl.phy.energy import dbm_to_w, transmit_energy_j
+
+    airtime = link.airtime_s(k)
+    return {"slots": link.num_slots(k), "airtime_ms": 1e3 * airtime,
+            "energy_mj": 1e3 * float(transmit_energy_j(dbm_to_w(cfg.tx_power_dbm), airtime))}
 
 
 def scheme_rows(rows: Sequence[Mapping[str, Any]], schemes: Sequence[str]
                 ) -> list[dict[str, Any]]:
     """The rows of :func:`whole_photo_sweep` in long form: one per photo, SNR and scheme
-    (``photo, windows, k, snr_db, scheme, psnr, ssim[, ms_ssim][, delivered]``)."""
+    (``photo, snr_db, scheme, windows, k[, slots, airtime_ms, energy_mj], psnr, ssim[,
+    ms_ssim][, delivered]``)."""
     out = []
     for r in rows:
         for scheme in schemes:
             if f"{scheme}_psnr" not in r:
                 continue
-            row = {"photo": r["dataset"], "windows": r["windows"], "k": r["k"],
-                   "snr_db": r["snr_db"], "scheme": scheme}
+            row = {"photo": r["dataset"], "snr_db": r["snr_db"], "scheme": scheme,
+                   **{key: r[key] for key in ("windows", "k", "slots", "airtime_ms",
+                                              "energy_mj") if key in r}}
             row.update({m: r[f"{scheme}_{m}"] for m in ("psnr", "ssim", "ms_ssim")
                         if f"{scheme}_{m}" in r})
             if scheme == "digital":
@@ -104,7 +122,7 @@ def mean_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         at = [r for r in rows if r["snr_db"] == snr]
         row: dict[str, Any] = {"dataset": DATASET, "snr_db": snr, "images": len(at)}
         for key in at[0]:
-            if key in row or key in ("dataset", "windows", "k"):
+            if key in row or key == "dataset":
                 continue
             values = [r[key] for r in at if key in r]
             if all(isinstance(v, int | float | np.floating) for v in values):

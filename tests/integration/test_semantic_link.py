@@ -101,6 +101,14 @@ def test_own_photos_sent_whole(trained_run, tmp_path):
     assert {(r["photo"], r["scheme"], float(r["snr_db"])) for r in per} == {
         (p, s, snr) for p in ("a.png", "b.jpg") for s in ("codec", "digital")
         for snr in (0.0, 20.0)}
+    from psfl.phy import UplinkLink
+
+    n_data = UplinkLink().num_data_per_slot
+    for r in per:  # the message fills whole slots: the fewest that hold its k symbols
+        slots, k = int(r["slots"]), int(r["k"])
+        assert (slots - 1) * n_data < k <= slots * n_data and float(r["airtime_ms"]) > 0
+        watts = 10 ** (23 / 10) / 1e3  # the default transmit power, 23 dBm
+        assert float(r["energy_mj"]) == pytest.approx(watts * float(r["airtime_ms"]))
     # link.csv's photo rows are the means of images.csv's
     codec_20 = [float(r["psnr"]) for r in per if r["scheme"] == "codec" and r["snr_db"] == "20.0"]
     assert float(rows[3]["codec_psnr"]) == pytest.approx(np.mean(codec_20), abs=1e-4)

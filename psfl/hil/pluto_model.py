@@ -6,17 +6,21 @@ What the attributes hold and which writes the driver accepts is
 :mod:`psfl.hil.pluto_rules` (the rules as tables) and :mod:`psfl.hil.pluto_state` (the
 store); :mod:`psfl.hil.twin` serves all three over TCP. Pure Python: no numpy, no sockets.
 
-Devices (ids as on a real Pluto):
+Devices (ids, channel order, attribute names and sysfs file names as a real Rev.C Pluto's
+context description lists them: pyadi-iio ``test/emu/devices/pluto.xml``):
 
 - ``iio:device0`` ``ad9361-phy`` — the transceiver control device: ``altvoltage0`` (RX_LO)
   and ``altvoltage1`` (TX_LO) frequencies, ``voltage0`` input/output (sampling_frequency,
-  rf_bandwidth, hardwaregain, gain_control_mode, rf_port_select …), the ``out`` input
-  channel holding ``voltage_filter_fir_en``, device attributes such as
-  ``filter_fir_config`` and ``tx_path_rates``, and debug attributes such as ``loopback``.
-- ``iio:device1`` ``xadc`` — on-chip temperature/voltage monitor (read-only, decorative).
+  rf_bandwidth, hardwaregain, gain_control_mode, rf_port_select …), ``voltage2``/``3``
+  (aux ADC/DACs, which also show the shared ``in_voltage_*``/``out_voltage_*`` files), the
+  ``out`` input channel holding ``voltage_filter_fir_en``, device attributes such as
+  ``filter_fir_config`` and ``tx_path_rates``, and debug attributes: the driver's own
+  (``loopback``, ``gaininfo_rx1`` …), the 167 ``adi,*`` platform settings and
+  ``direct_reg_access``.
+- ``iio:device1`` ``xadc`` — the FPGA's temperature/supply monitor, 10 channels (read-only).
 - ``iio:device2`` ``cf-ad9361-dds-core-lpc`` — the TX DMA/DAC core: scan channels
   ``voltage0``/``voltage1`` (I/Q, ``le:S16/16>>0``; the DAC uses the 12 MSBs) and the four
-  DDS tone channels ``altvoltage0..3`` that pyadi-iio disables before streaming.
+  DDS tone channels ``altvoltage0..3`` (:mod:`psfl.hil.twin.dds`).
 - ``iio:device3`` ``cf-ad9361-lpc`` — the RX DMA/ADC core: scan channels
   ``voltage0``/``voltage1`` (I/Q, ``le:S12/16>>0``, sign-extended 12-bit samples).
 """
@@ -27,15 +31,20 @@ import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import quoteattr
 
+from psfl.hil.pluto_adi_debug import ADI_DEBUG_DEFAULTS
+
 __all__ = [
     "PHY",
     "PHY_DEBUG_ATTRS",
     "RXADC",
+    "SHARED_HOME",
     "TXDAC",
     "Channel",
     "Device",
+    "XADC_CHANNELS",
     "build_pluto_devices",
     "context_xml",
+    "shared_scope",
 ]
 
 # The DTD iiod prepends to its XML; libiio parses the XML with DTD validation on.
@@ -78,6 +87,9 @@ class Channel:
     scan_index, fmt:
         Scan-element index and data format (``le:S12/16>>0``) for streaming channels,
         ``None`` for attribute-only channels.
+    shared:
+        Attributes one sysfs file serves for every channel of this type and direction
+        (``in_voltage_rf_bandwidth``): one value, whichever channel is addressed.
     """
 
     id: str
@@ -86,6 +98,7 @@ class Channel:
     name: str | None = None
     scan_index: int | None = None
     fmt: str | None = None
+    shared: frozenset[str] = frozenset()
 
     @property
     def is_scan_element(self) -> bool:
@@ -137,88 +150,48 @@ class Device:
         return None
 
 
-_LO_ATTRS = [
-    "external",
-    "fastlock_load",
-    "fastlock_recall",
-    "fastlock_save",
-    "fastlock_store",
-    "frequency",
-    "frequency_available",
-    "powerdown",
-]
-_PHY_RX_ATTRS = [
-    "bb_dc_offset_tracking_en",
-    "filter_fir_en",
-    "gain_control_mode",
-    "gain_control_mode_available",
-    "hardwaregain",
-    "hardwaregain_available",
-    "quadrature_tracking_en",
-    "rf_bandwidth",
-    "rf_bandwidth_available",
-    "rf_dc_offset_tracking_en",
-    "rf_port_select",
-    "rf_port_select_available",
-    "rssi",
-    "sampling_frequency",
+# The attribute tree of a real Pluto, from its context description (pyadi-iio
+# test/emu/devices/pluto.xml): channels in iiod's order, attributes alphabetical, each
+# either the channel's own (in_voltage0_hardwaregain) or shared by every channel of its
+# type and direction (in_voltage_rf_bandwidth).
+_LO_ATTRS = (
+    "external", "fastlock_load", "fastlock_recall", "fastlock_save", "fastlock_store",
+    "frequency", "frequency_available", "powerdown",
+)
+_PHY_IN_SHARED = frozenset({
+    "bb_dc_offset_tracking_en", "filter_fir_en", "gain_control_mode_available",
+    "quadrature_tracking_en", "rf_bandwidth", "rf_bandwidth_available",
+    "rf_dc_offset_tracking_en", "rf_port_select_available", "sampling_frequency",
     "sampling_frequency_available",
-]
-_PHY_TX_ATTRS = [
-    "filter_fir_en",
-    "hardwaregain",
-    "hardwaregain_available",
-    "rf_bandwidth",
-    "rf_bandwidth_available",
-    "rf_port_select",
-    "rf_port_select_available",
-    "rssi",
-    "sampling_frequency",
-    "sampling_frequency_available",
-]
+})
+_PHY_OUT_SHARED = frozenset({
+    "filter_fir_en", "rf_bandwidth", "rf_bandwidth_available", "rf_port_select_available",
+    "sampling_frequency", "sampling_frequency_available",
+})
 _PHY_DEV_ATTRS = [
-    "calib_mode",
-    "calib_mode_available",
-    "dcxo_tune_coarse",
-    "dcxo_tune_coarse_available",
-    "dcxo_tune_fine",
-    "dcxo_tune_fine_available",
-    "ensm_mode",
-    "ensm_mode_available",
-    "filter_fir_config",
-    "gain_table_config",
-    "multichip_sync",
-    "rssi_gain_step_error",
-    "rx_path_rates",
-    "trx_rate_governor",
-    "trx_rate_governor_available",
-    "tx_path_rates",
-    "xo_correction",
-    "xo_correction_available",
+    "calib_mode", "calib_mode_available", "dcxo_tune_coarse", "dcxo_tune_coarse_available",
+    "dcxo_tune_fine", "dcxo_tune_fine_available", "ensm_mode", "ensm_mode_available",
+    "filter_fir_config", "gain_table_config", "multichip_sync", "rssi_gain_step_error",
+    "rx_path_rates", "trx_rate_governor", "trx_rate_governor_available", "tx_path_rates",
+    "xo_correction", "xo_correction_available",
 ]
+#: The phy's debug attributes in iiod's order: the driver's own, the 167 ``adi,*``
+#: platform settings (:mod:`psfl.hil.pluto_adi_debug`), then the register window.
 PHY_DEBUG_ATTRS = [
-    "digital_tune",
-    "calibration_switch_control",
-    "multichip_sync",
-    "gaininfo_rx1",
-    "bist_timing_analysis",
-    "gpo_set",
-    "bist_tone",
-    "bist_prbs",
-    "loopback",
-    "initialize",
-    "direct_reg_access",
+    "digital_tune", "calibration_switch_control", "multichip_sync", "gaininfo_rx2",
+    "gaininfo_rx1", "bist_timing_analysis", "gpo_set", "bist_tone", "bist_prbs", "loopback",
+    "initialize", *ADI_DEBUG_DEFAULTS, "direct_reg_access",
 ]
-_ADC_CHN_ATTRS = [
-    "calibbias",
-    "calibphase",
-    "calibscale",
-    "samples_pps",
-    "sampling_frequency",
-    "sampling_frequency_available",
-]
-_DAC_CHN_ATTRS = ["calibphase", "calibscale", "sampling_frequency", "sampling_frequency_available"]
-_DDS_ATTRS = ["frequency", "phase", "raw", "sampling_frequency", "scale"]
+_ADC_CHN = ("calibbias", "calibphase", "calibscale")
+_DMA_SHARED_IN = frozenset({"samples_pps", "sampling_frequency", "sampling_frequency_available"})
+_DMA_SHARED_OUT = frozenset({"sampling_frequency", "sampling_frequency_available"})
+_DDS_ATTRS = ("frequency", "phase", "raw", "scale")
+#: xadc channels (id, label) in iiod's order; supplies read raw and scale, temp0 also offset.
+XADC_CHANNELS: tuple[tuple[str, str | None], ...] = (
+    ("voltage5", "vccoddr"), ("voltage0", "vccint"), ("voltage4", "vccpaux"), ("temp0", None),
+    ("voltage7", "vrefn"), ("voltage1", "vccaux"), ("voltage2", "vccbram"),
+    ("voltage3", "vccpint"), ("voltage8", None), ("voltage6", "vrefp"),
+)
 
 RX_FORMAT = "le:S12/16>>0"
 TX_FORMAT = "le:S16/16>>0"
@@ -227,27 +200,37 @@ RXADC = "cf-ad9361-lpc"
 TXDAC = "cf-ad9361-dds-core-lpc"
 
 
+def _chn(
+    cid: str, output: bool, own: tuple[str, ...], shared: frozenset[str] = frozenset(),
+    name: str | None = None, **scan: int | str,
+) -> Channel:
+    """A channel whose attribute list is its own and its shared ones, alphabetically."""
+    return Channel(cid, output, sorted({*own, *shared}), name=name, shared=shared, **scan)  # type: ignore[arg-type]
+
+
 def build_pluto_devices() -> list[Device]:
-    """The four IIO devices of a Pluto in 1R1T mode, scan channels first (as iiod lists them).
+    """The four IIO devices of a Pluto in 1R1T mode, channels in iiod's order.
 
     Returns
     -------
     list[Device]
         ``ad9361-phy``, ``xadc``, ``cf-ad9361-dds-core-lpc``, ``cf-ad9361-lpc``.
     """
+    rx_own = ("gain_control_mode", "hardwaregain", "hardwaregain_available", "rf_port_select", "rssi")
+    tx_own = ("hardwaregain", "hardwaregain_available", "rf_port_select", "rssi")
     phy = Device(
         id="iio:device0",
         name=PHY,
         channels=[
-            Channel("altvoltage1", True, list(_LO_ATTRS), name="TX_LO"),
-            Channel("voltage0", False, list(_PHY_RX_ATTRS)),
-            Channel("voltage3", True, ["raw", "scale"]),
-            Channel("altvoltage0", True, list(_LO_ATTRS), name="RX_LO"),
-            Channel("voltage2", False, ["offset", "raw", "scale"]),
-            Channel("temp0", False, ["input"]),
-            Channel("voltage0", True, list(_PHY_TX_ATTRS)),
-            Channel("voltage2", True, ["raw", "scale"]),
-            Channel("out", False, ["voltage_filter_fir_en"]),
+            _chn("altvoltage1", True, _LO_ATTRS, name="TX_LO"),
+            _chn("voltage0", False, rx_own, _PHY_IN_SHARED),
+            _chn("voltage3", True, ("raw", "scale"), _PHY_OUT_SHARED),
+            _chn("altvoltage0", True, _LO_ATTRS, name="RX_LO"),
+            _chn("voltage2", True, ("raw", "scale"), _PHY_OUT_SHARED),
+            _chn("temp0", False, ("input",)),
+            _chn("voltage0", True, tx_own, _PHY_OUT_SHARED),
+            _chn("voltage2", False, ("offset", "raw", "scale"), _PHY_IN_SHARED),
+            _chn("out", False, ("voltage_filter_fir_en",)),
         ],
         attrs=list(_PHY_DEV_ATTRS),
         debug_attrs=list(PHY_DEBUG_ATTRS),
@@ -256,9 +239,9 @@ def build_pluto_devices() -> list[Device]:
         id="iio:device1",
         name="xadc",
         channels=[
-            Channel("voltage5", False, ["label", "raw", "scale"]),
-            Channel("temp0", False, ["offset", "raw", "scale"]),
-            Channel("voltage0", False, ["label", "raw", "scale"]),
+            _chn(cid, False, ("offset", "raw", "scale") if cid == "temp0" else ("raw", "scale"),
+                 name=label)
+            for cid, label in XADC_CHANNELS
         ],
         attrs=["sampling_frequency"],
     )
@@ -266,22 +249,24 @@ def build_pluto_devices() -> list[Device]:
         id="iio:device2",
         name=TXDAC,
         channels=[
-            Channel("voltage0", True, list(_DAC_CHN_ATTRS), scan_index=0, fmt=TX_FORMAT),
-            Channel("voltage1", True, list(_DAC_CHN_ATTRS), scan_index=1, fmt=TX_FORMAT),
-            Channel("altvoltage3", True, list(_DDS_ATTRS), name="TX1_Q_F2"),
-            Channel("altvoltage1", True, list(_DDS_ATTRS), name="TX1_I_F2"),
-            Channel("altvoltage0", True, list(_DDS_ATTRS), name="TX1_I_F1"),
-            Channel("altvoltage2", True, list(_DDS_ATTRS), name="TX1_Q_F1"),
+            _chn("voltage0", True, ("calibphase", "calibscale"), _DMA_SHARED_OUT,
+                 scan_index=0, fmt=TX_FORMAT),
+            _chn("voltage1", True, ("calibphase", "calibscale"), _DMA_SHARED_OUT,
+                 scan_index=1, fmt=TX_FORMAT),
+            _chn("altvoltage3", True, _DDS_ATTRS, frozenset({"sampling_frequency"}), "TX1_Q_F2"),
+            _chn("altvoltage1", True, _DDS_ATTRS, frozenset({"sampling_frequency"}), "TX1_I_F2"),
+            _chn("altvoltage0", True, _DDS_ATTRS, frozenset({"sampling_frequency"}), "TX1_I_F1"),
+            _chn("altvoltage2", True, _DDS_ATTRS, frozenset({"sampling_frequency"}), "TX1_Q_F1"),
         ],
         debug_attrs=["direct_reg_access"],
-        buffer_attrs=["data_available", "length_align_bytes"],
+        buffer_attrs=["data_available", "length_align_bytes", "watermark"],
     )
     rxadc = Device(
         id="iio:device3",
         name=RXADC,
         channels=[
-            Channel("voltage0", False, list(_ADC_CHN_ATTRS), scan_index=0, fmt=RX_FORMAT),
-            Channel("voltage1", False, list(_ADC_CHN_ATTRS), scan_index=1, fmt=RX_FORMAT),
+            _chn("voltage0", False, _ADC_CHN, _DMA_SHARED_IN, scan_index=0, fmt=RX_FORMAT),
+            _chn("voltage1", False, _ADC_CHN, _DMA_SHARED_IN, scan_index=1, fmt=RX_FORMAT),
         ],
         debug_attrs=["pseudorandom_err_check", "direct_reg_access"],
         buffer_attrs=["data_available", "length_align_bytes", "watermark"],
@@ -289,17 +274,35 @@ def build_pluto_devices() -> list[Device]:
     return [phy, xadc, txdac, rxadc]
 
 
-def _sysfs_name(dev: Device, chn: Channel, attr: str) -> str:
-    """The sysfs file name of a channel attribute (``in_voltage0_hardwaregain``)."""
+def _sysfs_name(chn: Channel, attr: str) -> str:
+    """The sysfs file name of a channel attribute: ``in_voltage0_hardwaregain``,
+    ``out_altvoltage1_TX_LO_frequency``, or for a shared one ``in_voltage_rf_bandwidth``."""
     direction = "out" if chn.output else "in"
-    if chn.id == "out":
-        return f"in_out_{attr}"
-    if dev.name in (RXADC, TXDAC) and attr in (
-        "sampling_frequency",
-        "sampling_frequency_available",
-    ):
-        return f"{direction}_voltage_{attr}"
-    return f"{direction}_{chn.id}_{attr}"
+    if attr in chn.shared:
+        return f"{direction}_{chn.id.rstrip('0123456789')}_{attr}"
+    label = f"_{chn.name}" if chn.name else ""
+    return f"{direction}_{chn.id}{label}_{attr}"
+
+
+#: Where a shared attribute's one value lives: (device, direction) → channel scope.
+SHARED_HOME: dict[tuple[str, str], str] = {
+    (PHY, "in"): "in:voltage0",
+    (PHY, "out"): "out:voltage0",
+    (RXADC, "in"): "in:voltage0",
+    (TXDAC, "out"): "out:voltage0",
+}
+
+
+def shared_scope(devices: dict[str, Device], dev: str, scope: str, attr: str) -> str:
+    """The scope a value is stored under: a shared attribute's home channel, else ``scope``."""
+    d = devices.get(dev)
+    if d is None or ":" not in scope:
+        return scope
+    direction, cid = scope.split(":", 1)
+    for c in d.channels:
+        if c.id == cid and c.output == (direction == "out") and attr in c.shared:
+            return SHARED_HOME.get((dev, direction), scope)
+    return scope
 
 
 def context_xml(
@@ -345,7 +348,7 @@ def context_xml(
             if chn.is_scan_element:
                 out.append(f'<scan-element index="{chn.scan_index}" format="{chn.fmt}" />')
             for a in chn.attrs:
-                fname = _sysfs_name(dev, chn, a)
+                fname = _sysfs_name(chn, a)
                 out.append(f"<attribute name={quoteattr(a)} filename={quoteattr(fname)} />")
             out.append("</channel>")
         for a in dev.attrs:

@@ -11,7 +11,8 @@ pattern: ``"in:*"``/``"out:*"`` for every channel of one direction, ``"*"`` for 
 - :data:`DERIVED` — attributes computed on read from other state (``*_available``
   ranges, ``tx_path_rates``, the ADC/DAC rates that follow the PHY's sample rate).
 - :data:`READ_FORMAT` — how a stored value is printed (``"71.000000 dB"``).
-- :data:`DEFAULTS` — the values after power-up with the default firmware.
+- :data:`DEFAULTS` — the values after power-up with the default firmware, and
+  :data:`READ_ERRORS` — the reads the driver fails (both in :mod:`psfl.hil.pluto_defaults`).
 
 Writes outside the driver's accepted range fail with ``-EINVAL`` exactly like
 ``ad9361_phy`` would; libiio turns that into ``OSError(errno.EINVAL)`` in pylibiio.
@@ -27,8 +28,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from psfl.hil.pluto_adi_debug import ADI_DEBUG_DEFAULTS
 from psfl.hil.pluto_clock import MAX_BASEBAND_RATE, min_sample_rate, path_rates
-from psfl.hil.pluto_model import PHY, PHY_DEBUG_ATTRS, RXADC, TXDAC
+from psfl.hil.pluto_defaults import DEFAULTS, READ_ERRORS
+from psfl.hil.pluto_model import PHY, RXADC, TXDAC
 
 __all__ = [
     "DEFAULTS",
@@ -37,6 +40,7 @@ __all__ = [
     "GAIN_MODES",
     "LO_RANGE_AD9363",
     "LO_RANGE_AD9364",
+    "READ_ERRORS",
     "READ_FORMAT",
     "RX_GAIN_RANGE",
     "RX_PORTS",
@@ -358,6 +362,8 @@ WRITE_RULES: dict[Key, Rule] = {
     (PHY, ANY, "ensm_mode"): Rule("ENSM mode", parse_word, choices=ENSM_MODES),
     (PHY, ANY, "filter_fir_config"): Rule("FIR config", fir_summary),
     (PHY, "debug", "loopback"): Rule("loopback mode", parse_int, choices=(0, 1, 2)),
+    # the platform settings hold integers (u32 or signed, e.g. temp-sense-offset-signed)
+    **{(PHY, "debug", key): Rule(key, parse_int) for key in ADI_DEBUG_DEFAULTS},
     **{
         (PHY, ANY, flag): _BOOL
         for flag in (
@@ -453,85 +459,4 @@ READ_FORMAT: dict[Key, Callable[[str, RadioView], str]] = {
     (PHY, ANY, "hardwaregain"): lambda raw, _: f"{float(raw):.6f} dB",
     (TXDAC, ANY, "frequency"): lambda raw, radio: str(dds_frequency(int(raw), radio.sample_rate)),
     (TXDAC, ANY, "phase"): lambda raw, _: str(dds_phase_mdeg(int(raw))),
-}
-
-# -- power-up state -----------------------------------------------------------------------
-_LO_DEFAULTS = {
-    "external": "0",
-    "powerdown": "0",
-    **dict.fromkeys(("fastlock_load", "fastlock_recall", "fastlock_save", "fastlock_store"), "0"),
-}
-_TRACKING = ("bb_dc_offset_tracking_en", "quadrature_tracking_en", "rf_dc_offset_tracking_en")
-_ADC_CHN = {"calibbias": "0", "calibphase": "0.000000", "calibscale": "1.000000"}
-_DMA_DEBUG = {"direct_reg_access": "0x0"}
-_DMA_BUFFER = {"data_available": "0", "length_align_bytes": "8"}
-
-#: ``(device, scope)`` → ``{attribute: value}`` after power-up (stored, unformatted).
-DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
-    (PHY, "out:altvoltage0"): {"frequency": "2400000000", **_LO_DEFAULTS},
-    (PHY, "out:altvoltage1"): {"frequency": "2450000000", **_LO_DEFAULTS},
-    (PHY, "in:voltage0"): {
-        "sampling_frequency": "30720000",
-        "rf_bandwidth": "18000000",
-        "hardwaregain": "71.0",
-        "gain_control_mode": "slow_attack",
-        "rf_port_select": "A_BALANCED",
-        "filter_fir_en": "0",
-        **dict.fromkeys(_TRACKING, "1"),
-    },
-    (PHY, "out:voltage0"): {
-        "rf_bandwidth": "18000000",
-        "hardwaregain": "-10.0",
-        "rf_port_select": "A",
-        "filter_fir_en": "0",
-    },
-    (PHY, "in:out"): {"voltage_filter_fir_en": "0"},
-    (PHY, "dev"): {
-        "filter_fir_config": "FIR Rx: 0,0 Tx: 0,0",
-        "ensm_mode": "fdd",
-        "calib_mode": "auto",
-        "trx_rate_governor": "nominal",
-        "xo_correction": "40000000",
-        "dcxo_tune_coarse": "0",
-        "dcxo_tune_fine": "0",
-        "multichip_sync": "0",
-        "gain_table_config": "<gaintable AD9361 type=FULL dest=3 start=1300000000 end=4000000000>",
-        "rssi_gain_step_error": (
-            "lna_error: 0 0 0 0\nmixer_error: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
-            "gain_step_calib_reg_val: 0 0 0 0 0"
-        ),
-    },
-    (PHY, "debug"): dict.fromkeys(PHY_DEBUG_ATTRS, "0"),
-    (PHY, "in:voltage2"): {"raw": "0", "offset": "0", "scale": "1.000000"},
-    (PHY, "in:temp0"): {"input": "35000"},
-    (PHY, "out:voltage2"): {"raw": "0", "scale": "1.000000"},
-    (PHY, "out:voltage3"): {"raw": "0", "scale": "1.000000"},
-    ("xadc", "dev"): {"sampling_frequency": "961538"},
-    ("xadc", "in:voltage5"): {"raw": "1700", "scale": "0.244140625", "label": "vccoddr"},
-    ("xadc", "in:temp0"): {"raw": "2600", "scale": "123.040771484", "offset": "-2219"},
-    ("xadc", "in:voltage0"): {"raw": "1360", "scale": "0.244140625", "label": "vccint"},
-    (RXADC, "in:voltage0"): {**_ADC_CHN, "samples_pps": "0"},
-    (RXADC, "in:voltage1"): {**_ADC_CHN, "samples_pps": "0"},
-    (TXDAC, "out:voltage0"): {"calibphase": "0.000000", "calibscale": "1.000000"},
-    (TXDAC, "out:voltage1"): {"calibphase": "0.000000", "calibscale": "1.000000"},
-    # The dump: every tone at 9279985 Hz (increment 19797 at 30.72 MS/s), scale 0, the
-    # I tones (altvoltage0/1) at phase 90000 and the Q tones at 0, the DDS enabled.
-    **{
-        (TXDAC, f"out:altvoltage{i}"): {
-            "frequency": "19797",
-            "phase": str(dds_phase_word(90_000 if i < 2 else 0)),
-            "scale": "0.000000",
-        }
-        for i in range(4)
-    },
-    (TXDAC, "dds"): {"raw": "1"},
-    (TXDAC, "debug"): dict(_DMA_DEBUG),
-    (TXDAC, "buffer"): dict(_DMA_BUFFER),
-    (RXADC, "debug"): {
-        **_DMA_DEBUG,
-        "pseudorandom_err_check": (
-            "CH0 : PN9 : Out of Sync : PN Error\nCH1 : PN9 : Out of Sync : PN Error"
-        ),
-    },
-    (RXADC, "buffer"): {**_DMA_BUFFER, "watermark": "2048"},
 }

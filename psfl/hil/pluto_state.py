@@ -14,12 +14,14 @@ import re
 import threading
 from collections.abc import Callable
 
-from psfl.hil.pluto_model import PHY, TXDAC
+from psfl.hil.pluto_model import PHY, TXDAC, build_pluto_devices, shared_scope
+from psfl.hil.pluto_regs import RegisterError, Registers
 from psfl.hil.pluto_rules import (
     DEFAULTS,
     DERIVED,
     LO_RANGE_AD9363,
     LO_RANGE_AD9364,
+    READ_ERRORS,
     READ_FORMAT,
     TX_LO_MIN_AD9364,
     WRITE_RULES,
@@ -61,6 +63,12 @@ class PlutoState:
         #: What ``in_voltage0_rssi`` reads (set by the twin's front end); ``None``: the
         #: receiver's floor is unknown and RSSI reads the top of its range.
         self.rssi_probe: Callable[[], float] | None = None
+        #: The devices' register windows (``direct_reg_access``).
+        self.registers = Registers()
+        #: Called before a register read, so that status bits that hardware latches on its
+        #: own (overflow, underflow) are up to date; set by the twin's server.
+        self.register_refresh: Callable[[], None] | None = None
+        self._devices = {d.name: d for d in build_pluto_devices()}
         self.values: dict[tuple[str, str, str], str] = {
             (dev, scope, attr): value
             for (dev, scope), attrs in DEFAULTS.items()
@@ -183,7 +191,18 @@ class PlutoState:
         AttrError
             ``ENOENT`` for an unknown attribute.
         """
+        if attr == "direct_reg_access":
+            if self.register_refresh is not None:
+                self.register_refresh()
+            try:
+                return self.registers.read(dev)
+            except RegisterError as e:
+                raise AttrError(e.code, str(e)) from None
         with self._lock:
+            scope = shared_scope(self._devices, dev, scope, attr)
+            code = READ_ERRORS.get((dev, scope, attr))
+            if code is not None:
+                raise AttrError(code, f"{dev}/{scope}/{attr} cannot be read")
             derived = self._derived(dev, scope, attr)
             if derived is not None:
                 return derived
@@ -217,8 +236,14 @@ class PlutoState:
             ``EINVAL`` for a malformed or out-of-range value, ``EACCES`` for a
             read-only attribute, ``ENOENT`` for an unknown attribute.
         """
+        if attr == "direct_reg_access":
+            try:
+                self.registers.command(dev, text)
+            except RegisterError as e:
+                raise AttrError(e.code, str(e)) from None
+            return
         with self._lock:
-            self._write_locked(dev, scope, attr, text)
+            self._write_locked(dev, shared_scope(self._devices, dev, scope, attr), attr, text)
 
     def _write_locked(self, dev: str, scope: str, attr: str, text: str) -> None:
         if is_read_only(attr):

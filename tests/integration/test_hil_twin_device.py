@@ -320,3 +320,95 @@ def test_ad9364_tx_lo_reaches_lower_than_rx() -> None:
         assert tx.value == "46875001"
         assert _write_errno(tx, "46875000") == errno.EINVAL
         assert _write_errno(rx, "69999999") == errno.EINVAL
+
+
+# -- 5. the rest of the attribute tree, registers, overflow/underflow ----------------------
+def test_attribute_tree_of_a_real_pluto(twin: PlutoTwin) -> None:
+    """Attributes the dump has: the phy's 12 driver debug attributes and 167 ``adi,*``
+    platform settings (a vendor example sets ``adi,frequency-division-duplex-mode-enable``),
+    ``gaininfo_rx1`` and an RX2 that cannot be read in 1R1T, 10 xadc channels with their
+    labels, the DDS buffer's ``watermark``, the shared ``in_voltage_*`` files that voltage2
+    reads as voltage0 does, and reads the driver fails (``dcxo_tune_*`` on a crystal)."""
+    ctx = iio.Context(twin.uri)
+    phy = ctx.find_device(PHY)
+    dbg = phy.debug_attrs
+    assert len(dbg) == 179 and sum(k.startswith("adi,") for k in dbg) == 167
+    fdd = dbg["adi,frequency-division-duplex-mode-enable"]
+    assert fdd.value == "1"
+    fdd.value = "0"
+    assert fdd.value == "0"
+    assert dbg["adi,rf-rx-bandwidth-hz"].value == "18000000"
+    assert dbg["adi,temp-sense-offset-signed"].value == "206"
+    assert dbg["gaininfo_rx1"].value == "71 76 0 0 0 0 0 0"
+    for attr in (dbg["gaininfo_rx2"], phy.attrs["dcxo_tune_coarse"], phy.attrs["dcxo_tune_fine"]):
+        with pytest.raises(OSError):
+            _ = attr.value
+    xadc = ctx.find_device("xadc")
+    labels = {c.id: c.name for c in xadc.channels}
+    assert len(labels) == 10 and labels["voltage0"] == "vccint" and labels["voltage8"] is None
+    vccint = xadc.find_channel("voltage0")
+    assert float(vccint.attrs["raw"].value) * float(vccint.attrs["scale"].value) == pytest.approx(
+        1015.87, abs=0.01
+    )  # mV: 1387 × 0.732421875, the dump's reading
+    assert ctx.find_device(TXDAC).buffer_attrs["watermark"].value == "2048"
+    bw2 = _attr(ctx, PHY, "voltage2", "rf_bandwidth")
+    assert bw2.filename == "in_voltage_rf_bandwidth"
+    assert _attr(ctx, PHY, "voltage0", "hardwaregain").filename == "in_voltage0_hardwaregain"
+    assert _attr(ctx, PHY, "altvoltage1", "frequency", output=True).filename == (
+        "out_altvoltage1_TX_LO_frequency"
+    )
+    bw2.value = "5000000"  # one sysfs file: voltage0 reads what voltage2 wrote
+    assert _attr(ctx, PHY, "voltage0", "rf_bandwidth").value == "5000000"
+    assert _attr(ctx, PHY, "voltage2", "offset").value == "57"
+
+
+def test_register_windows(twin: PlutoTwin) -> None:
+    """``direct_reg_access`` through libiio's reg_read/reg_write: the AD9361's product ID
+    (SPI 0x037, bits 7:3 = 0x08, as the driver checks at probe), an 8-bit SPI register
+    written and read back, the HDL core's version register (the dump's DDS core reads
+    0x90162) and scratch register behind bit 31, and EINVAL beyond the SPI map (0x3FF)."""
+    ctx = iio.Context(twin.uri)
+    phy, rx, tx = (ctx.find_device(n) for n in (PHY, RXADC, TXDAC))
+    assert phy.reg_read(0x037) & 0xF8 == 0x08
+    assert rx.reg_read(0x037) == phy.reg_read(0x037)  # the cores pass SPI addresses on
+    phy.reg_write(0x0F5, 0x1A5)
+    assert phy.reg_read(0x0F5) == 0xA5
+    assert tx.debug_attrs["direct_reg_access"].value == "0x90162"  # as the dump reads
+    assert rx.reg_read(0x8000_0000) == 0x90162
+    tx.reg_write(0x8000_0008, 0xDEADBEEF)
+    assert tx.reg_read(0x8000_0008) == 0xDEADBEEF and rx.reg_read(0x8000_0008) == 0
+    with pytest.raises(OSError) as ei:
+        phy.reg_read(0x400)
+    assert ei.value.errno == errno.EINVAL
+
+
+def test_overflow_and_underflow_flags(twin: PlutoTwin) -> None:
+    """pyadi-iio's hardware tests (``test/dma_tests.py``): RX core register 0x80000088 bit 2
+    latches when the reader falls behind the sample clock, TX bit 0 when a non-cyclic
+    buffer runs dry; writing the bits back clears them. At 1 MS/s, 4 blocks of 2^16
+    samples hold 0.26 s: a reader that pauses 1 s overflows, a 65 ms block left alone for
+    0.5 s underflows (once per dry spell)."""
+    import time
+
+    sdr = _pluto(twin.uri)
+    sdr.sample_rate = 1_000_000
+    sdr.rx_buffer_size = 1 << 16
+    sdr._rxadc.reg_write(0x8000_0088, 0x6)
+    sdr.rx()
+    assert sdr._rxadc.reg_read(0x8000_0088) & 4 == 0  # keeping up
+    time.sleep(1.0)
+    v = sdr._rxadc.reg_read(0x8000_0088)
+    assert v & 4
+    sdr._rxadc.reg_write(0x8000_0088, v)
+    for _ in range(3):  # a reader that catches up stops the overflow (it latches again
+        sdr.rx()  # as long as the DMA has nowhere to write, as on the device)
+    sdr._rxadc.reg_write(0x8000_0088, 0x6)
+    assert sdr._rxadc.reg_read(0x8000_0088) & 4 == 0
+    sdr.tx_cyclic_buffer = False
+    sdr.tx(np.full(1 << 16, 2**13, dtype=complex))
+    assert sdr._txdac.reg_read(0x8000_0088) & 1 == 0  # still playing
+    time.sleep(0.5)
+    v = sdr._txdac.reg_read(0x8000_0088)
+    assert v & 1
+    sdr._txdac.reg_write(0x8000_0088, v)
+    assert sdr._txdac.reg_read(0x8000_0088) & 1 == 0

@@ -38,6 +38,7 @@ import numpy as np
 
 from psfl.hil.pluto_model import Channel, Device
 from psfl.hil.pluto_state import AttrError, PlutoState
+from psfl.hil.twin.dma import DEFAULT_BLOCKS
 from psfl.hil.twin.frontend import dac_words
 
 __all__ = ["COMMANDS", "VERSION", "Command", "ReadFault", "Session", "SessionClosed", "Twin"]
@@ -102,6 +103,12 @@ class Twin(Protocol):
 
     def count(self, name: str, k: int = 1) -> None: ...
 
+    def stream_open(self, dev: Device, samples: int, blocks: int, cyclic: bool) -> None: ...
+
+    def stream_close(self, dev: Device) -> None: ...
+
+    def stream_data(self, dev: Device, n: int) -> None: ...
+
 
 class Wire(Protocol):
     """What the interpreter needs of the connection."""
@@ -156,6 +163,7 @@ class Session:
         self.twin = twin
         self.wire = wire
         self.open: dict[str, OpenBuffer] = {}
+        self.blocks: dict[str, int] = {}  # SET BUFFERS_COUNT per device id
 
     def value(self, v: int) -> None:
         """Answer an integer (a count, ``0`` or ``-errno``)."""
@@ -177,6 +185,8 @@ class Session:
     def close_buffer(self, dev_id: str) -> None:
         """Close one of this session's buffers; a TX buffer's DAC goes quiet."""
         ob = self.open.pop(dev_id, None)
+        if ob is not None:
+            self.twin.stream_close(ob.device)
         if ob is not None and ob.device.is_tx:
             self.twin.release_dac(dev_id, self)
 
@@ -256,10 +266,14 @@ def _set(s: Session, w: list[str]) -> None:
         nb = int(w[3])
     except ValueError:
         nb = 0
-    if s.twin.find_device(w[1]) is None:
+    dev = s.twin.find_device(w[1])
+    if dev is None:
         s.value(-errno.ENODEV)
+    elif nb < 1:
+        s.value(-errno.EINVAL)
     else:
-        s.value(0 if nb >= 1 else -errno.EINVAL)
+        s.blocks[dev.id] = nb
+        s.value(0)
 
 
 # -- attributes ---------------------------------------------------------------------------
@@ -407,6 +421,7 @@ def _open_code(s: Session, w: list[str]) -> int:
     if dev.is_tx and not s.twin.claim_dac(dev.id, s):
         return -errno.EBUSY  # one DMA stream per DAC
     s.open[dev.id] = OpenBuffer(dev, samples, words, cyclic, scan)
+    s.twin.stream_open(dev, samples, s.blocks.get(dev.id, DEFAULT_BLOCKS), cyclic)
     return 0
 
 
@@ -453,6 +468,7 @@ def _readbuf(s: Session, w: list[str]) -> None:
         raise ReadFault(fault, head + payload[: len(payload) // 2])
     s.twin.count("readbuf")
     s.twin.count("samples_out", n)
+    s.twin.stream_data(dev, n)
     s.wire.send(head + payload)
     if len(payload) < nbytes:
         s.value(0)  # short read: tell the client there is no more
@@ -486,6 +502,7 @@ def _writebuf(s: Session, w: list[str]) -> None:
         elif c.id == "voltage1":
             q = dac[:, k]
     s.twin.load_tx(i + 1j * q, ob.cyclic, s)
+    s.twin.stream_data(dev, n)
     s.twin.count("writebuf")
     s.value(nbytes)
 

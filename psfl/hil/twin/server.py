@@ -30,6 +30,7 @@ from types import TracebackType
 
 from psfl.hil.pluto_model import Device, build_pluto_devices, context_xml
 from psfl.hil.pluto_state import PlutoState
+from psfl.hil.twin.dma import DmaMonitor
 from psfl.hil.twin.frontend import ChannelFn, PlutoFrontend
 from psfl.hil.twin.protocol import ReadFault, Session, SessionClosed
 
@@ -155,6 +156,8 @@ class PlutoTwin(PlutoFrontend):
             self._by_key[d.id] = d
             self._by_key[d.name] = d
         self._server_lock = threading.RLock()  # stats, DAC owners, fault counters
+        self.dma = DmaMonitor(self.state.registers)
+        self.state.register_refresh = self.dma.refresh
         self._dac_owner: dict[str, object] = {}
         self._sessions: set[_Connection] = set()
         self._threads: list[threading.Thread] = []
@@ -338,6 +341,19 @@ class PlutoTwin(PlutoFrontend):
                 del self._dac_owner[dev_id]
         self.dma_close(owner)
         self.stop_tx(owner)
+
+    def stream_open(self, dev: Device, samples: int, blocks: int, cyclic: bool) -> None:
+        """A buffer opened: its DMA starts on the sample clock (overflow/underflow)."""
+        self.dma.open(dev.name, samples, blocks, self.state.sample_rate, tx=dev.is_tx,
+                      cyclic=cyclic)
+
+    def stream_close(self, dev: Device) -> None:
+        """A buffer closed: its DMA stops."""
+        self.dma.close(dev.name)
+
+    def stream_data(self, dev: Device, n: int) -> None:
+        """``n`` samples crossed a buffer (read from RX, pushed to TX)."""
+        self.dma.data(dev.name, n)
 
     def count(self, name: str, k: int = 1) -> None:
         """Add ``k`` to ``stats[name]``."""

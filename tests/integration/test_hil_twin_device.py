@@ -385,9 +385,10 @@ def test_register_windows(twin: PlutoTwin) -> None:
 def test_overflow_and_underflow_flags(twin: PlutoTwin) -> None:
     """pyadi-iio's hardware tests (``test/dma_tests.py``): RX core register 0x80000088 bit 2
     latches when the reader falls behind the sample clock, TX bit 0 when a non-cyclic
-    buffer runs dry; writing the bits back clears them. At 1 MS/s, 4 blocks of 2^16
-    samples hold 0.26 s: a reader that pauses 1 s overflows, a 65 ms block left alone for
-    0.5 s underflows (once per dry spell)."""
+    buffer runs dry; writing the bits back clears them. At 1 MS/s the three blocks of 2^16
+    samples the DMA fills (libiio's 4 but the one the reader holds) last 0.2 s: a reader
+    that pauses 1 s overflows, a 65 ms block left alone for 0.5 s underflows (once per dry
+    spell). pyadi-iio's own verify_overflow/verify_underflow pass against the twin too."""
     import time
 
     sdr = _pluto(twin.uri)

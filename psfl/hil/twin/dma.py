@@ -5,10 +5,11 @@ The twin serves samples as fast as a client asks (it never makes a reader wait f
 sample clock), but it keeps the clock a Pluto's DMA runs on, ``fs`` samples per second
 of wall time from the moment a buffer opens, and latches what the HDL cores would:
 
-- RX: the ADC fills ``blocks`` kernel blocks of the buffer's size (libiio's
-  ``BUFFERS_COUNT``, 4 by default); when the samples captured since the buffer opened
-  exceed those read by more than that, the core's DMA status register (0x88) latches
-  overflow (bit 2). The real DMA then drops samples; the twin keeps the stream contiguous
+- RX: the ADC fills the kernel blocks of the buffer's size (libiio's ``BUFFERS_COUNT``,
+  4 by default) but the one the reader holds; when the samples captured exceed those read
+  by more than that, the core's DMA status register (0x88) latches overflow (bit 2). A
+  read the twin answers before the clock has produced its samples counts as a read that
+  waited for them, as a Pluto's does. The real DMA then drops samples; the twin keeps the stream contiguous
   (so a slow run gives the same numbers as a fast one) and only reports that a Pluto
   would have dropped some.
 - TX, non-cyclic: each pushed block plays for ``len/fs`` seconds after the previous one;
@@ -80,7 +81,8 @@ class DmaMonitor:
         """A buffer of ``samples`` per block opened on ``core`` at sample rate ``fs``."""
         with self._lock:
             if not tx:
-                self._rx[core] = _Rx(self.clock(), 0.0, 0, samples * max(blocks, 1), fs)
+                # the block a reader holds is not the DMA's: it fills the others
+                self._rx[core] = _Rx(self.clock(), 0.0, 0, samples * max(blocks - 1, 1), fs)
             elif not cyclic:
                 self._tx[core] = _Tx(fs)
 
@@ -97,6 +99,12 @@ class DmaMonitor:
             rx = self._rx.get(core)
             if rx is not None:
                 rx.consumed += n
+                produced = rx.produced + (now - rx.t0) * rx.fs
+                if rx.consumed > produced:
+                    # A Pluto's read blocks until the samples exist; the twin answers at
+                    # once, as if this read had waited: the clock restarts from here, and a
+                    # fast reader earns no credit against a later pause.
+                    rx.t0, rx.produced = now, float(rx.consumed)
                 self._check_rx(core, rx, now)
             tx = self._tx.get(core)
             if tx is not None:

@@ -81,6 +81,7 @@ RX_PORTS = (
 ).split()
 TX_PORTS = ("A", "B")
 ENSM_MODES = ("sleep", "wait", "alert", "fdd", "pinctrl", "pinctrl_fdd_indep")
+CALIB_MODES = ("auto", "manual", "manual_tx_quad", "tx_quad", "rf_dc_offs", "rssi_gain_step")
 
 ANY = "*"
 Key = tuple[str, str, str]
@@ -360,6 +361,12 @@ WRITE_RULES: dict[Key, Rule] = {
     (PHY, "in:*", "rf_port_select"): Rule("port", parse_word, choices=tuple(RX_PORTS)),
     (PHY, ANY, "rf_port_select"): Rule("port", parse_word, choices=TX_PORTS),
     (PHY, ANY, "ensm_mode"): Rule("ENSM mode", parse_word, choices=ENSM_MODES),
+    (PHY, "dev", "trx_rate_governor"): Rule(
+        "rate governor", parse_word, choices=("nominal", "highest_osr")
+    ),
+    (PHY, "dev", "calib_mode"): Rule("calibration mode", parse_word, choices=CALIB_MODES),
+    # the crystal's correction, within ±8 kHz of nominal (xo_correction_available)
+    (PHY, "dev", "xo_correction"): Rule("xo_correction [Hz]", parse_int, (39_992_000, 40_008_000)),
     (PHY, ANY, "filter_fir_config"): Rule("FIR config", fir_summary),
     (PHY, "debug", "loopback"): Rule("loopback mode", parse_int, choices=(0, 1, 2)),
     # the platform settings hold integers (u32 or signed, e.g. temp-sense-offset-signed)
@@ -438,9 +445,7 @@ DERIVED: dict[Key, Derived] = {
     (PHY, "in:*", "rf_port_select_available"): " ".join(RX_PORTS),
     (PHY, ANY, "rf_port_select_available"): " ".join(TX_PORTS),
     (PHY, ANY, "ensm_mode_available"): " ".join(ENSM_MODES),
-    (PHY, ANY, "calib_mode_available"): (
-        "auto manual manual_tx_quad tx_quad rf_dc_offs rssi_gain_step"
-    ),
+    (PHY, ANY, "calib_mode_available"): " ".join(CALIB_MODES),
     (PHY, ANY, "trx_rate_governor_available"): "nominal highest_osr",
     (PHY, ANY, "xo_correction_available"): "[39992000 1 40008000]",
     (PHY, ANY, "dcxo_tune_coarse_available"): "[0 0 0]",

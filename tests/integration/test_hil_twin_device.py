@@ -290,6 +290,11 @@ def test_sample_rate_range_and_clock_chain(twin: PlutoTwin) -> None:
     assert _attr(ctx, RXADC, "voltage0", "sampling_frequency_available").value == (
         "30720000 3840000 "
     )
+    gov = _attr(ctx, PHY, None, "trx_rate_governor")
+    assert _write_errno(gov, "turbo") == errno.EINVAL
+    gov.value = "highest_osr"  # 12x oversampling (HB3 x3) instead of 8x
+    assert "ADC:368640000 R2:122880000" in _attr(ctx, PHY, None, "rx_path_rates").value
+    gov.value = "nominal"
     sdr = _pluto(twin.uri)
     for rate in (600_000, 1_000_000, 2_500_000, 20_000_000, 61_440_000):
         sdr.sample_rate = rate

@@ -487,9 +487,10 @@ class PlutoFrontend:
     def source_power(self) -> float:
         """Mean power of what the DAC sends now (the cyclic waveform, or the DDS tones when
         no buffer is open), full-scale units."""
-        with self._lock:
-            cyc = self._tx.cyclic
-            p = float(np.mean(np.abs(cyc) ** 2)) if cyc is not None and cyc.size else 0.0
-            if not self._dma_owners and self.state.dds_enabled:
-                p += sum(float(self.state.get(TXDAC, f"out:{c}", "scale")) ** 2 / 2 for c in TONES)
-            return p
+        # No lock: this runs inside the state's lock (an RSSI read), and receive() takes the
+        # state's lock inside ours; reading two references is atomic enough for an estimate.
+        cyc = self._tx.cyclic
+        p = float(np.mean(np.abs(cyc) ** 2)) if cyc is not None and cyc.size else 0.0
+        if not self._dma_owners and self.state.dds_enabled:
+            p += sum(float(self.state.get(TXDAC, f"out:{c}", "scale")) ** 2 / 2 for c in TONES)
+        return p

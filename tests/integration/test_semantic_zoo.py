@@ -254,3 +254,21 @@ def test_warm_start_warms_the_learning_rate_up():
     assert PretrainPlan("gsc-m", "rayleigh", steps=4000, init="pretrained:gsc-m").warmup == 200
     assert PretrainPlan("gsc-m", "rayleigh", steps=4000, mae_steps=100).warmup == 0
     assert PretrainPlan("csc", "awgn", steps=10, init="x", warmup_steps=3).warmup == 3
+
+
+def test_sources_are_disjoint_from_the_kodak_class_photos():
+    """The Kodak-class set (README, 'Shipped weights'): no provenance names one of its 24 source
+    photos or produced PNGs, by SHA-256 or by file name."""
+    lines = (zoo.ZOO_DIR / "kodak-class.sha256").read_text().split("\n")
+    pngs = dict(reversed(line.split(maxsplit=1)) for line in lines
+                if line.strip() and not line.startswith("#"))
+    sources = {line.split()[-1]: (line.split()[2], line.split()[3].rsplit("/", 1)[-1])
+               for line in lines if line.startswith("# source ")}
+    assert len(pngs) == 24 and set(sources) == set(pngs)
+    hashes = set(pngs.values()) | {h for h, _ in sources.values()}
+    names = set(pngs) | {n for _, n in sources.values()}
+    assert all(len(h) == 64 for h in hashes)
+    for name in NAMES:
+        files = zoo.provenance(name)["sources"]["files"]
+        assert not {f["sha256"] for f in files} & hashes, name
+        assert not {f["file"].rsplit("/", 1)[-1] for f in files} & names, name

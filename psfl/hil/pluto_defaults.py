@@ -69,7 +69,6 @@ DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
         "rf_port_select": "A",
         "filter_fir_en": "0",
     },
-    (PHY, "in:out"): {"voltage_filter_fir_en": "0"},
     (PHY, "dev"): {
         "filter_fir_config": "FIR Rx: 0,0 Tx: 0,0",
         "ensm_mode": "fdd",

@@ -117,6 +117,9 @@ class RadioView(Protocol):
     def fir_decimation(self) -> int: ...
 
     @property
+    def fir_enabled(self) -> tuple[int, int]: ...
+
+    @property
     def rate_governor(self) -> str: ...
 
     @property
@@ -287,6 +290,9 @@ class Rule:
     store_scope : str or None
         Store under this scope instead of the written one (the RX and TX channels share
         one sample rate).
+    targets : tuple of (scope, attribute)
+        Store under these instead (one switch for several flags: the ``out`` channel's
+        ``voltage_filter_fir_en`` sets the RX and the TX FIR).
     manual_only : bool
         Refused unless RX gain control is ``manual`` (an AGC owns the gain otherwise).
 
@@ -306,6 +312,7 @@ class Rule:
     step: float | None = None
     fmt: Callable[[Any], str] = str
     store_scope: str | None = None
+    targets: tuple[tuple[str, str], ...] = ()
     manual_only: bool = False
     encode: Callable[[Any, RadioView], str] | None = None
 
@@ -369,12 +376,15 @@ WRITE_RULES: dict[Key, Rule] = {
     (PHY, "dev", "xo_correction"): Rule("xo_correction [Hz]", parse_int, (39_992_000, 40_008_000)),
     (PHY, ANY, "filter_fir_config"): Rule("FIR config", fir_summary),
     (PHY, "debug", "loopback"): Rule("loopback mode", parse_int, choices=(0, 1, 2)),
+    (PHY, "in:out", "voltage_filter_fir_en"): Rule(
+        "FIR enable", parse_bool,
+        targets=(("in:voltage0", "filter_fir_en"), ("out:voltage0", "filter_fir_en")),
+    ),
     # the platform settings hold integers (u32 or signed, e.g. temp-sense-offset-signed)
     **{(PHY, "debug", key): Rule(key, parse_int) for key in ADI_DEBUG_DEFAULTS},
     **{
         (PHY, ANY, flag): _BOOL
         for flag in (
-            "voltage_filter_fir_en",
             "filter_fir_en",
             "external",
             "powerdown",
@@ -453,6 +463,8 @@ DERIVED: dict[Key, Derived] = {
     (PHY, "out:*", "rssi"): "0.00 dB",
     (PHY, ANY, "rssi"): lambda radio: f"{radio.rssi_db:.2f} dB",
     (TXDAC, ANY, "raw"): lambda radio: str(int(radio.dds_enabled)),
+    # reads 1 when both FIRs are on, as the driver's show does
+    (PHY, "in:out", "voltage_filter_fir_en"): lambda radio: str(int(radio.fir_enabled == (1, 1))),
     (PHY, ANY, "tx_path_rates"): lambda radio: _path_rates(radio)[1],
     (PHY, ANY, "rx_path_rates"): lambda radio: _path_rates(radio)[0],
     **{(dma, ANY, "sampling_frequency"): _sample_rate for dma in (RXADC, TXDAC)},

@@ -120,14 +120,19 @@ class PlutoState:
     @property
     def fir_decimation(self) -> int:
         """Decimation of the RX FIR when it is enabled (``filter_fir_config``), else 1."""
-        on = "1" in (
-            self.get(PHY, "in:out", "voltage_filter_fir_en"),
-            self.get(PHY, "in:voltage0", "filter_fir_en"),
-        )
+        on = self.fir_enabled[0] == 1
         m = re.match(r"FIR Rx: (\d+),(\d+)", self.get(PHY, "dev", "filter_fir_config"))
         if not on or m is None or int(m.group(1)) == 0:
             return 1
         return max(int(m.group(2)), 1)
+
+    @property
+    def fir_enabled(self) -> tuple[int, int]:
+        """Whether the RX and the TX FIR are on (``in_voltage_filter_fir_en``, ``out_…``)."""
+        return (
+            int(self.get(PHY, "in:voltage0", "filter_fir_en")),
+            int(self.get(PHY, "out:voltage0", "filter_fir_en")),
+        )
 
     @property
     def rate_governor(self) -> str:
@@ -251,7 +256,8 @@ class PlutoState:
         rule = lookup(WRITE_RULES, dev, scope, attr)
         if rule is not None:
             stored = rule.accept(text, self)
-            self.values[(dev, rule.store_scope or scope, attr)] = stored
+            for target_scope, target_attr in rule.targets or ((rule.store_scope or scope, attr),):
+                self.values[(dev, target_scope, target_attr)] = stored
             return
         # No rule: a plain stored attribute takes the text as written; one computed on
         # read cannot be written, and one that does not exist is not there.

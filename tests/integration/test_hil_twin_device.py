@@ -306,6 +306,9 @@ def test_sample_rate_range_and_clock_chain(twin: PlutoTwin) -> None:
         assert abs(ratio - 2 ** round(np.log2(ratio))) < 1e-6 and int(rates["RXSAMP"]) == rate
         if rate < 2_083_333:
             assert avail.value == "[520833 1 61440000]"
+            # pyadi switched the FIR on through the "out" channel: one switch, both FIRs
+            assert _attr(ctx, PHY, "voltage0", "filter_fir_en").value == "1"
+            assert _attr(ctx, PHY, "voltage0", "filter_fir_en", output=True).value == "1"
 
 
 def test_ad9364_tx_lo_reaches_lower_than_rx() -> None:

@@ -43,7 +43,8 @@ class PlutoState:
     Parameters
     ----------
     ad9364:
-        ``True`` for the widened LO range 70 MHz–6 GHz (Pluto configured as AD9364);
+        ``True`` for the widened LO range 70 MHz–6 GHz, TX from 46.875 MHz (Pluto configured
+        as AD9364);
         ``False`` (default) for the stock AD9363 range 325 MHz–3.8 GHz.
 
     Notes

@@ -8,9 +8,14 @@ access and every buffer transfer crosses the same code path as with a Pluto on U
   fault injection (dropped and stalled connections).
 - :mod:`~psfl.hil.twin.protocol` — the iiod text protocol as a table from command to handler.
 - :mod:`~psfl.hil.twin.frontend` — the TX → LO mismatch → channel → noise → gain → ADC
-  path, shared with :class:`psfl.hil.radios.EmulatedRadio`.
+  path (receiver noise floor, RSSI), shared with :class:`psfl.hil.radios.EmulatedRadio`.
+- :mod:`~psfl.hil.twin.dds` — the TX core's tone generator; :mod:`~psfl.hil.twin.dma` —
+  the DMA's sample clock against wall time (overflow, underflow).
 - :mod:`psfl.hil.pluto_model`, :mod:`psfl.hil.pluto_rules`, :mod:`psfl.hil.pluto_state` —
-  the devices, the driver's attribute rules and the attribute store it serves.
+  the devices, the driver's attribute rules and the attribute store it serves, with their
+  data: :mod:`psfl.hil.pluto_defaults`, :mod:`psfl.hil.pluto_adi_debug`,
+  :mod:`psfl.hil.pluto_tables` (LO bands, noise), :mod:`psfl.hil.pluto_clock` (the clock
+  chain), :mod:`psfl.hil.pluto_regs` (register windows).
 - ``python -m psfl.hil.twin`` (:mod:`~psfl.hil.twin.__main__`) — a twin in the foreground.
 
 The package needs only numpy; it does not import psfl.phy/semantic/federation.

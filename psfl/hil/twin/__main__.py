@@ -21,11 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default="127.0.0.1", help="loopback address (127.0.0.x)")
     p.add_argument("--port", type=int, default=IIOD_PORT, help="TCP port (0: any free port)")
     p.add_argument("--snr-db", type=float, default=30.0,
-                   help="AWGN SNR in dB relative to the mean power of the loaded TX buffer "
-                        "(not per resource element: see psfl.hil.snr); 'inf' for none")
+                   help="SNR in dB of the loaded TX buffer's mean power at the receiver input "
+                        "(not per resource element: see psfl.hil.snr); 'inf' for the "
+                        "receiver's own noise floor only")
     p.add_argument("--loopback-gain-db", type=float, default=-30.0)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--ad9364", action="store_true", help="LO range 70 MHz–6 GHz")
+    p.add_argument("--ad9364", action="store_true", help="LO range 70 MHz–6 GHz (TX from 46.875 MHz)")
     p.add_argument("--drop-after-reads", type=int, default=None, help="fault injection")
     p.add_argument("--duration", type=float, default=None, help="exit after this many seconds")
     p.add_argument("-v", "--verbose", action="store_true")

@@ -16,7 +16,7 @@ Stages:
   an optional phase walk).
 - :func:`awgn`: complex noise at ``snr_db`` below a reference power (the mean power of the
   loaded TX waveform).
-- RF gain, with :func:`agc_gain_db` for the AGC modes (0…73 dB in 1 dB steps).
+- RF gain, with :func:`agc_gain_db` for the AGC modes (the LO band's gain range, 1 dB steps).
 - :func:`adc`: 12-bit quantization with saturation to [−2048, 2047].
 
 The twin's path (:class:`PlutoFrontend`, settings read from its
@@ -293,7 +293,8 @@ class PlutoFrontend:
     state : PlutoState
         LOs, sample rate, gains, gain mode and loopback mode, read at every block.
     snr_db : float or None
-        AWGN level relative to the loaded TX waveform's mean power; ``None``: no noise.
+        SNR of the loaded TX waveform at the receiver input; ``None``: only the receiver's
+        own noise floor (:func:`receiver_floor`), which also bounds the noise from below.
     channel : ChannelFn or None
         Propagation callable ``channel(x: complex128[n]) -> complex[n]`` applied per block
         before noise, gain and quantization; ``None``: identity. May be replaced at run time.

@@ -63,7 +63,9 @@ class PlutoTwin(PlutoFrontend):
     port:
         TCP port; ``0`` (default) picks a free one, ``30431`` is iiod's port.
     snr_db:
-        AWGN level relative to the loaded TX waveform's mean power; ``None``: no noise.
+        SNR of the loaded TX waveform at the receiver input (fixed at the TX gain it was
+        pushed with); ``None``: only the receiver's own noise floor, from the RX gain and
+        the AD9361's noise figure, which also bounds the noise from below.
     channel:
         Propagation callable ``channel(x: complex128[n]) -> complex[n]`` applied per
         ``READBUF`` block before noise, gain and quantization. ``None``: identity.
@@ -79,7 +81,8 @@ class PlutoTwin(PlutoFrontend):
     seed:
         Seed of the twin's generator (offsets, noise); ``None`` for fresh entropy.
     ad9364:
-        Accept LO 70 MHz–6 GHz instead of the stock Pluto range 325 MHz–3.8 GHz.
+        Accept an RX LO of 70 MHz–6 GHz and a TX LO of 46.875 MHz–6 GHz instead of the
+        stock Pluto range 325 MHz–3.8 GHz.
     drop_after_reads:
         Fault injection: after this many ``READBUF`` commands the next one is truncated
         and all connections are closed (one shot). ``None``: never.

@@ -202,10 +202,11 @@ TXDAC = "cf-ad9361-dds-core-lpc"
 
 def _chn(
     cid: str, output: bool, own: tuple[str, ...], shared: frozenset[str] = frozenset(),
-    name: str | None = None, **scan: int | str,
+    name: str | None = None, scan_index: int | None = None, fmt: str | None = None,
 ) -> Channel:
     """A channel whose attribute list is its own and its shared ones, alphabetically."""
-    return Channel(cid, output, sorted({*own, *shared}), name=name, shared=shared, **scan)  # type: ignore[arg-type]
+    return Channel(cid, output, sorted({*own, *shared}), name=name, scan_index=scan_index,
+                   fmt=fmt, shared=shared)
 
 
 def build_pluto_devices() -> list[Device]:

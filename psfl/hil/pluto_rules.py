@@ -421,6 +421,10 @@ def _path_rates(radio: RadioView) -> tuple[str, str]:
     return path_rates(radio.sample_rate, radio.fir_decimation, radio.rate_governor, radio.xo_hz)
 
 
+def _clamp(value: float, limits: tuple[int, int]) -> float:
+    return float(min(max(value, limits[0]), limits[1]))
+
+
 def _range(lo: float, hi: float) -> str:
     return f"[{lo} 1 {hi}]"
 
@@ -473,6 +477,8 @@ DERIVED: dict[Key, Derived] = {
 
 #: ``(device, scope pattern, attribute)`` → how the stored value is printed.
 READ_FORMAT: dict[Key, Callable[[str, RadioView], str]] = {
+    # a gain set in another LO band reads as the nearest one the current band's table has
+    (PHY, "in:*", "hardwaregain"): lambda raw, radio: f"{_clamp(float(raw), radio.rx_gain_range):.6f} dB",
     (PHY, ANY, "hardwaregain"): lambda raw, _: f"{float(raw):.6f} dB",
     (TXDAC, ANY, "frequency"): lambda raw, radio: str(dds_frequency(int(raw), radio.sample_rate)),
     (TXDAC, ANY, "phase"): lambda raw, _: str(dds_phase_mdeg(int(raw))),

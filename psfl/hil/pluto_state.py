@@ -99,8 +99,10 @@ class PlutoState:
 
     @property
     def rx_gain_db(self) -> float:
-        """RX hardwaregain in dB (manual value, or the AGC's last choice)."""
-        return float(self.get(PHY, "in:voltage0", "hardwaregain"))
+        """RX hardwaregain in dB (manual value, or the AGC's last choice), within the gain
+        table of the current RX LO band."""
+        lo, hi = self.rx_gain_range
+        return min(max(float(self.get(PHY, "in:voltage0", "hardwaregain")), lo), hi)
 
     @property
     def rx_gain_range(self) -> tuple[int, int]:

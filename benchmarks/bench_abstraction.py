@@ -25,8 +25,16 @@ delivery (mean over photos of the product of its TB success probabilities). Targ
 3 points; with ``--photos`` photos per point the full chain's own binomial standard error is
 printed beside it.
 
+**Finer tables** (``--fine-mcs M --fine-table FILE``): Sionna's shipped tables are sampled
+every ~1.6 dB, too coarse for AWGN waterfalls. For MCS ``M`` only, a table at 0.2 dB steps over
+the waterfall (code blocks of 500, 2000 and 4000 bits) is simulated with Sionna's own
+:meth:`sionna.sys.PHYAbstraction.new_bler_table` (its coded AWGN channel, 20 BP iterations),
+written to ``FILE``, and the AWGN BLER comparison of that MCS is repeated with the table merged
+over Sionna's (``CodeBlockAbstraction(bler_tables=[FILE])``), on the same draws as the full
+chain.
+
 Run ``python -m benchmarks.bench_abstraction`` (``--quick`` for a smoke run; ``--out FILE``
-writes the numbers as JSON).
+writes the numbers as JSON; ``--only-fine`` skips everything but the finer-table check).
 """
 
 from __future__ import annotations
@@ -125,6 +133,42 @@ def bench_bler(slots: int, rows: int, pre_rows: int, seed: int) -> list[dict[str
     return results
 
 
+def make_fine_table(mcs: int, filename: str, blocks: int) -> None:
+    """A 0.2 dB BLER table of MCS ``mcs`` (category 1, table 2) by Sionna's new_bler_table."""
+    from psfl.phy.digital.abstraction import MCS_CATEGORY, MCS_TABLE_INDEX, phy_abstraction
+
+    th = {m.index: m for m in mcs_table()}[mcs].threshold_db
+    snrs = [round(float(v), 2) for v in th + np.arange(-1.2, 1.81, 0.2)]
+    phy = phy_abstraction.__wrapped__("probit")  # a fresh one: new_bler_table merges into it
+    sim_set = {"category": {MCS_CATEGORY: {"index": {MCS_TABLE_INDEX: {"MCS": [mcs]}}}}}
+    t = time.perf_counter()
+    phy.new_bler_table(snrs, [500, 2000, 4000], sim_set, filename=filename,
+                       batch_size=max(1, blocks // 5), max_mc_iter=5, early_stop=True,
+                       verbose=False)
+    print(f"fine table of MCS {mcs}: {len(snrs)} SINRs x 3 sizes, {blocks} blocks per point, "
+          f"{time.perf_counter() - t:.0f} s -> {filename}", flush=True)
+
+
+def bench_fine(mcs: int, filename: str, slots: int, rows: int, seed: int,
+               csi: str = "ls") -> list[dict]:
+    """AWGN BLER of MCS ``mcs``: full chain, shipped-table and fine-table abstraction."""
+    link = UplinkLink(PhyConfig(channel="awgn", csi=csi))
+    nd = link.num_data_per_slot
+    ldpc = PhotoBaseline(nd)
+    abst = PhotoBaseline(nd, decoder="abstraction", seed=seed)
+    fine = CodeBlockAbstraction(seed, bler_tables=[filename])
+    th = {m.index: m for m in mcs_table()}[mcs].threshold_db
+    sn_config.seed = seed
+    rng = np.random.default_rng(seed)
+    out = []
+    for snr in th + (np.arange(0.5, 1.51, 0.25) if csi == "ls" else np.arange(-0.6, 0.41, 0.2)):
+        r = _tb_pass(link, ldpc, abst, mcs, slots, rows, float(snr), rng, fine)
+        r.update(channel=f"awgn ({csi} CSI)", mcs=mcs)
+        out.append(r)
+        print(_bler_row(r).replace("|", "| fine table:", 1), flush=True)
+    return out
+
+
 def _ratio(a: float, b: float) -> float:
     return max(a, b) / min(a, b) if min(a, b) > 0 else float("inf")
 
@@ -213,10 +257,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photos", type=int, default=60, help="photos per SNR point")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default="", help="write the results as JSON here")
+    parser.add_argument("--fine-mcs", type=int, default=0, help="MCS of the finer-table check")
+    parser.add_argument("--fine-table", default="fine_bler_table.json",
+                        help="where the finer table is written")
+    parser.add_argument("--fine-blocks", type=int, default=500, help="blocks per table point")
+    parser.add_argument("--only-fine", action="store_true", help="only the finer-table check")
+    parser.add_argument("--fine-csi", default="ls", choices=("ls", "perfect"),
+                        help="CSI of the finer-table check")
     args = parser.parse_args(argv)
     if args.quick:
         args.slots, args.rows, args.photos = 4, 5, 8
     t0 = time.perf_counter()
+    if args.fine_mcs:
+        if os.path.isfile(args.fine_table):
+            print(f"reusing the finer table {args.fine_table}")
+        else:
+            make_fine_table(args.fine_mcs, args.fine_table, args.fine_blocks)
+        print("| channel | MCS | SNR dB | TBs | LDPC BLER (errors) | shipped-table abstraction | "
+              "ratio | fine-table abstraction | LDPC ms/TB | abstraction ms/TB |")
+        fine = bench_fine(args.fine_mcs, args.fine_table, args.slots, args.rows, args.seed,
+                          args.fine_csi)
+        if args.only_fine:
+            print(f"total {time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.2f}")
+            if args.out:
+                with open(args.out, "w", encoding="utf-8") as f:
+                    json.dump({"fine": fine, "args": vars(args)}, f, indent=1)
+            return
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}")
     print("| channel | MCS | SNR dB | TBs | LDPC BLER (errors) | abstraction BLER | ratio | "

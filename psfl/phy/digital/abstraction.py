@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -127,17 +128,26 @@ class _BlerOnly(PHYAbstraction):
 
 
 @functools.cache
-def phy_abstraction(interpolation: str = "probit") -> PHYAbstraction:
+def phy_abstraction(interpolation: str = "probit",
+                    bler_tables: tuple[str, ...] = ()) -> PHYAbstraction:
     """Sionna's :class:`~sionna.sys.PHYAbstraction` with the BLER table of psfl's MCS table
-    interpolated by ``interpolation`` (:data:`INTERPOLATIONS`), built once per process."""
+    interpolated by ``interpolation`` (:data:`INTERPOLATIONS`), built once per process.
+    ``bler_tables``: further files in Sionna's format (e.g. finer ones written by
+    :meth:`sionna.sys.PHYAbstraction.new_bler_table`), merged over the shipped table in order
+    (an MCS present in a file replaces the shipped entry's code block sizes and SINRs)."""
     import sionna.sys
 
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"interpolation={interpolation!r} is unknown; use one of "
                          f"{INTERPOLATIONS}")
+    missing = [f for f in bler_tables if not os.path.isfile(f)]
+    if missing:
+        raise ValueError(f"BLER table files {missing} do not exist; give files written by "
+                         "sionna.sys.PHYAbstraction.new_bler_table")
     path = os.path.join(os.path.dirname(sionna.sys.__file__), "bler_tables", BLER_TABLE)
     interp = ProbitInterpolation() if interpolation == "probit" else None
-    return _BlerOnly(interp_fun=interp, load_bler_tables_from=[path], precision="single")
+    return _BlerOnly(interp_fun=interp, load_bler_tables_from=[path, *bler_tables],
+                     precision="single")
 
 
 class CodeBlockAbstraction:
@@ -149,6 +159,8 @@ class CodeBlockAbstraction:
         Seed of the NumPy generator that draws the fates.
     interpolation : "probit" (default) | "sionna"
         How the BLER tables are interpolated (see the module docstring).
+    bler_tables : sequence of str (default: none)
+        Further BLER table files merged over Sionna's (:func:`phy_abstraction`).
 
     Input
     -----
@@ -167,9 +179,10 @@ class CodeBlockAbstraction:
         Predicted error probability of each code block.
     """
 
-    def __init__(self, seed: int | None = None, interpolation: str = "probit") -> None:
+    def __init__(self, seed: int | None = None, interpolation: str = "probit",
+                 bler_tables: Sequence[str] = ()) -> None:
         self._rng = np.random.default_rng(seed)
-        self._phy = phy_abstraction(interpolation)
+        self._phy = phy_abstraction(interpolation, tuple(str(f) for f in bler_tables))
         self._eesm = EESM(precision="single")
         self.interpolation = interpolation
 

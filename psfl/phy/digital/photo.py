@@ -174,6 +174,9 @@ class PhotoBaseline:
         How the TF coding chain runs.
     seed : `None` (default) | int
         Seed of the abstraction's draws (``"abstraction"``).
+    abstraction : `None` (default) | CodeBlockAbstraction
+        The abstraction ``"abstraction"`` uses (e.g. with finer BLER tables); default
+        ``CodeBlockAbstraction(seed)``.
 
     Input (:meth:`transmit`)
     -----
@@ -218,6 +221,7 @@ class PhotoBaseline:
         num_iter: int = 20,
         mode: str = "graph",
         seed: int | None = None,
+        abstraction: CodeBlockAbstraction | None = None,
     ) -> None:
         nd = num_data_per_slot
         if isinstance(nd, bool) or not isinstance(nd, int | np.integer) or nd < 1:
@@ -247,7 +251,9 @@ class PhotoBaseline:
                 "3GPP TS 38.214 Table 5.1.3.1-2 or None to select by SNR"
             )
         self.mcs = mcs
-        self._abstraction = CodeBlockAbstraction(seed) if decoder == "abstraction" else None
+        self._abstraction = None
+        if decoder == "abstraction":
+            self._abstraction = abstraction or CodeBlockAbstraction(seed)
         self._coders: dict[tuple[int, int, int], _TBCoder] = {}
 
     # -- layout and MCS ---------------------------------------------------------------------

@@ -120,3 +120,11 @@ def test_bad_input_names_the_fix(photo, link) -> None:
         PhotoBaseline(nd, decoder="bp")
     with pytest.raises(ValueError, match="num_data_per_slot"):
         PhotoBaseline(0)
+
+
+@pytest.mark.parametrize("mode", ["eager", "xla"])
+def test_modes_round_trip(mode: str) -> None:
+    tf.random.set_seed(3)
+    img = skdata.coffee()[:16, :32].astype(np.float32) / 255.0
+    out, info = PhotoBaseline(300, mcs=10, mode=mode).transmit(img, awgn, 30.0, 800)
+    assert info["success"].all() and info["num_tbs"][0] == 3 and out.shape == (1, 16, 32, 3)

@@ -11,6 +11,8 @@
 * :mod:`psfl.phy.timedomain` — the OFDM waveform through the multipath channel
   (``phy.domain = "time"``); :mod:`psfl.phy.validity` — ISI/ICI the frequency-domain link
   omits, and :class:`FrequencyDomainValidityWarning` when they matter.
+* :mod:`psfl.phy.cell` — many MUs on one carrier: hexagonal multi-cell drop (:func:`drop_mus`),
+  OFDMA scheduling, power control and interference (:class:`SharedUplink`, :class:`CellConfig`).
 
 This package imports nothing from psfl.semantic, psfl.federation or psfl.hil. Names are imported
 lazily, so that reading the configuration does not load TensorFlow or Sionna.
@@ -44,6 +46,9 @@ _EXPORTS = {
     "w_to_dbm": "psfl.phy.energy",
     "SlotGrid": "psfl.phy.grid",
     "UplinkLink": "psfl.phy.link",
+    "CellConfig": "psfl.phy.cell.config",
+    "drop_mus": "psfl.phy.cell.topology",
+    "SharedUplink": "psfl.phy.cell.uplink",
     "FrequencyDomainValidityWarning": "psfl.phy.validity",
 }
 

@@ -109,7 +109,7 @@ DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
         (TXDAC, f"out:altvoltage{i}"): {
             "frequency": "19797",
             "phase": "16384" if i < 2 else "0",
-            "scale": "0.000000",
+            "scale": "0",  # the sign-magnitude word: 0.000000
         }
         for i in range(4)
     },

@@ -238,17 +238,32 @@ def fir_summary(text: str) -> str:
 
 
 # -- DDS registers (cf_axi_dds) -----------------------------------------------------------
-# A tone's frequency is a 16-bit phase increment per DAC sample and its phase a 16-bit
-# offset; the driver converts with 0xFFFF and 360000 mdeg, rounding on write and
-# truncating on read, so that the dump's 9279985 Hz at 30.72 MS/s is increment 19797.
+# A tone's frequency is a 16-bit phase increment per DAC sample, its phase a 16-bit offset
+# and its scale a sign-magnitude word with 0x4000 = 1.0 (full scale). The conversions are
+# those of ADI's AXI DAC core drivers (Linux cf_axi_dds, no-OS axi_dac_core.c): frequency
+# × 0xFFFF / rate truncated, refused above rate/2 (the dump's power-up 9279985 Hz at
+# 30.72 MS/s is increment 19797), phase in mdeg rounded to 1/65536 of a turn, scale rounded
+# to 1/16384. The accumulator wraps at 2^16, so the tone sits at increment × rate / 65536,
+# a little below the frequency read back.
 def dds_increment(hz: int, rate: int) -> int:
-    """Phase increment the driver writes for ``hz`` at DAC rate ``rate``."""
-    return (hz * 0xFFFF + rate // 2) // rate
+    """Phase increment the driver writes for ``hz`` at DAC rate ``rate`` (16 bits kept)."""
+    return (hz * 0xFFFF // rate) & 0xFFFF
 
 
 def dds_frequency(increment: int, rate: int) -> int:
     """Frequency [Hz] the driver reads back for a phase increment."""
     return increment * rate // 0xFFFF
+
+
+def dds_scale_word(scale: float) -> int:
+    """Sign-magnitude scale word for ``scale`` (|scale| < 2)."""
+    mag = min(round(abs(scale) * 0x4000), 0x7FFF)
+    return mag | (0x8000 if scale < 0 else 0)
+
+
+def dds_scale(word: int) -> float:
+    """Scale of a sign-magnitude word (what the tone's amplitude is multiplied by)."""
+    return (-1.0 if word & 0x8000 else 1.0) * (word & 0x7FFF) / 0x4000
 
 
 def dds_phase_word(mdeg: int) -> int:
@@ -394,7 +409,7 @@ WRITE_RULES: dict[Key, Rule] = {
         )
     },
     (TXDAC, ANY, "scale"): Rule(
-        "DDS scale", parse_float, (0.0, 1.0), fmt=lambda s: f"{s:.6f}"
+        "DDS scale", parse_float, (-1.999999, 1.999999), encode=lambda s, _: str(dds_scale_word(s))
     ),
     # One enable for all tones (the core's DDS enable), however many channels are written.
     (TXDAC, ANY, "raw"): Rule("DDS enable", parse_fixpoint_int, fmt=lambda v: str(int(v != 0)),
@@ -482,4 +497,5 @@ READ_FORMAT: dict[Key, Callable[[str, RadioView], str]] = {
     (PHY, ANY, "hardwaregain"): lambda raw, _: f"{float(raw):.6f} dB",
     (TXDAC, ANY, "frequency"): lambda raw, radio: str(dds_frequency(int(raw), radio.sample_rate)),
     (TXDAC, ANY, "phase"): lambda raw, _: str(dds_phase_mdeg(int(raw))),
+    (TXDAC, ANY, "scale"): lambda raw, _: f"{dds_scale(int(raw)):.6f}",
 }

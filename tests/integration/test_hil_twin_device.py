@@ -209,6 +209,16 @@ def test_dds_power_up_state_as_a_real_pluto(twin: PlutoTwin) -> None:
     ph.value = "360000"
     assert ph.value == "0"
     assert _write_errno(ph, "360001") == errno.EINVAL
+    # registers, as ADI's AXI DAC drivers convert (Linux cf_axi_dds, no-OS axi_dac_core.c):
+    # phase in 1/65536 turns, scale in 1/16384 (0x4000 = 1.0), frequency × 0xFFFF / fs
+    ph.value = "1234"
+    assert ph.value == "1236"  # 1234 mdeg → word 225 → 225 × 360000 / 65536, rounded
+    sc = _attr(ctx, TXDAC, "altvoltage2", "scale", output=True)
+    sc.value = "0.3"
+    assert sc.value == "0.299988"  # word 4915
+    fr = _attr(ctx, TXDAC, "altvoltage2", "frequency", output=True)
+    fr.value = "1000000"
+    assert fr.value == "999859"  # increment 2133 at 30.72 MS/s
 
 
 def test_dds_tones_reach_the_receiver_until_a_buffer_is_pushed(twin: PlutoTwin) -> None:

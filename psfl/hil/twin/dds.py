@@ -7,7 +7,7 @@ stepped by its increment every DAC sample and started at its phase offset:
 
 .. math:: r_k(n) = s_k \sin\big(2\pi\,(\phi_k + n\,\Delta_k \bmod 2^{16}) / 2^{16}\big)
 
-with scale :math:`s_k` (1.0 = DAC full scale), so the default phases (I 90°, Q 0°) send
+with scale :math:`s_k` (1.0 = DAC full scale, a sign-magnitude word in steps of 1/16384), so the default phases (I 90°, Q 0°) send
 :math:`s\,e^{+j 2\pi f n / f_s}`, a tone above the LO, which is what pyadi's
 ``dds_single_tone`` relies on. The tones play while the DDS is enabled (``raw``) and no TX
 buffer is open: opening one switches the DAC's data source to the DMA, closing it switches
@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from psfl.hil.pluto_model import TXDAC
+from psfl.hil.pluto_rules import dds_scale
 from psfl.hil.pluto_state import PlutoState
 
 __all__ = ["TONES", "dds_block"]
@@ -46,7 +47,7 @@ def dds_block(state: PlutoState, t0: int, n: int) -> np.ndarray | None:
     silent = True
     for chn, rail in TONES.items():
         scope = f"out:{chn}"
-        scale = float(state.get(TXDAC, scope, "scale"))
+        scale = dds_scale(int(state.get(TXDAC, scope, "scale")))
         if scale == 0.0:
             continue
         silent = False

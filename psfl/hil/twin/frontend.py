@@ -52,8 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from psfl.hil.pluto_model import TXDAC
-from psfl.hil.pluto_rules import RX_GAIN_RANGE
+from psfl.hil.pluto_model import PHY, TXDAC
+from psfl.hil.pluto_rules import RX_GAIN_RANGE, dds_scale
 from psfl.hil.pluto_state import PlutoState
 from psfl.hil.pluto_tables import (
     ADC_NOISE_LSB_RMS,
@@ -300,8 +300,9 @@ class PlutoFrontend:
         before noise, gain and quantization; ``None``: identity. May be replaced at run time.
     loopback_gain_db : float
         Path gain between TX and RX ports on top of TX attenuation and RX gain.
-    agc_target_dbfs : float
-        Block RMS the emulated AGC (slow/fast_attack, hybrid) aims for.
+    agc_target_dbfs : float or None
+        Block RMS the emulated AGC (slow/fast_attack, hybrid) aims for; ``None``: the middle
+        of the chip's inner AGC window (−11 dBFS with a Pluto's settings).
     random_offset : bool
         Start a newly loaded cyclic buffer at a random sample (``True``) or at 0.
     seed : int or None
@@ -325,7 +326,7 @@ class PlutoFrontend:
         snr_db: float | None,
         channel: ChannelFn | None,
         loopback_gain_db: float,
-        agc_target_dbfs: float,
+        agc_target_dbfs: float | None,
         random_offset: bool,
         seed: int | None,
     ) -> None:
@@ -333,7 +334,7 @@ class PlutoFrontend:
         self.snr_db = snr_db
         self.channel = channel
         self.loopback_gain_db = float(loopback_gain_db)
-        self.agc_target_dbfs = float(agc_target_dbfs)
+        self._agc_target = None if agc_target_dbfs is None else float(agc_target_dbfs)
         self.random_offset = random_offset
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()  # the stream, the generator and the owner below
@@ -353,6 +354,20 @@ class PlutoFrontend:
         """The cyclic TX waveform being transmitted, normalized (complex128), or ``None``."""
         with self._lock:
             return None if self._tx.cyclic is None else self._tx.cyclic.copy()
+
+    @property
+    def agc_target_dbfs(self) -> float:
+        """Block power [dBFS] the emulated AGC settles at: as set, or the middle of the
+        chip's inner AGC window (``adi,agc-inner-thresh-high``/``-low``: −10…−12 dBFS on a
+        Pluto), inside which the AD9361's AGC leaves the gain alone."""
+        if self._agc_target is not None:
+            return self._agc_target
+        dbg = [int(self.state.get(PHY, "debug", f"adi,agc-inner-thresh-{k}")) for k in ("high", "low")]
+        return -sum(dbg) / 2
+
+    @agc_target_dbfs.setter
+    def agc_target_dbfs(self, value: float | None) -> None:
+        self._agc_target = None if value is None else float(value)
 
     @property
     def rx_position(self) -> int:
@@ -493,5 +508,6 @@ class PlutoFrontend:
         cyc = self._tx.cyclic
         p = float(np.mean(np.abs(cyc) ** 2)) if cyc is not None and cyc.size else 0.0
         if not self._dma_owners and self.state.dds_enabled:
-            p += sum(float(self.state.get(TXDAC, f"out:{c}", "scale")) ** 2 / 2 for c in TONES)
+            p += sum(dds_scale(int(self.state.get(TXDAC, f"out:{c}", "scale"))) ** 2 / 2
+                     for c in TONES)
         return p

@@ -75,7 +75,9 @@ class PlutoTwin(PlutoFrontend):
         default −30 dB puts a 2^14-scaled signal at about −6 dBFS with TX −10 dB and
         RX 40 dB (manual).
     agc_target_dbfs:
-        Block RMS the emulated AGC (slow/fast_attack, hybrid) aims for.
+        Block RMS the emulated AGC (slow/fast_attack, hybrid) aims for; ``None`` (default):
+        the middle of the chip's inner AGC window, ``adi,agc-inner-thresh-low``…``-high``
+        (−12…−10 dBFS on a Pluto), where the AD9361's AGC stops moving the gain.
     random_offset:
         Start a newly loaded cyclic buffer at a random sample (``True``) or at 0.
     seed:
@@ -122,7 +124,7 @@ class PlutoTwin(PlutoFrontend):
         snr_db: float | None = 30.0,
         channel: ChannelFn | None = None,
         loopback_gain_db: float = -30.0,
-        agc_target_dbfs: float = -12.0,
+        agc_target_dbfs: float | None = None,
         random_offset: bool = True,
         seed: int | None = None,
         ad9364: bool = False,

@@ -85,6 +85,10 @@ class SharedUplink(Block):
     -----
     x : [num_mus, k], tf.complex64
         One message of ``k`` unit-power symbols per MU of cell 0, in the drop's order.
+    snr_db : float or [num_mus] (default 0)
+        Offset [dB] to each MU's SNR from the budget, as for umi/uma/rma in
+        :class:`~psfl.phy.link.UplinkLink` (so the block is a :class:`~psfl.phy.link.LinkFn`
+        whose rows are the MUs); :meth:`with_allocation` keeps one schedule for several calls.
 
     Output
     ------
@@ -145,8 +149,16 @@ class SharedUplink(Block):
             return np.repeat(g, self.num_prbs, axis=1)
         return g.reshape(n, self.num_prbs, SUBCARRIERS_PER_PRB).mean(-1)
 
-    def _plan(self, k: int) -> dict[str, Any]:
+    def _plan(self, k: int, owner: np.ndarray | None) -> dict[str, Any]:
         n, p = self.num_mus, self.num_prbs
+        if owner is not None:  # a given allocation: its slots' channels in one draw
+            owner = _checked_owner(owner, n, p)
+            held = np.stack([np.bincount(o[o >= 0], minlength=n) for o in owner]).sum(axis=0)
+            if np.any(held * self._res_per_prb < k):
+                raise ValueError(f"the allocation carries {(held * self._res_per_prb).min()} "
+                                 f"symbols for some MU, fewer than k = {k}; pass the owner of "
+                                 f"a call with at least as many symbols per MU")
+            return {"owner": owner, "h": self.link.channel(n * owner.shape[0])}
         mus = np.arange(n)
         snr1 = snr_per_re_db(self._power(mus, np.ones(n)), 1, self.drop.serving_gain_db[:n],
                              self.phy_cfg)
@@ -249,16 +261,37 @@ class SharedUplink(Block):
         power = tf.reduce_sum(q * (tf.math.real(hg) ** 2 + tf.math.imag(hg) ** 2), axis=0)
         return sig, power
 
-    def call(self, x):
-        out = self.simulate(x)
+    def call(self, x, snr_db=0.0):
+        out = self.simulate(x, snr_db)
         return out["y"], out["no_eff"]
 
-    def simulate(self, x: Any) -> dict[str, Any]:
+    def with_allocation(self, owner: np.ndarray) -> Any:
+        """A :class:`~psfl.phy.link.LinkFn`, ``(y, no_eff) = f(x, snr_db=0)``, that sends
+        ``x`` [num_mus, k] on the PRBs and slots of ``owner`` (the ``"owner"`` of an earlier
+        :meth:`simulate`) instead of scheduling anew: the semantic symbols and the digital
+        baseline's ride the same allocation (same PRBs, slots and power; new channel and
+        noise draws)."""
+        owner = _checked_owner(owner, self.num_mus, self.num_prbs)
+
+        def link(x: Any, snr_db: Any = 0.0) -> tuple[tf.Tensor, tf.Tensor]:
+            out = self.simulate(x, snr_db, owner=owner)
+            return out["y"], out["no_eff"]
+
+        return link
+
+    def simulate(self, x: Any, snr_db: Any = 0.0, *, owner: np.ndarray | None = None
+                 ) -> dict[str, Any]:
         r"""Run the shared uplink and return the schedule with the symbols.
 
         Input
         -----
         x : [num_mus, k], tf.complex64
+        snr_db : float or [num_mus]
+            Offset [dB] added to every MU's SNR from the budget (0: the budget alone; e.g. -3
+            models a 3 dB back-off), as ``snr_db`` of :class:`~psfl.phy.link.UplinkLink` for
+            umi/uma/rma; the interferers keep theirs.
+        owner : [S, P] int or None
+            A fixed allocation (see :meth:`with_allocation`); None schedules.
 
         Output
         ------
@@ -274,13 +307,16 @@ class SharedUplink(Block):
         """
         x = _checked(x, self.num_mus)
         cfg, n, k = self.phy_cfg, self.num_mus, int(x.shape[-1])
-        plan = self._plan(k)
+        offset = np.broadcast_to(np.asarray(snr_db, np.float64), (n,))
+        if not np.all(np.isfinite(offset)):
+            raise ValueError(f"snr_db must be finite dB offsets, got {snr_db!r}")
+        plan = self._plan(k, owner)
         owner = plan["owner"]
         num_slots = owner.shape[0]
         m = np.stack([np.bincount(o[o >= 0], minlength=n) for o in owner])  # [S, N]
         power = self._power(np.arange(n), m)
-        snr = np.where(m > 0, snr_per_re_db(power, m, self.drop.serving_gain_db[:n], cfg),
-                       np.nan)
+        snr = np.where(m > 0, snr_per_re_db(power, m, self.drop.serving_gain_db[:n], cfg)
+                       + offset, np.nan)
         rows, idx = self._positions(owner, k)
         n_rows = rows.shape[0]
         full = [n_rows, cfg.num_ofdm_symbols, cfg.num_subcarriers]
@@ -326,6 +362,17 @@ class SharedUplink(Block):
             "airtime_s": last * self.link.grid.slot_duration_s,
             "sinr_db": 10.0 * np.log10(np.mean(1.0 / no_eff.numpy(), axis=1)),
         }
+
+
+def _checked_owner(owner: Any, num_mus: int, num_prbs: int) -> np.ndarray:
+    """``owner`` as [S >= 1, num_prbs] int64 of MUs in [-1, num_mus); ValueError otherwise."""
+    owner = np.asarray(owner)
+    if (owner.ndim != 2 or owner.shape[0] < 1 or owner.shape[1] != num_prbs
+            or not np.issubdtype(owner.dtype, np.integer)
+            or owner.min() < -1 or owner.max() >= num_mus):
+        raise ValueError(f"owner must be [slots, {num_prbs}] integers in [-1, {num_mus}) (the "
+                         f"'owner' of an earlier simulate), got shape {owner.shape}")
+    return owner.astype(np.int64)
 
 
 def _checked(x: Any, num_mus: int) -> tf.Tensor:

@@ -129,3 +129,23 @@ def test_bad_input_is_refused_with_the_fix():
     link = SharedUplink(phy, cell, drop)
     with pytest.raises(ValueError, match=r"num_mus=2"):
         link(_symbols(3, 10))
+
+
+def test_semantic_and_digital_symbols_ride_the_same_allocation():
+    """with_allocation(owner) reuses the PRBs, slots and power of an earlier call (new
+    channel and noise draws); snr_db shifts every MU's SNR by the offset."""
+    phy = PhyConfig(channel="rayleigh")
+    cell = CellConfig(num_mus=3, mus_per_cell=2, scheduler="proportional-fair")
+    set_seed(8)
+    drop = drop_mus(cell, phy)
+    link = SharedUplink(phy, cell, drop)
+    first = link.simulate(_symbols(3, 700))
+    digital = link.with_allocation(first["owner"])
+    y, no_eff = digital(_symbols(3, 700, seed=1))
+    assert y.shape == (3, 700) and no_eff.shape == (3, 700)
+    again = link.simulate(_symbols(3, 650, seed=2), -3.0, owner=first["owner"])
+    np.testing.assert_array_equal(again["owner"], first["owner"])
+    np.testing.assert_array_equal(again["tx_power_dbm"], first["tx_power_dbm"])
+    np.testing.assert_allclose(again["snr_db"], first["snr_db"] - 3.0)
+    with pytest.raises(ValueError, match="fewer than k"):
+        digital(_symbols(3, 5000))

@@ -65,14 +65,12 @@ from .abstraction import MIN_NOISE_VAR, CodeBlockAbstraction, sinr_from_noise
 from .baseline import _fallback_colour
 from .chain import MODES
 from .mcs import MCS, MCS_INDICES, mcs_table
-from .segmentation import Segmentation, TBLayout, segment
+from .segmentation import Segmentation, TBLayout, segment, tb_layout
 from .source import Coded, source_coder, source_encode, to_uint8
 
 __all__ = ["DECODERS", "MIN_PHOTO_SIDE", "PhotoBaseline", "symbols_for"]
 
-DECODERS = ("ldpc", "abstraction")
-"""Receivers of :class:`PhotoBaseline`: the full LDPC chain, or the PHY abstraction."""
-
+DECODERS = ("ldpc", "abstraction")  # receivers: the full LDPC chain, or the PHY abstraction
 MIN_PHOTO_SIDE = 8  # one 8x8 JPEG block; smaller "photos" are patches (DigitalBaseline)
 
 
@@ -103,7 +101,9 @@ def symbols_for(height: int, width: int, bandwidth_ratio: float) -> int:
 
 
 class _TBCoder:
-    """Sionna's TBEncoder/TBDecoder and QAM for one layout, run in one mode."""
+    """Sionna's TBEncoder/TBDecoder and QAM for one layout, run in one mode.
+
+    The decoder is built on first use: the abstraction never needs it."""
 
     def __init__(self, layout: TBLayout, mcs: MCS, num_iter: int, mode: str) -> None:
         m = mcs.bits_per_symbol
@@ -121,25 +121,34 @@ class _TBCoder:
             raise RuntimeError(f"Sionna's TBEncoder laid out {enc.tb_size} bits in {enc.num_cbs} "
                                f"code blocks, the segmentation {layout}")
         self.encoder = enc
-        self.decoder = TBDecoder(enc, num_bp_iter=num_iter)
         self.mapper = Mapper("qam", m)
-        self.demapper = Demapper("app", "qam", m)
-        n, tbs = layout.num_symbols, layout.tb_size
-        if mode == "eager":
-            self.encode, self.decode = self._encode, self._decode
-            return
-        jit = mode == "xla"
-        self.encode = tf.function(self._encode, jit_compile=jit, input_signature=[
-            tf.TensorSpec([None, tbs], tf.float32)])
-        self.decode = tf.function(self._decode, jit_compile=jit, input_signature=[
-            tf.TensorSpec([None, n], tf.complex64), tf.TensorSpec([None, n], tf.float32)])
+        self._m, self._num_iter, self._mode, self._n = m, num_iter, mode, layout.num_symbols
+        self._decode_fn = None
+        # One eager call builds Sionna's blocks (the scrambler's Gold sequence is a Python
+        # loop, which autograph would convert element by element: 3 s per layout traced).
+        self._encode(tf.zeros([1, layout.tb_size]))
+        self.encode = self._compile(self._encode, [tf.TensorSpec([None, layout.tb_size])])
+
+    def _compile(self, fn: Any, signature: list[tf.TensorSpec]) -> Any:
+        if self._mode == "eager":
+            return fn
+        return tf.function(fn, jit_compile=self._mode == "xla", input_signature=signature)
+
+    def decode(self, y: tf.Tensor, no: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """[n_tb, num_symbols] symbols and noise -> bits [n_tb, tb_size], TB CRC [n_tb]."""
+        if self._decode_fn is None:
+            self.decoder = TBDecoder(self.encoder, num_bp_iter=self._num_iter)
+            self.demapper = Demapper("app", "qam", self._m)
+            self._decode(tf.zeros([1, self._n], tf.complex64), tf.ones([1, self._n]))  # build
+            self._decode_fn = self._compile(self._decode, [
+                tf.TensorSpec([None, self._n], tf.complex64), tf.TensorSpec([None, self._n])])
+        return self._decode_fn(y, no)
 
     def _encode(self, bits: tf.Tensor) -> tf.Tensor:
         """[n_tb, tb_size] bits -> [n_tb, num_symbols] QAM symbols."""
         return self.mapper(self.encoder(bits))
 
     def _decode(self, y: tf.Tensor, no: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """[n_tb, num_symbols] symbols and noise -> bits [n_tb, tb_size], TB CRC [n_tb]."""
         llr = self.demapper(y, tf.maximum(no, MIN_NOISE_VAR))
         return self.decoder(llr)
 
@@ -254,7 +263,6 @@ class PhotoBaseline:
         self._abstraction = None
         if decoder == "abstraction":
             self._abstraction = abstraction or CodeBlockAbstraction(seed)
-        self._coders: dict[tuple[int, int, int], _TBCoder] = {}
 
     # -- layout and MCS ---------------------------------------------------------------------
 
@@ -312,10 +320,8 @@ class PhotoBaseline:
         return idx[np.maximum(n_ok - 1, 0)].reshape(snr.shape)
 
     def _tb_coder(self, layout: TBLayout, mcs: int) -> _TBCoder:
-        key = (layout.num_symbols, layout.tb_size, mcs)
-        if key not in self._coders:
-            self._coders[key] = _TBCoder(layout, self._table[mcs], self.num_iter, self.mode)
-        return self._coders[key]
+        return _tb_coder(layout.num_symbols, layout.tb_size, self._table[mcs], self.num_iter,
+                         self.mode)
 
     # -- source only ------------------------------------------------------------------------
 
@@ -499,6 +505,16 @@ class PhotoBaseline:
         return rec.astype(np.float32) / 255.0
 
 
+@functools.lru_cache(maxsize=64)
+def _tb_coder(num_symbols: int, tb_size: int, mcs: MCS, num_iter: int, mode: str) -> _TBCoder:
+    """The coder of one layout, shared by every PhotoBaseline of the process (building and
+    tracing one takes seconds; a sweep meets the same few layouts again and again)."""
+    layout = tb_layout(0, 0, num_symbols, mcs)
+    if layout.tb_size != tb_size:
+        raise RuntimeError(f"layout of {num_symbols} symbols at MCS {mcs.index} changed")
+    return _TBCoder(layout, mcs, num_iter, mode)
+
+
 def _groups(seg: Segmentation) -> list[list[TBLayout]]:
     """The TBs of ``seg`` grouped by layout (full slots, a different last slot): each group is
     coded in one batch."""
@@ -524,7 +540,7 @@ def _encode_sources(u8: np.ndarray, coder: Any, payload_bytes: int,
                              [downscale] * n))
 
 
-def _check_snr(snr_db: Any) -> np.ndarray:
+def _check_snr(snr_db: Any) -> np.ndarray:  # as DigitalBaseline's
     try:
         snr = np.asarray(snr_db, np.float64)
     except (TypeError, ValueError) as exc:

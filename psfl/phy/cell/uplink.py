@@ -200,12 +200,13 @@ class SharedUplink(Block):
                                  drop.serving_gain_db[mus], self.phy_cfg)
             rates = np.broadcast_to(np.log2(1.0 + 10.0 ** (snr1 / 10.0)), (p, mus.size))
             sched, rate_last = self._scheduler(mus.size), np.zeros(mus.size)
-            own = np.empty((num_slots, p), np.int64)
+            local = np.empty((num_slots, p), np.int64)  # the cell's own MU indices
             for s in range(num_slots):
                 o = sched(rate_last, rates, np.ones(mus.size, bool))
                 rate_last = np.bincount(o, weights=rates[np.arange(p), o], minlength=mus.size)
-                own[s] = mus[o]
-            m = np.stack([np.bincount(o - mus[0], minlength=mus.size)[o - mus[0]] for o in own])
+                local[s] = o
+            m = np.stack([np.bincount(o, minlength=mus.size)[o] for o in local])  # PRBs held
+            own = mus[local]
             snr = snr_per_re_db(self._power(own, m), m, drop.gain_db[own, 0], self.phy_cfg)
             owners.append(own)
             inr.append(10.0 ** (snr / 10.0))

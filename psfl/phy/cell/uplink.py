@@ -34,7 +34,11 @@ interference power of every RE and antenna, :math:`\sigma^2_{i} = \sum_c q_c |h_
 treats it as noise: it enters the combiner's impairment :math:`s_r = N_0 + \sigma^2_e +
 \sigma^2_i` (:mod:`psfl.phy.estimation`), so the post-equalization ``no_eff`` and the SINR
 :math:`1/\mathrm{no\_eff}` include it; LS estimation sees :math:`N_0` plus the row's mean
-:math:`\sigma^2_i` at the pilots.
+:math:`\sigma^2_i` at the pilots. The combiner weighs each antenna by its own impairment, so
+interference is taken as uncorrelated across antennas (no interference-rejection combining;
+ours, as the single link's per-antenna model). Slots are independent realizations, as in the
+single link; noise is :math:`k_B T_0\,\Delta f\,\mathrm{NF}` per subcarrier
+(``phy.bandwidth_hz`` is not read).
 
 **One MU alone.** With one MU, one cell and no interference, the MU holds the whole carrier in
 every slot, the channel is drawn for all slots in one call and the noise after it, as in

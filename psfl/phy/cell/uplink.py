@@ -190,7 +190,8 @@ class SharedUplink(Block):
             left -= np.bincount(owner[held], minlength=n) * self._res_per_prb
             owners.append(owner)
         owner = np.stack(owners)  # [S, P]
-        h = blocks[0] if len(blocks) == 1 else tf.concat(blocks, axis=0)
+        # A channel that never changes (awgn) comes as one row per draw: keep one.
+        h = blocks[0] if len(blocks) == 1 or blocks[0].shape[0] == 1 else tf.concat(blocks, 0)
         return {"owner": owner, "h": h}
 
     def _interferers(self, num_slots: int) -> dict[str, np.ndarray]:

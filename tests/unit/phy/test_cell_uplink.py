@@ -43,10 +43,12 @@ def test_single_mu_equals_uplink_link_exactly(channel, csi, ant, k):
     np.testing.assert_array_equal(out["no_eff"].numpy(), no_eff.numpy())
 
 
-@pytest.mark.parametrize("scheduler,n", [("round-robin", 4), ("round-robin", 9),
-                                         ("proportional-fair", 4)])
-def test_prbs_sum_to_the_carrier_and_every_symbol_arrives(scheduler, n):
-    phy = PhyConfig(channel="rayleigh")
+@pytest.mark.parametrize("scheduler,n,channel", [("round-robin", 4, "rayleigh"),
+                                                 ("round-robin", 9, "rayleigh"),
+                                                 ("proportional-fair", 4, "rayleigh"),
+                                                 ("proportional-fair", 3, "awgn")])
+def test_prbs_sum_to_the_carrier_and_every_symbol_arrives(scheduler, n, channel):
+    phy = PhyConfig(channel=channel)
     cell = CellConfig(num_mus=n, mus_per_cell=3, scheduler=scheduler)
     set_seed(3)
     drop = drop_mus(cell, phy)

@@ -445,7 +445,8 @@ class PlutoFrontend:
         if self.snr_db is None or self._ref_power is None:
             return 0.0
         sigma = np.sqrt(self._ref_power / 10 ** (self.snr_db / 10) / 2)
-        # 10**0 == 1.0 exactly: unchanged TX gain gives today's noise to the last bit
+        # 10**0 == 1.0 exactly: with the TX gain unchanged the noise is, to the last bit, what
+        # the twin drew before it had a floor (psfl hil keeps its numbers)
         return float(sigma * 10 ** ((self._ref_tx_db - self.state.tx_gain_db) / 20))
 
     def _rf(self, x: np.ndarray, t0: int, w: np.ndarray) -> np.ndarray:

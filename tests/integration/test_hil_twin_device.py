@@ -408,8 +408,8 @@ def test_overflow_and_underflow_flags(twin: PlutoTwin) -> None:
     latches when the reader falls behind the sample clock, TX bit 0 when a non-cyclic
     buffer runs dry; writing the bits back clears them. At 1 MS/s the three blocks of 2^16
     samples the DMA fills (libiio's 4 but the one the reader holds) last 0.2 s: a reader
-    that pauses 1 s overflows, a 65 ms block left alone for 0.5 s underflows (once per dry
-    spell). pyadi-iio's own verify_overflow/verify_underflow pass against the twin too."""
+    that pauses 1 s overflows, a 0.26 s block left alone for 0.6 s underflows (once per
+    dry spell). pyadi-iio's own verify_overflow/verify_underflow pass against the twin too."""
     import time
 
     sdr = _pluto(twin.uri)
@@ -422,14 +422,14 @@ def test_overflow_and_underflow_flags(twin: PlutoTwin) -> None:
     v = sdr._rxadc.reg_read(0x8000_0088)
     assert v & 4
     sdr._rxadc.reg_write(0x8000_0088, v)
-    for _ in range(3):  # a reader that catches up stops the overflow (it latches again
+    for _ in range(5):  # a reader that catches up stops the overflow (it latches again
         sdr.rx()  # as long as the DMA has nowhere to write, as on the device)
     sdr._rxadc.reg_write(0x8000_0088, 0x6)
     assert sdr._rxadc.reg_read(0x8000_0088) & 4 == 0
     sdr.tx_cyclic_buffer = False
-    sdr.tx(np.full(1 << 16, 2**13, dtype=complex))
-    assert sdr._txdac.reg_read(0x8000_0088) & 1 == 0  # still playing
-    time.sleep(0.5)
+    sdr.tx(np.full(1 << 18, 2**13, dtype=complex))
+    assert sdr._txdac.reg_read(0x8000_0088) & 1 == 0  # still playing (0.26 s)
+    time.sleep(0.6)
     v = sdr._txdac.reg_read(0x8000_0088)
     assert v & 1
     sdr._txdac.reg_write(0x8000_0088, v)

@@ -183,7 +183,7 @@ def _sweep_and_draw(codec: Any, link: Any, baseline: Any, sets: dict[str, np.nda
         tiled.write(run_dir, labels, offset_db)
     elif photos:  # each photo sent whole
         rows += evaluate_photos(codec, link, photos, snrs, run_dir, labels=labels,
-                                baseline_for=baseline.for_k if baseline else None,
+                                baseline=baseline, decoder=config.semantic.photo_decoder,
                                 offset_db=offset_db, jit_compile=config.semantic.xla)
         run_dir.write_csv("link.csv", rows)
     title = f"{channel_name(phy.channel)}, {channel_name(phy.csi)} CSI"

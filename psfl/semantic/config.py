@@ -78,6 +78,13 @@ class SemanticConfig(Section):
         0.0, help="dB added to the baseline's MCS thresholds, AWGN table or calibrated "
         "(link-adaptation back-off; ~10 dB for Rayleigh block fading with the AWGN table).",
         lo=0.0, hi=40.0)
+    photo_decoder: str = option(
+        "auto", help="Receiver of the digital baseline on whole photos (psfl link --images; one "
+        "codestream per photo, one 5G transport block per slot): ldpc (belief propagation), "
+        "abstraction (Sionna's EESM and 5G BLER tables decide each code block, 10-100x faster; "
+        "within 2x of ldpc's BLER on Rayleigh and TDL-C, not on AWGN with LS: "
+        "benchmarks/RESULTS.md) or auto: ldpc up to 256x256 pixels, the abstraction above.",
+        choices=("auto", "ldpc", "abstraction"))
     baseline_calibrate: bool = option(
         False, help="Measure the baseline's 10 %-BLER MCS thresholds over the configured channel "
         "configuration when no table holds for it (minutes, with a progress bar; cached in "

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from psfl.semantic.codec import SemanticCodec
     from psfl.semantic.config import SemanticConfig
 
-__all__ = ["Baseline", "Point", "digital_baseline", "held_back_patches", "sweep", "sweep_axis"]
+__all__ = ["Baseline", "PhotoScheme", "Point", "digital_baseline", "held_back_patches", "sweep", "sweep_axis"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,15 +49,45 @@ class Baseline:
     label: str
     description: str
 
-    def for_k(self, k: int) -> DigitalBaseline:
-        """The same baseline (source coder, MCS table, margin) for ``k`` channel uses, e.g. a
-        whole photo's. The MCS table stays the one measured for :attr:`scheme`'s ``k``."""
-        from psfl.phy.digital import DigitalBaseline
+    num_data_per_slot: int = 0
 
-        if k == self.scheme.k:
-            return self.scheme
-        return DigitalBaseline(k, thresholds_db=self.thresholds_db, codec=self.scheme.codec,
-                               margin_db=self.scheme.margin_db)
+    def for_photo(self, k: int, decoder: str) -> PhotoScheme:
+        """The baseline for a whole photo of ``k`` channel uses: the same source coder, MCS
+        table (the one measured for :attr:`scheme`'s ``k``) and margin, one codestream per
+        photo over one 5G transport block per slot (:class:`psfl.phy.digital.PhotoBaseline`),
+        received by ``decoder`` ("ldpc" or "abstraction")."""
+        from sionna.phy import config
+
+        from psfl.phy.digital import PhotoBaseline
+
+        made = self.__dict__.setdefault("_photo", {})  # one per receiver: its coders are cached
+        if decoder not in made:
+            made[decoder] = PhotoBaseline(
+                self.num_data_per_slot, codec=self.scheme.codec, decoder=decoder,
+                thresholds_db=self.thresholds_db, margin_db=self.scheme.margin_db,
+                seed=int(config.np_rng.integers(2**31)))  # the run's seed fixes the draws
+        return PhotoScheme(made[decoder], k)
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoScheme:
+    """A :class:`~psfl.phy.digital.PhotoBaseline` bound to one photo's ``k``: what
+    :func:`sweep` calls a baseline (``k``, ``transmit(images, link, snr_db, mcs_snr_db)``)."""
+
+    baseline: Any
+    k: int
+
+    @property
+    def decoder(self) -> str:
+        return self.baseline.decoder
+
+    @property
+    def codec(self) -> str:
+        return self.baseline.codec
+
+    def transmit(self, images: Any, link: LinkFn, snr_db: Any, mcs_snr_db: Any = None
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
+        return self.baseline.transmit(images, link, snr_db, self.k, mcs_snr_db=mcs_snr_db)
 
 
 def digital_baseline(phy: PhyConfig, sem: SemanticConfig, k: int, *,
@@ -83,10 +113,13 @@ def digital_baseline(phy: PhyConfig, sem: SemanticConfig, k: int, *,
             "--set semantic.baseline_calibrate=true)")
     scheme = DigitalBaseline(k, thresholds_db=thresholds, codec=sem.baseline_codec,
                              margin_db=sem.baseline_margin_db)
+    from psfl.phy.grid import SlotGrid
+
     label = f"{sem.baseline_codec.upper()}+LDPC+QAM"
     table = ("AWGN MCS table" if thresholds is None
              else f"MCS thresholds measured over {channel_name(phy.channel)}")
-    return Baseline(scheme, thresholds, label, f"{label} ({table})")
+    return Baseline(scheme, thresholds, label, f"{label} ({table})",
+                    SlotGrid(phy).num_data_per_slot)
 
 
 @dataclasses.dataclass
@@ -110,8 +143,9 @@ class Point:
 
 
 def sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn, sets: Mapping[str, np.ndarray],
-          snrs: Sequence[float], *, baseline: DigitalBaseline | None = None,
+          snrs: Sequence[float], *, baseline: DigitalBaseline | PhotoScheme | None = None,
           offset_db: float = 0.0, capacity_sets: Sequence[str] = (),
+          capacity_coders: Sequence[str] | None = None,
           images_for: Sequence[str] = (), jit_compile: bool = False, progress: bool = True,
           on_point: Callable[[Point], None] | None = None,
           on_set: Callable[[list[dict[str, Any]]], None] | None = None,
@@ -128,6 +162,9 @@ def sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn, sets: Mapping[str, 
         the sweep is an offset to the link budget, whose median SNR is ``offset_db``).
     baseline : the digital baseline (:attr:`Baseline.scheme`), or None.
     capacity_sets : data sets that also get the source coders at capacity (needs ``baseline``).
+    capacity_coders : the source coders of that reference (default: all of
+        :data:`psfl.phy.digital.source.CODECS`; on whole photos the baseline's alone is ~50x
+        cheaper than AVIF's and JPEG 2000's searches).
     images_for : data sets whose reconstructions reach ``on_point``.
     on_point : called after each point (logging, figures); on_set : with the rows so far,
         after each data set (a CSV written as it grows).
@@ -155,7 +192,8 @@ def sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn, sets: Mapping[str, 
                     received[label] = res["images"]
             if baseline is not None:
                 cols, rx, success = _baseline_point(baseline, link, images, snr, offset_db,
-                                                    capacity=name in capacity_sets)
+                                                    capacity=name in capacity_sets,
+                                                    coders=capacity_coders)
                 row.update(cols)
                 if keep:
                     received["digital"], delivered = rx, success
@@ -167,8 +205,9 @@ def sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn, sets: Mapping[str, 
     return rows
 
 
-def _baseline_point(baseline: DigitalBaseline, link: LinkFn, images: np.ndarray, snr: float,
-                    offset_db: float, *, capacity: bool
+def _baseline_point(baseline: DigitalBaseline | PhotoScheme, link: LinkFn, images: np.ndarray, snr: float,
+                    offset_db: float, *, capacity: bool,
+                    coders: Sequence[str] | None = None
                     ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """The baseline's columns at one point (and the capacity reference's), its receptions and
     which images it delivered."""
@@ -177,8 +216,9 @@ def _baseline_point(baseline: DigitalBaseline, link: LinkFn, images: np.ndarray,
     cols: dict[str, float] = {}
     if capacity:
         from psfl.phy.digital.capacity import capacity_reference
+        from psfl.phy.digital.source import CODECS
 
-        _, cap = capacity_reference(images, baseline.k, snr, link)
+        _, cap = capacity_reference(images, baseline.k, snr, link, codecs=coders or CODECS)
         cols["capacity_psnr"] = float(np.mean(cap["psnr"]))
     rx, info = baseline.transmit(images, link, snr, mcs_snr_db=snr + offset_db)
     cols.update({f"digital_{k}": v for k, v in mean_metrics(image_metrics(images, rx)).items()})

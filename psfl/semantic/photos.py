@@ -4,8 +4,10 @@
 32×32 windows) as one message per scheme and SNR: each codec at the photo's size
 (:func:`~psfl.semantic.windowed.at_size`, ``k = k/n · 3HW`` symbols over as many
 OFDM slots as they need), the capacity reference and the digital baseline that
-``baseline_for(k)`` gives for the same ``k`` channel uses (one source codestream for the whole
-photo). It runs :func:`psfl.semantic.evaluate.sweep` photo by photo, so the order of draws and
+``baseline_for(k, pixels)`` gives for the same ``k`` channel uses: in ``psfl link``, one source
+codestream per photo over one 5G transport block per slot
+(:meth:`psfl.semantic.evaluate.Baseline.for_photo`), received by LDPC decoding up to
+:data:`LDPC_MAX_PIXELS` and by the PHY abstraction above (:func:`photo_decoder`). It runs :func:`psfl.semantic.evaluate.sweep` photo by photo, so the order of draws and
 the columns are that module's.
 
 With ``psfl link --tiles`` every 32×32 tile is an image of its own instead (the ``folder`` set of
@@ -26,20 +28,31 @@ import numpy as np
 
 if TYPE_CHECKING:
     from psfl.images import Photo
-    from psfl.phy.digital import DigitalBaseline
     from psfl.phy.link import LinkFn
     from psfl.semantic.codec import SemanticCodec
-    from psfl.semantic.evaluate import Point
+    from psfl.semantic.evaluate import Baseline, Point
 
-__all__ = ["TiledPhotos", "air_cost", "evaluate_photos", "mean_rows", "photo_rows",
-           "scheme_rows", "whole_photo_sweep"]
+__all__ = ["LDPC_MAX_PIXELS", "TiledPhotos", "air_cost", "evaluate_photos", "mean_rows",
+           "photo_decoder", "photo_rows", "scheme_rows", "whole_photo_sweep"]
 
 DATASET = "photos"
+#: ``semantic.photo_decoder = "auto"``: photos up to this many pixels (256×256) are decoded by
+#: belief propagation, larger ones by the PHY abstraction (a 512×512 photo: 0.2–0.3 s against
+#: 2–5 s per SNR on 2 loaded cores, benchmarks/RESULTS.md).
+LDPC_MAX_PIXELS = 256 * 256
+
+
+def photo_decoder(choice: str, pixels: int) -> str:
+    """The baseline's receiver for a photo of ``pixels``: ``choice`` unless it is ``"auto"``
+    (then ``"ldpc"`` up to :data:`LDPC_MAX_PIXELS`, else ``"abstraction"``)."""
+    if choice != "auto":
+        return choice
+    return "ldpc" if pixels <= LDPC_MAX_PIXELS else "abstraction"
 
 
 def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
                       photos: Sequence[Photo], snrs: Sequence[float], *,
-                      baseline_for: Callable[[int], DigitalBaseline | None] | None = None,
+                      baseline_for: Callable[[int, int], Any] | None = None,
                       offset_db: float = 0.0, capacity: bool = True, jit_compile: bool = False,
                       on_point: Callable[[int, Point], None] | None = None,
                       ) -> list[dict[str, Any]]:
@@ -54,8 +67,9 @@ def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
     link : ``link(x, snr_db) -> (y, no_eff)``.
     photos : the photos, each cropped to a multiple of every codec's size.
     snrs, offset_db : as for :func:`~psfl.semantic.evaluate.sweep`.
-    baseline_for : ``k`` → the digital baseline for ``k`` channel uses (or None: none).
-    capacity : also the source coders at capacity (needs a baseline).
+    baseline_for : ``(k, pixels)`` → the digital baseline for a photo of ``pixels`` sent in
+        ``k`` channel uses (or None: none).
+    capacity : also the baseline's source coder at capacity (needs a baseline).
     on_point : called with the photo's index and the :class:`~psfl.semantic.evaluate.Point`
         (its ``received`` holds the photo as each scheme delivered it).
     """
@@ -67,14 +81,18 @@ def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
         size = photo.image.shape[:2]
         sized = {label: at_size(codec, size) for label, codec in codecs.items()}
         k = next(iter(sized.values())).k
-        baseline = baseline_for(k) if baseline_for is not None else None
+        baseline = None if baseline_for is None else baseline_for(k, size[0] * size[1])
         name = photo.name
         got = sweep(sized, link, {name: photo.image[None]}, snrs, baseline=baseline,
                     offset_db=offset_db, capacity_sets=(name,) if capacity and baseline else (),
+                    capacity_coders=(baseline.codec,) if baseline else None,
                     images_for=(name,), jit_compile=jit_compile, progress=False,
                     on_point=None if on_point is None else (lambda p, i=i: on_point(i, p)))
         windows = next(iter(sized.values())).k // next(iter(codecs.values())).k
-        rows.extend({**r, "windows": windows, "k": k, **air_cost(link, k)} for r in got)
+        extra = {"windows": windows, "k": k, **air_cost(link, k)}
+        if baseline is not None:
+            extra["digital_decoder"] = getattr(baseline, "decoder", "ldpc")
+        rows.extend({**r, **extra} for r in got)
     return rows
 
 
@@ -96,7 +114,7 @@ def scheme_rows(rows: Sequence[Mapping[str, Any]], schemes: Sequence[str]
                 ) -> list[dict[str, Any]]:
     """The rows of :func:`whole_photo_sweep` in long form: one per photo, SNR and scheme
     (``photo, snr_db, scheme, windows, k[, slots, airtime_ms, energy_mj], psnr, ssim[,
-    ms_ssim][, delivered]``)."""
+    ms_ssim][, delivered, decoder]``)."""
     out = []
     for r in rows:
         for scheme in schemes:
@@ -108,7 +126,7 @@ def scheme_rows(rows: Sequence[Mapping[str, Any]], schemes: Sequence[str]
             row.update({m: r[f"{scheme}_{m}"] for m in ("psnr", "ssim", "ms_ssim")
                         if f"{scheme}_{m}" in r})
             if scheme == "digital":
-                row["delivered"] = r["digital_success"]
+                row.update(delivered=r["digital_success"], decoder=r["digital_decoder"])
             out.append(row)
     return out
 
@@ -133,13 +151,15 @@ def mean_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def evaluate_photos(codec: SemanticCodec, link: LinkFn, photos: Sequence[Photo],
                     snrs: Sequence[float], run_dir: Any, *,
-                    baseline_for: Callable[[int], DigitalBaseline | None] | None,
+                    baseline: Baseline | None, decoder: str = "auto",
                     labels: Mapping[str, str], offset_db: float = 0.0,
                     jit_compile: bool = False) -> list[dict[str, Any]]:
     """:func:`whole_photo_sweep` of one codec (label ``"codec"``) with what ``psfl link``
     writes of it: ``images.csv`` (:func:`scheme_rows`), ``photo-<n>.png`` and
     ``photos/<n>-<scheme>-<snr>dB.png`` at the first and last SNR
-    (:func:`psfl.semantic.figures.photo_overview`). Returns :func:`mean_rows`."""
+    (:func:`psfl.semantic.figures.photo_overview`). The digital baseline is ``baseline``'s
+    :meth:`~psfl.semantic.evaluate.Baseline.for_photo`, with the receiver
+    :func:`photo_decoder` picks from ``decoder``. Returns :func:`mean_rows`."""
     from psfl.results import progress
     from psfl.semantic import figures
     from psfl.semantic.metrics import image_metrics
@@ -159,7 +179,11 @@ def evaluate_photos(codec: SemanticCodec, link: LinkFn, photos: Sequence[Photo],
                                    labels=labels, offset_db=offset_db)
             shown.clear()
 
-    rows = whole_photo_sweep({"codec": codec}, link, photos, snrs, baseline_for=baseline_for,
+    def baseline_for(k: int, pixels: int) -> Any:
+        return baseline.for_photo(k, photo_decoder(decoder, pixels))
+
+    rows = whole_photo_sweep({"codec": codec}, link, photos, snrs,
+                             baseline_for=baseline_for if baseline else None,
                              offset_db=offset_db, jit_compile=jit_compile, on_point=on_point)
     bar.close()
     run_dir.write_csv("images.csv", scheme_rows(rows, list(labels)))

@@ -98,6 +98,8 @@ def test_own_photos_sent_whole(trained_run, tmp_path):
     # one message per photo: k = k/n * 3HW = 512 symbols per 32x32 window
     assert {(r["photo"], int(r["windows"]), int(r["k"])) for r in per} == {
         ("a.png", 4, 2048), ("b.jpg", 2, 1024)}
+    # photos this small are decoded by belief propagation (semantic.photo_decoder = "auto")
+    assert {r["decoder"] for r in per if r["scheme"] == "digital"} == {"ldpc"}
     assert {(r["photo"], r["scheme"], float(r["snr_db"])) for r in per} == {
         (p, s, snr) for p in ("a.png", "b.jpg") for s in ("codec", "digital")
         for snr in (0.0, 20.0)}

@@ -128,3 +128,21 @@ def test_modes_round_trip(mode: str) -> None:
     img = skdata.coffee()[:16, :32].astype(np.float32) / 255.0
     out, info = PhotoBaseline(300, mcs=10, mode=mode).transmit(img, awgn, 30.0, 800)
     assert info["success"].all() and info["num_tbs"][0] == 3 and out.shape == (1, 16, 32, 3)
+
+
+def test_mcs_by_snr_also_needs_the_photo_predicted_delivered():
+    """At 10 dB on AWGN the thresholds alone pick an MCS at 10 % BLER per block, which loses a
+    photo of dozens of TBs almost surely; with delivery_target the highest MCS left is the one
+    whose whole photo the abstraction predicts delivered at least that often."""
+    from psfl.phy.digital import PhotoBaseline
+
+    k, snr = 196_608, 10.0  # a 768x512 photo at k/n = 1/6
+    plain = PhotoBaseline(864, delivery_target=0.0)
+    aware = PhotoBaseline(864, delivery_target=0.9)
+    m0, m1 = int(plain.select_mcs(k, snr)), int(aware.select_mcs(k, snr))
+    assert m1 < m0 and aware.predicted_delivery(k, m1, snr) >= 0.9
+    assert aware.predicted_delivery(k, m0, snr) < 0.9
+    higher = [i for i in aware.usable_mcs(k) if m1 < i <= m0]
+    assert all(aware.predicted_delivery(k, i, snr) < 0.9 for i in higher)
+    with pytest.raises(ValueError, match=r"delivery_target=1.0 must be in \[0, 1\)"):
+        PhotoBaseline(864, delivery_target=1.0)

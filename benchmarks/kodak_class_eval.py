@@ -1,0 +1,136 @@
+"""The shipped zoo on whole photographs no codec saw: the Kodak-class set (issue 23, item 5).
+
+Every photo of ``.public/kodak-class/`` (24 photographs at 768×512 from Debian packages no codec
+trains on, ``benchmarks/public_photos.sh``; SHA-256 in ``psfl/semantic/zoo/kodak-class.sha256``)
+is sent whole (:func:`psfl.semantic.photos.whole_photo_sweep`): each shipped codec window by
+window at k/n = 1/6 (the zoo's ratio; the zoo has no 1/16 codecs yet), the digital baseline with
+one JPEG codestream per photo over one 5G transport block per slot (MCS table shipped for the
+channel configuration at k = 512; receiver: the PHY abstraction, as ``psfl link`` uses for photos
+this size) and JPEG at the capacity of the same channel uses. Channels: AWGN with perfect CSI;
+TDL-C (100 ns) with LS CSI. The draws are seeded per photo and SNR (reproducible; the schemes take
+their draws one after the other in the evaluator's order).
+
+    python -m benchmarks.kodak_class_eval [--photos .public/kodak-class] [--snr 0,5,10,15,20]
+        [--channels awgn,tdl-c] [--out runs/kodak_class]
+
+Writes ``kodak_class.csv`` (per photo, channel, SNR: every scheme's PSNR, SSIM, MS-SSIM and the
+baseline's delivery) and ``kodak_class.png`` (mean PSNR and MS-SSIM against SNR, with the
+published Kodak anchors of the field quoted below as markers) to ``--out``, and prints a Markdown
+table of the means for ``benchmarks/RESULTS.md``.
+
+Published Kodak anchors (AWGN, PSNR; different images, ratio 1/16, so a place on the map, not a
+comparison): WITT 29.7 dB at 1 dB and 33.6 dB at 10 dB; BPG + 5G LDPC 33.3 dB at 10 dB (Yang et
+al., "WITT: A Wireless Image Transmission Transformer for Semantic Communications", ICASSP 2023,
+Fig. 3; as quoted in issue 22).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CHANNELS = {"awgn": {"channel": "awgn", "csi": "perfect"},
+            "tdl-c": {"channel": "tdl-c", "csi": "ls"}}
+MODELS = ("csc", "gsc-s", "gsc-m", "gsc-l")
+ANCHORS = {"WITT (Kodak, 1/16)": [(1.0, 29.7), (10.0, 33.6)],
+           "BPG+LDPC (Kodak, 1/16)": [(10.0, 33.3)]}
+
+
+def measure(channel: str, photos: list[Any], snrs: list[float]) -> list[dict[str, Any]]:
+    from psfl.phy import PhyConfig, UplinkLink
+    from psfl.seeding import set_seed
+    from psfl.semantic.config import SemanticConfig
+    from psfl.semantic.evaluate import digital_baseline
+    from psfl.semantic.photos import whole_photo_sweep
+    from psfl.semantic.zoo import load_pretrained
+
+    phy = PhyConfig(**CHANNELS[channel])
+    link = UplinkLink(phy)
+    codecs = {m: load_pretrained(f"pretrained:{m}", phy.channel) for m in MODELS}
+    base = digital_baseline(phy, SemanticConfig(), codecs["csc"].k)
+    rows = []
+    for i, photo in enumerate(photos):
+        t0 = time.perf_counter()
+        for snr in snrs:
+            set_seed(1000 * i + int(snr))
+            got = whole_photo_sweep(codecs, link, [photo], [snr],
+                                    baseline_for=lambda k, px: base.for_photo(k, "abstraction"))
+            rows.extend({**r, "channel": channel} for r in got)
+        print(f"{channel} {photo.name}: {time.perf_counter() - t0:.1f} s", flush=True)
+    return rows
+
+
+def means(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from psfl.semantic.photos import mean_rows
+
+    out = []
+    for channel in dict.fromkeys(r["channel"] for r in rows):
+        out.extend({**m, "channel": channel}
+                   for m in mean_rows([r for r in rows if r["channel"] == channel]))
+    return out
+
+
+def draw(table: list[dict[str, Any]], path: Path) -> None:
+    from psfl.plotting import subplots
+
+    channels = list(dict.fromkeys(r["channel"] for r in table))
+    fig, axes = subplots(2, len(channels), squeeze=False, figsize=(5.5 * len(channels), 8))
+    for c, channel in enumerate(channels):
+        rows = [r for r in table if r["channel"] == channel]
+        snr = [r["snr_db"] for r in rows]
+        for r_, metric in enumerate(("psnr", "ms_ssim")):
+            ax = axes[r_, c]
+            for scheme in (*MODELS, "digital", "capacity"):
+                key = f"{scheme}_{metric}"
+                if key in rows[0]:
+                    ax.plot(snr, [r[key] for r in rows], marker="o",
+                            ls="--" if scheme == "capacity" else "-",
+                            label={"digital": "JPEG+LDPC+QAM, TB per slot",
+                                   "capacity": "JPEG at capacity"}.get(scheme, scheme))
+            if metric == "psnr" and channel == "awgn":
+                for name, points in ANCHORS.items():
+                    ax.plot(*zip(*points, strict=True), ls="none", marker="*", ms=10, label=name)
+            ax.set(xlabel="SNR [dB]", ylabel={"psnr": "PSNR [dB]", "ms_ssim": "MS-SSIM"}[metric],
+                   title=f"{channel}, 24 Kodak-class photos (768×512), k/n = 1/6")
+            ax.legend(fontsize=7)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--photos", default=".public/kodak-class")
+    parser.add_argument("--snr", default="0,5,10,15,20")
+    parser.add_argument("--channels", default="awgn,tdl-c")
+    parser.add_argument("--out", default="runs/kodak_class")
+    args = parser.parse_args()
+    from psfl.data import read_photos
+    from psfl.results import atomic_write_bytes
+
+    photos = read_photos(args.photos, 32)
+    snrs = [float(s) for s in args.snr.split(",")]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    for channel in args.channels.split(","):
+        rows.extend(measure(channel, photos, snrs))
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in rows]
+    atomic_write_bytes(out / "kodak_class.csv", ("\n".join(lines) + "\n").encode())
+    table = means(rows)
+    draw(table, out / "kodak_class.png")
+    schemes = [s for s in (*MODELS, "digital", "capacity") if f"{s}_psnr" in table[0]]
+    print("| channel | SNR dB | " + " | ".join(schemes) + " | delivered |")
+    print("|---" * (len(schemes) + 3) + "|")
+    for r in table:
+        cells = [f"{r[f'{s}_psnr']:.2f} ({r.get(f'{s}_ms_ssim', float('nan')):.3f})"
+                 for s in schemes]
+        print(f"| {r['channel']} | {r['snr_db']:g} | " + " | ".join(cells)
+              + f" | {100 * r['digital_success']:.0f} % |")
+
+
+if __name__ == "__main__":
+    main()

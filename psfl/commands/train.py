@@ -36,10 +36,12 @@ def train(config: Config, run_dir: RunDir, echo: bool = True,
     from psfl.federation.checkpoint import RunLayout
     from psfl.federation.loop import run_loop
     from psfl.federation.report import write_report
+    from psfl.federation.uplink import check_uplink
 
     fed = config.federation
     layout = RunLayout(run_dir.path)
     check_data(config.data)
+    check_uplink(config)  # selection and shared uplink: refused before anything moves
     done = 0
     if resume:
         done = layout.completed_rounds()

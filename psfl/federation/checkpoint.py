@@ -16,7 +16,9 @@ Rules (ours, the paper is silent):
 * **Validated resume.** The state carries the effective configuration and its hash,
   ``sha256`` of the canonical JSON of every key except :data:`RESUMABLE` (keys that may change
   between the parts of one run). :func:`config_changes` names what differs; a checkpoint made
-  with another configuration, or one that does not parse, is refused in one line.
+  with another configuration, or one that does not parse, is refused in one line. A key added
+  to psfl after a run was recorded (:data:`ADDED_KEYS`) counts as absent while it holds the
+  value such a run was computed with, so runs recorded before it still resume.
 * **MU state versioned by round.** An MU's models are saved as ``<name>-r<round>`` and a round
   ``r`` starts from the newest version older than ``r``, so a round that is run again after a
   crash starts from the state before it, even when the MU had finished its part of it. The two
@@ -39,9 +41,10 @@ from typing import Any
 
 import numpy as np
 
+from psfl.phy.cell.config import CellConfig
 from psfl.results import atomic_write_bytes, csv_text
 
-__all__ = ["MAY_CHANGE", "RESUMABLE", "CheckpointError", "MuState", "RoundCheckpoint", "RunLayout",
+__all__ = ["ADDED_KEYS", "MAY_CHANGE", "RESUMABLE", "CheckpointError", "MuState", "RoundCheckpoint", "RunLayout",
            "config_changes", "config_hash"]
 
 #: Keys that may differ between the parts of one run: how long it runs and how it is executed,
@@ -50,6 +53,13 @@ RESUMABLE = frozenset({"federation.rounds", "federation.round_timeout_s", "feder
                        "federation.parallel_mus", "run.out"})
 #: What a refusal tells the user may change (``run.out`` is the directory itself).
 MAY_CHANGE = ", ".join(sorted(RESUMABLE - {"run.out"}))
+#: Keys added after runs were recorded, with the value every run recorded without them was
+#: computed with (their defaults): at that value they are left out of the hash and the
+#: comparison, so such runs resume (the round's uplink and client selection, and ``[cell]``).
+ADDED_KEYS: dict[str, Any] = {
+    "federation.uplink": "dedicated", "federation.clients_per_round": 0,
+    "federation.selection": "all",
+    **{f"cell.{f.name}": f.default for f in dataclasses.fields(CellConfig)}}
 #: Versions of each MU model kept on disk.
 KEEP_VERSIONS = 2
 
@@ -59,8 +69,9 @@ class CheckpointError(ValueError):
 
 
 def _flat(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    return {f"{s}.{k}": v for s, sec in config.items() for k, v in sec.items()
-            if f"{s}.{k}" not in RESUMABLE}
+    out = {f"{s}.{k}": v for s, sec in config.items() for k, v in sec.items()}
+    return {k: v for k, v in out.items()
+            if k not in RESUMABLE and not (k in ADDED_KEYS and v == ADDED_KEYS[k])}
 
 
 def config_hash(config: Mapping[str, Mapping[str, Any]]) -> str:

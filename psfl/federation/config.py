@@ -11,11 +11,14 @@ import dataclasses
 
 from psfl.config import Section, option, register_section
 from psfl.federation.aggregate import ROBUST_RULES
+from psfl.federation.selection import SELECTIONS
 from psfl.federation.strategies import STRATEGIES
+from psfl.phy.cell.config import CellConfig
 from psfl.phy.channels.registry import CHANNELS as CHANNEL_REGISTRY
 from psfl.phy.config import PATHLOSS_CHANNELS
 
-__all__ = ["AGGREGATORS", "SMALL_SCALE_CHANNELS", "STRATEGIES", "FederationConfig"]
+__all__ = ["AGGREGATORS", "SELECTIONS", "SMALL_SCALE_CHANNELS", "STRATEGIES", "UPLINKS",
+           "FederationConfig"]
 
 #: How the BS combines the students: :func:`psfl.federation.aggregate.aggregate`'s masked
 #: FedAvg and its robust rules.
@@ -23,6 +26,9 @@ AGGREGATORS: tuple[str, ...] = ("weighted", *ROBUST_RULES)
 #: Small-scale channels of the MUs' links: the channels declaring ``small_scale`` (psfl.phy's
 #: flat and TDL channels; no path loss: the large-scale gain comes from ``federation.scenario``).
 SMALL_SCALE_CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names(small_scale=True)
+#: How the round's model uploads are costed (:mod:`psfl.federation.uplink`): every MU on a
+#: carrier of its own (today's accounting), or the selected MUs sharing their cell's carrier.
+UPLINKS: tuple[str, ...] = ("dedicated", "shared")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +101,20 @@ class FederationConfig(Section):
         "CPUs); 1 traces the models in one process only, the fastest on a small CPU.", lo=1)
     round_timeout_s: float = option(1800.0, help="How long the BS waits for the MUs' replies "
                                     "in a round [s].", lo=1.0)
+    # --- the round's uplink and client selection (psfl.federation.uplink, .selection)
+    uplink: str = option(
+        "dedicated", help="How the model uploads of a round are costed: dedicated (every MU "
+        "has the whole carrier to itself at full power, Shannon rate of its SNR) or shared "
+        "(the round's MUs share the carrier of psfl's cell: [cell] scheduler, power control "
+        "and mean interference from the neighbouring cells; the round's upload latency is the "
+        "slowest MU's).", choices=UPLINKS)
+    clients_per_round: int = option(
+        0, help="MUs selected to train in each round (0: all MUs, with federation.selection "
+        "= all).", lo=0)
+    selection: str = option(
+        "all", help="Which MUs train in a round: all; random (federation.clients_per_round "
+        "drawn uniformly, seeded by run.seed and the round); best (the clients_per_round "
+        "highest uplink SNRs of the round's channel draw).", choices=SELECTIONS)
     # --- AGP (adaptive global pruning)
     agp_energy_budget_j: float = option(
         5.0, help="Downlink model-transfer energy budget per MU and round [J]; AGP prunes until "
@@ -119,6 +139,15 @@ class FederationConfig(Section):
         if self.min_distance_m > self.max_distance_m:
             raise ValueError(f"min_distance_m {self.min_distance_m} exceeds max_distance_m "
                              f"{self.max_distance_m}; swap them")
+        if (self.selection == "all") != (self.clients_per_round == 0):
+            fix = ("set federation.selection = random or best" if self.selection == "all"
+                   else "set federation.clients_per_round to the MUs per round (1 or more)")
+            raise ValueError(f"federation.clients_per_round = {self.clients_per_round} with "
+                             f"federation.selection = {self.selection!r}; {fix}")
 
 
 register_section("federation", FederationConfig)
+# The multi-cell uplink's section (psfl.phy.cell.config): read by federation.uplink = shared.
+# Runs recorded before it existed resume: a key absent from a recorded configuration counts
+# as its default (psfl.federation.checkpoint.ADDED_KEYS).
+register_section("cell", CellConfig)

@@ -19,6 +19,14 @@ computation ``E = κ·(FLOPs/φ)·f²`` with ``φ`` FLOPs per cycle, FLOPs count
 (:func:`..agp.model_bits`); the uplink update is sparse on the support the BS chose, so
 ``b_up`` counts values only.
 
+Client selection and the shared uplink (opt-in; the defaults cost every round as before):
+``federation.clients_per_round``/``federation.selection`` pick the MUs that train in a round
+from its channel draws (:mod:`..selection`; the draws of every MU are made, so the random
+streams stay those of a run without selection), and the round's row gains the selection's bias;
+``federation.uplink = "shared"`` schedules the replies' uploads on the carrier of psfl's cell
+(:mod:`..uplink`): ``airtime_up_s`` and ``energy_up_j`` come from each MU's PRB share, power
+and SINR, and the round's ``uplink_latency_s`` is the slowest MU's airtime.
+
 Wasted work (ours): what an MU reports as spent beyond the energy the BS has accounted for that
 MU is work the BS never received (a reply that came after the round timeout, a round run again
 after a crash); it is counted in the round where the BS learns of it, as
@@ -43,6 +51,7 @@ from psfl.federation.checkpoint import CheckpointError, RunLayout, config_hash
 from psfl.federation.models import initial_weights
 from psfl.federation.population import MobileUser
 from psfl.federation.roles.mobile_user import Payload
+from psfl.federation.selection import select_mus, selection_bias
 from psfl.federation.strategies import STRATEGIES, Instruction, Reply, Strategy
 from psfl.phy.energy import shannon_rate
 
@@ -72,12 +81,14 @@ class MuPlan:
 class RoundPlan:
     """One round from planning to finishing: its number, each MU's :class:`MuPlan`, and when it
     started (the round's wall time is measured from here). ``final`` marks the closing
-    evaluation."""
+    evaluation; ``selection`` the selection's bias (:func:`..selection.selection_bias`), empty
+    when every MU trains."""
 
     round: int
     final: bool = False
     mus: dict[int, MuPlan] = dataclasses.field(default_factory=dict)
     started: float = dataclasses.field(default_factory=time.perf_counter)
+    selection: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def payloads(self) -> dict[int, Payload]:
@@ -107,6 +118,9 @@ class BaseStation:
                  log: Callable[[str], None] = print):
         self.config, self.log = config, log
         self.fed = config.federation
+        from psfl.federation.uplink import check_uplink
+
+        check_uplink(config)  # before anything is built or written
         self.strategy: Strategy = STRATEGIES.build(self.fed.strategy, config, log=log)
         self.layout = RunLayout(out_dir)
         self.dense = initial_weights(config)
@@ -116,6 +130,7 @@ class BaseStation:
         self.round_rows: list[dict[str, Any]] = []
         self.completed = 0
         self.final_rows: list[dict[str, Any]] = []
+        self._carrier: Any = None  # the shared carrier, built at the first shared round
 
     # -- checkpoints --------------------------------------------------------------------------
     def save(self) -> None:
@@ -200,11 +215,21 @@ class BaseStation:
                                       for mu, ch in channels.items()})
 
     def plan_round(self, rnd: int) -> RoundPlan:
-        """Channels and the strategy's instruction (``configure_train``) for every MU of round
-        ``rnd`` (1-based)."""
+        """Channels, the MUs selected (``federation.selection``; all by default) and the
+        strategy's instruction (``configure_train``) for each of them in round ``rnd``
+        (1-based)."""
         channels = self._channels(rnd)
-        return self._plan(rnd, channels,
-                          self.strategy.configure_train(rnd, self.dense, channels))
+        bias: dict[str, float] = {}
+        if self.fed.selection != "all":
+            snr = {mu: ch.snr_db for mu, ch in channels.items()}
+            chosen = select_mus(self.fed.selection, self.fed.clients_per_round, snr,
+                                seed=self.config.run.seed, rnd=rnd)
+            bias = selection_bias(chosen, snr, {p.mu: p.distance_m for p in self.population})
+            channels = {mu: channels[mu] for mu in chosen}
+        plan = self._plan(rnd, channels, self.strategy.configure_train(rnd, self.dense,
+                                                                       channels))
+        plan.selection = bias
+        return plan
 
     def finish_round(self, plan: RoundPlan, replies: dict[int, Payload | BaseException | str]
                      ) -> dict[str, Any]:
@@ -215,7 +240,8 @@ class BaseStation:
         metrics_of: dict[int, dict[str, Any]] = {}
         failed: dict[int, str] = {}
         received: dict[int, Reply] = {}
-        for mu in self.population:
+        members = [mu for mu in self.population if mu.mu in plan.mus]  # the selected MUs
+        for mu in members:
             reply = replies.get(mu.mu, "no reply before the round timeout")
             if isinstance(reply, BaseException | str):
                 failed[mu.mu], metrics_of[mu.mu] = f"failed: {reply}", {}
@@ -226,7 +252,7 @@ class BaseStation:
         out = self.strategy.aggregate_train(rnd, self.dense, self.server_state,
                                             plan.instructions, received)
         rows = []
-        for mu in self.population:
+        for mu in members:
             mp, metrics = plan.mus[mu.mu], metrics_of[mu.mu]
             ch = mp.channel
             row: dict[str, Any] = {"round": rnd, "mu": mu.mu, "distance_m": mu.distance_m,
@@ -241,6 +267,11 @@ class BaseStation:
             row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, metrics, f"round {rnd}")
             row.update(self._account(mp, received=mu.mu in received))
             rows.append(row)
+        extra = dict(plan.selection)
+        if self.fed.uplink == "shared":
+            extra.update(self._share_uplink(rows))
+        if extra:
+            extra["uplink_latency_s"] = max((r["airtime_up_s"] for r in rows), default=0.0)
         self.dense, self.server_state = out.arrays, out.state
         gains = [f"MU {r['mu']} {r['mentor']} {r['mentor_gain_db']:+.2f}" for r in rows
                  if "mentor_gain_db" in r]
@@ -248,6 +279,7 @@ class BaseStation:
             self.log(f"round {rnd}: mentor PSNR minus the received student's on each MU's own "
                      f"test images [dB]: {', '.join(gains)}")
         summary = self._round_summary(rnd, rows, out.accepted)
+        summary.update(extra)
         summary["round_s"] = time.perf_counter() - plan.started
         self.mu_rows.extend(rows)
         self.round_rows.append(summary)
@@ -276,6 +308,30 @@ class BaseStation:
                                                  ch.downlink_snr_db)(bits_down),
                 "energy_up_j": transfer_energy(self.config.phy, self.config.phy.tx_power_dbm,
                                                ch.snr_db)(bits_up)}
+
+    def _share_uplink(self, rows: list[dict[str, Any]]) -> dict[str, float]:
+        """The uploads of ``rows`` scheduled on the shared carrier (:mod:`..uplink`): each
+        row's ``airtime_up_s`` and ``energy_up_j`` replaced, its PRB share, mean PRBs, power
+        and SINR added; returns the round's carrier figures."""
+        from psfl.federation.uplink import schedule_uploads, shared_carrier
+
+        if self._carrier is None:
+            self._carrier = shared_carrier(self.config)
+        carrier = self._carrier
+        out = schedule_uploads(np.array([r["bits_up"] for r in rows], np.float64),
+                               np.array([r["snr_db"] for r in rows], np.float64), carrier,
+                               self.config.cell, self.config.phy)
+        held = out["num_prbs"]
+        for i, row in enumerate(rows):
+            slots = int(np.count_nonzero(held[:, i]))
+            row.update({"airtime_up_s": float(out["airtime_s"][i]),
+                        "energy_up_j": float(out["energy_j"][i]),
+                        "uplink_prb_share": float(out["prb_share"][i]),
+                        "uplink_prbs": float(held[:, i].sum() / slots) if slots else 0.0,
+                        "uplink_power_dbm": float(out["mean_power_dbm"][i]),
+                        "uplink_sinr_db": float(out["mean_sinr_db"][i]),
+                        "uplink_slots": int(out["num_slots"][i])})
+        return {"uplink_slots": int(out["owner"].shape[0]), "uplink_inr": carrier.inr}
 
     @staticmethod
     def _round_summary(rnd: int, rows: list[dict[str, Any]], n_ok: int) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 r"""Configuration of the multi-cell uplink: the ``[cell]`` section (:class:`CellConfig`).
 
 The section is a :class:`~psfl.config.Section` (every field an :func:`~psfl.config.option` with
-help, range or choices, checked on construction) but is **not registered** with
-:func:`~psfl.config.register_section` yet: a registered section would enter every run's
-recorded configuration, and resuming runs started before it would then be refused. The
-federation over the shared uplink registers it when it lands (issue 25, item 3).
+help, range or choices, checked on construction), registered as ``[cell]`` by
+:mod:`psfl.federation.config` for ``federation.uplink = "shared"``. Runs recorded before it
+existed still resume: their configuration lacks ``[cell]``, and a key absent from a recorded
+configuration counts as its default (:data:`psfl.federation.checkpoint.ADDED_KEYS`).
 
 Defaults of the geometry (inter-site distance, minimum MU–BS distance, BS height) are those of
 TR 38.901 Table 7.2-1 as Sionna's ``set_3gpp_scenario_parameters`` sets them (a test keeps the
@@ -93,4 +93,4 @@ class CellConfig(Section):
                 f"cell.min_distance_m or raise cell.isd_m above {2 * self.min_distance:g}")
 
 
-CellConfig.section_name = "cell"  # error messages name "cell.<key>" (see module docstring)
+CellConfig.section_name = "cell"  # error messages name "cell.<key>" before registration too

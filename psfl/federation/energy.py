@@ -8,6 +8,10 @@ ratio for the downlink SNR; the bits and energies follow :mod:`.core`'s accounti
 ``P_BS·b_down/R_down``, uplink ``P_MU·b_up/R_up`` with ``b_up`` the kept values only.
 Computation per round is ``κ·(FLOPs/φ)·f²`` for the student's local steps and, under PLD, the
 mentor's training and teaching, for each mentor size.
+
+:func:`uplink_by_mu` costs one round's dense uploads of a population per MU, on a dedicated
+carrier each and on the shared carrier of psfl's cell (:mod:`.uplink`): the per-MU energy
+against distance and its distribution over the MUs.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from psfl.federation.agp import choose_ratio, magnitude_masks, model_bits
 from psfl.phy import compute_energy_j, dbm_to_w, model_transfer_energy_j, snr_db_from_budget
 from psfl.phy.budget import budget_terms
 
-__all__ = ["compute_vs_comm", "distance_sweep"]
+__all__ = ["compute_vs_comm", "distance_sweep", "uplink_by_mu"]
 
 
 def _student_weights(config: Config) -> list[np.ndarray]:
@@ -104,3 +108,54 @@ def compute_vs_comm(config: Config, reference_distance_m: float | None = None
                     "comm_energy_dense_j": row["energy_down_dense_j"] + row["energy_up_dense_j"],
                     "comm_energy_agp_j": row["energy_down_agp_j"] + row["energy_up_agp_j"]})
     return out
+
+
+def uplink_by_mu(config: Config, num_mus: int | None = None, rnd: int = 1,
+                 weights: list[np.ndarray] | None = None) -> list[dict[str, Any]]:
+    """One round's dense model uploads, per MU, dedicated against shared (module docstring).
+
+    The MUs are those of a run with ``num_mus`` MUs (``data.num_mus`` by default): the same
+    distances (:func:`~psfl.federation.population.make_population`) and round-``rnd`` channel
+    draws as the BS makes (:func:`~psfl.federation.channels.draw_round_channels`), every MU
+    sending the dense student (``federation.weight_bits`` per value). The shared carrier is
+    ``[cell]``'s (:func:`~psfl.federation.uplink.shared_carrier`, refused as
+    ``federation.uplink = "shared"`` would be).
+
+    Output
+    ------
+    list of dict with ``mu, distance_m, snr_db, bits, airtime_dedicated_s,
+    energy_dedicated_j, airtime_shared_s, energy_shared_j, prb_share, sinr_shared_db,
+    power_shared_dbm``.
+    """
+    from psfl.federation.channels import draw_round_channels, transfer_energy
+    from psfl.federation.population import make_population
+    from psfl.federation.uplink import schedule_uploads, shared_carrier
+    from psfl.phy.energy import shannon_rate
+
+    n = int(num_mus or config.data.num_mus)
+    shared = config.replace("data", num_mus=n).replace("federation", uplink="shared")
+    fed, phy = shared.federation, shared.phy
+    carrier = shared_carrier(shared)
+    if weights is None:
+        weights = _student_weights(config)
+    bits = float(sum(int(np.size(w)) for w in weights) * fed.weight_bits)
+    pop = make_population([1] * n, min_distance_m=fed.min_distance_m,
+                          max_distance_m=fed.max_distance_m, memory_mb=fed.memory_mb,
+                          compute_gflop=fed.compute_gflop_per_round, seed=shared.run.seed)
+    channels = draw_round_channels(pop, phy, fed.scenario, fed.bs_tx_power_dbm,
+                                   np.random.default_rng([shared.run.seed, rnd]))
+    snr = np.array([ch.snr_db for ch in channels])
+    out = schedule_uploads(np.full(n, bits), snr, carrier, shared.cell, phy)
+    rows = []
+    for i, (mu, ch) in enumerate(zip(pop, channels, strict=True)):
+        rows.append({
+            "mu": mu.mu, "distance_m": mu.distance_m, "snr_db": ch.snr_db, "bits": bits,
+            "airtime_dedicated_s": bits / float(shannon_rate(phy.noise_bandwidth_hz,
+                                                             ch.snr_db)),
+            "energy_dedicated_j": transfer_energy(phy, phy.tx_power_dbm, ch.snr_db)(bits),
+            "airtime_shared_s": float(out["airtime_s"][i]),
+            "energy_shared_j": float(out["energy_j"][i]),
+            "prb_share": float(out["prb_share"][i]),
+            "sinr_shared_db": float(out["mean_sinr_db"][i]),
+            "power_shared_dbm": float(out["mean_power_dbm"][i])})
+    return rows

@@ -107,3 +107,20 @@ def test_a_bare_loop_run_trains_the_selected_mus_only(tmp_path):
     assert all(r["status"] == "ok" and r["uplink_slots"] > 0 for r in bs.mu_rows)
     assert [r["selected"] for r in bs.round_rows] == [1, 1]
     assert len(bs.final_rows) == 3  # the closing evaluation reaches every MU
+
+
+def test_uplink_by_mu_is_the_bs_round_per_mu(tmp_path):
+    from psfl.federation.energy import uplink_by_mu
+
+    config, bs, _, _ = one_round(tmp_path, *SHARED)
+    rows = uplink_by_mu(config, weights=bs.dense)
+    assert [r["mu"] for r in rows] == [r["mu"] for r in bs.mu_rows] == [0, 1, 2, 3]
+    for r, b in zip(rows, bs.mu_rows, strict=True):
+        assert (r["distance_m"], r["snr_db"], r["bits"]) == (b["distance_m"], b["snr_db"],
+                                                             b["bits_up"])
+        assert r["airtime_dedicated_s"] == pytest.approx(dedicated(config, r["bits"],
+                                                                   r["snr_db"]), rel=1e-12)
+        assert r["energy_shared_j"] == b["energy_up_j"]
+        assert r["airtime_shared_s"] == b["airtime_up_s"] >= r["airtime_dedicated_s"]
+    with pytest.raises(Exception, match="set federation.max_distance_m <= 115"):
+        uplink_by_mu(load_config(None, BASE), weights=bs.dense)

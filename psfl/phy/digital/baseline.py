@@ -37,9 +37,7 @@ the [0, 1] scale, the MSE floored at 1e-10 (100 dB) so that lossless results sta
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -47,9 +45,10 @@ import tensorflow as tf
 
 from ..link import LinkFn
 from ..quality import psnr
+from ._shared import check_snr, decode_or_fallback, encode_all, fallback_colour, per_item
 from .chain import MODES, TransportChain
 from .mcs import MCS, MCS_INDICES, TransportFormat, mcs_table, transport_format
-from .source import Coded, source_coder, source_encode, to_uint8
+from .source import source_coder, source_encode, to_uint8
 
 __all__ = ["DigitalBaseline"]
 
@@ -130,7 +129,7 @@ class DigitalBaseline:
         if not isinstance(num_iter, int) or num_iter < 1:
             raise ValueError(f"num_iter={num_iter!r} must be a positive integer")
         self.num_iter = num_iter
-        self.fallback = _fallback_colour(fallback)
+        self.fallback = fallback_colour(fallback)
         if not math.isfinite(margin_db):
             raise ValueError(f"margin_db={margin_db!r} must be a finite number of dB")
         self.margin_db = float(margin_db)
@@ -189,7 +188,7 @@ class DigitalBaseline:
             The fixed MCS if one was given, else the highest usable MCS whose threshold plus
             ``margin_db`` is at most ``snr_db`` (the lowest usable MCS below all thresholds).
         """
-        snr = self._check_snr(snr_db)
+        snr = check_snr(snr_db)
         if self.mcs is not None:
             return np.full(snr.shape, self.mcs, np.int64)
         idx = np.asarray(self._usable)
@@ -198,18 +197,6 @@ class DigitalBaseline:
         return idx[np.maximum(n_ok - 1, 0)].reshape(snr.shape)
 
     # -- helpers --------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_snr(snr_db: Any) -> np.ndarray:
-        try:
-            snr = np.asarray(snr_db, np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"snr_db={snr_db!r} must be a number or an array of dB") from exc
-        if snr.ndim > 1:
-            raise ValueError(f"snr_db must be a scalar or [batch], got shape {snr.shape}")
-        if not np.all(np.isfinite(snr)):
-            raise ValueError(f"snr_db={snr_db!r} must be finite; give the SNR in dB (e.g. 10.0)")
-        return snr
 
     @staticmethod
     def _check_images(images: Any) -> np.ndarray:
@@ -293,8 +280,8 @@ class DigitalBaseline:
         if not callable(link):
             raise ValueError("link must be callable as link(x, snr_db) -> (y, no_eff)")
         batch, height, width, _ = x.shape
-        snr = self._per_image(snr_db, batch, "snr_db")
-        sel_snr = snr if mcs_snr_db is None else self._per_image(mcs_snr_db, batch, "mcs_snr_db")
+        snr = per_item(snr_db, batch, "snr_db")
+        sel_snr = snr if mcs_snr_db is None else per_item(mcs_snr_db, batch, "mcs_snr_db")
         mcs = self.select_mcs(sel_snr)
         u8 = to_uint8(x)
         out = np.empty_like(x)
@@ -302,7 +289,7 @@ class DigitalBaseline:
         for m in np.unique(mcs):
             sel = np.flatnonzero(mcs == m)
             fmt = self._formats[int(m)]
-            coded = self._encode_sources(u8[sel], fmt)
+            coded = encode_all(u8[sel], self._coder, fmt.payload_bytes, self.downscale)
             for i, c in zip(sel, coded, strict=True):
                 info["quality"][i], info["scale"][i] = c.quality, c.scale
                 info["source_bits"][i] = 8 * c.source_bytes
@@ -318,27 +305,10 @@ class DigitalBaseline:
             info["num_symbols"][sel] = fmt.k
             rx = np.packbits(bits_hat.astype(np.uint8), axis=1)
             for j, i in enumerate(sel):
-                out[i] = self._decode_source(rx[j].tobytes() if ok[j] else None, height, width,
-                                             i, info)
+                out[i] = decode_or_fallback(self._coder, rx[j].tobytes() if ok[j] else None,
+                                            height, width, self.fallback, info, i)
         info["psnr"] = psnr(out, x)
         return out, info
-
-    def _per_image(self, snr_db: Any, batch: int, name: str) -> np.ndarray:
-        """A checked SNR (dB) as [batch]: one value for all images or one per image."""
-        snr = self._check_snr(snr_db)
-        if snr.ndim == 1 and snr.shape[0] != batch:
-            raise ValueError(
-                f"{name} has {snr.shape[0]} entries for {batch} images; give one or {batch}"
-            )
-        return np.broadcast_to(snr, (batch,))
-
-    def _encode_sources(self, u8: np.ndarray, fmt: TransportFormat) -> list[Coded]:
-        """Codes uint8 images into the payload of ``fmt``, one thread per core (Pillow's
-        encoders release the GIL)."""
-        n = len(u8)
-        with ThreadPoolExecutor(max(1, min(n, os.cpu_count() or 1))) as pool:
-            return list(pool.map(source_encode, u8, [self._coder] * n,
-                                 [fmt.payload_bytes] * n, [self.downscale] * n))
 
     def _send_blocks(self, mcs: int, bits: np.ndarray, link: LinkFn,
                      snr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -356,32 +326,6 @@ class DigitalBaseline:
         no = tf.broadcast_to(tf.cast(no, tf.float32), y.shape)
         bits_hat, ok = chain.decode(y, no)
         return bits_hat.numpy(), ok.numpy()
-
-    def _decode_source(self, payload: bytes | None, height: int, width: int, i: int,
-                       info: dict[str, np.ndarray]) -> np.ndarray:
-        """Image ``i`` from its received payload (`None`: CRC failed), or the fallback; marks
-        ``success`` and ``decode_error`` in ``info``."""
-        rec = None
-        if payload is not None:
-            try:
-                rec = self._coder.decode(payload, height, width)
-            except (OSError, ValueError, SyntaxError):
-                info["decode_error"][i] = True
-        if rec is None:
-            return self.fallback
-        info["success"][i] = True
-        return rec.astype(np.float32) / 255.0
-
-
-def _fallback_colour(fallback: float | Sequence[float]) -> np.ndarray:
-    """The fallback as an RGB triple in [0, 1], float32 [3]; raises otherwise."""
-    fb = np.asarray(fallback, np.float32).reshape(-1)
-    if fb.size not in (1, 3) or not np.all(np.isfinite(fb)) or fb.min() < 0 or fb.max() > 1:
-        raise ValueError(
-            f"fallback={fallback!r} must be a grey level or an RGB triple in [0, 1]"
-        )
-    return np.broadcast_to(fb, (3,)).copy()
-
 
 def _formats(k: int, table: dict[int, MCS]) -> dict[int, TransportFormat]:
     """Transport formats of the MCS indices of ``table`` that have one for ``k``."""

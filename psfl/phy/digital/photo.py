@@ -55,9 +55,7 @@ import contextlib
 import functools
 import io
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -68,12 +66,12 @@ from sionna.phy.nr import TBDecoder, TBEncoder
 
 from ..link import LinkFn
 from ..quality import psnr
+from ._shared import check_snr, decode_or_fallback, encode_all, fallback_colour, per_item
 from .abstraction import MIN_NOISE_VAR, CodeBlockAbstraction, sinr_from_noise
-from .baseline import _fallback_colour
 from .chain import MODES
 from .mcs import MCS, MCS_INDICES, mcs_table
 from .segmentation import Segmentation, TBLayout, segment, tb_layout
-from .source import Coded, source_coder, source_encode, to_uint8
+from .source import source_coder, source_encode, to_uint8
 
 __all__ = ["DECODERS", "MIN_PHOTO_SIDE", "PhotoBaseline", "symbols_for"]
 
@@ -262,7 +260,7 @@ class PhotoBaseline:
         self.margin_db = float(margin_db)
         self._coder = source_coder(codec)
         self.codec = codec
-        self.fallback = _fallback_colour(fallback)
+        self.fallback = fallback_colour(fallback)
         self.downscale = bool(downscale)
         self._table = {m.index: m for m in mcs_table(thresholds_db)}
         if mcs is not None and mcs not in self._table:
@@ -327,7 +325,7 @@ class PhotoBaseline:
             ``margin_db`` is at most ``snr_db`` and whose :meth:`predicted_delivery` is at least
             ``delivery_target`` (the lowest usable one where none is).
         """
-        snr = _check_snr(snr_db)
+        snr = check_snr(snr_db)
         usable = self.usable_mcs(k)
         if self.mcs is not None:
             return np.full(snr.shape, self.mcs, np.int64)
@@ -400,8 +398,8 @@ class PhotoBaseline:
                              "psfl.phy.digital.symbols_for")
         k = int(k)
         batch, height, width, _ = x.shape
-        snr = _per_photo(snr_db, batch, "snr_db")
-        sel = snr if mcs_snr_db is None else _per_photo(mcs_snr_db, batch, "mcs_snr_db")
+        snr = per_item(snr_db, batch, "snr_db", "photos")
+        sel = snr if mcs_snr_db is None else per_item(mcs_snr_db, batch, "mcs_snr_db", "photos")
         mcs = self.select_mcs(k, sel)
         num_slots = math.ceil(k / self.num_data_per_slot)
         info = _empty_info(mcs, snr, k, num_slots, self.decoder)
@@ -410,7 +408,7 @@ class PhotoBaseline:
         for m in np.unique(mcs):
             rows = np.flatnonzero(mcs == m)
             seg = self.segmentation(k, int(m))
-            coded = _encode_sources(u8[rows], self._coder, seg.payload_bytes, self.downscale)
+            coded = encode_all(u8[rows], self._coder, seg.payload_bytes, self.downscale)
             for i, c in zip(rows, coded, strict=True):
                 info["quality"][i], info["scale"][i] = c.quality, c.scale
                 info["source_bits"][i] = 8 * c.source_bytes
@@ -429,8 +427,8 @@ class PhotoBaseline:
             info["num_tbs"][rows], info["num_cbs"][rows] = seg.num_tbs, seg.num_cbs
             rx = np.packbits(bits_hat.astype(np.uint8), axis=1)
             for j, i in enumerate(rows):
-                out[i] = self._decode_source(rx[j].tobytes() if ok[j] else None, height,
-                                             width, i, info)
+                out[i] = decode_or_fallback(self._coder, rx[j].tobytes() if ok[j] else None,
+                                            height, width, self.fallback, info, i)
         info["psnr"] = psnr(out, x)
         return out, info
 
@@ -527,21 +525,6 @@ class PhotoBaseline:
                 bits_hat[:, offsets[t.slot]:offsets[t.slot + 1]] = u[:, j]
         return bits_hat, tb_ok, tb_bler
 
-    def _decode_source(self, payload: bytes | None, height: int, width: int, i: int,
-                       info: dict[str, Any]) -> np.ndarray:
-        """Photo ``i`` from its received payload (`None`: a TB failed), or the fallback."""
-        rec = None
-        if payload is not None:
-            try:
-                rec = self._coder.decode(payload, height, width)
-            except (OSError, ValueError, SyntaxError):
-                info["decode_error"][i] = True
-        if rec is None:
-            return self.fallback
-        info["success"][i] = True
-        return rec.astype(np.float32) / 255.0
-
-
 @functools.lru_cache(maxsize=64)
 def _tb_coder(num_symbols: int, tb_size: int, mcs: MCS, num_iter: int, mode: str) -> _TBCoder:
     """The coder of one layout, shared by every PhotoBaseline of the process (building and
@@ -565,34 +548,6 @@ def _groups(seg: Segmentation) -> list[list[TBLayout]]:
 def _symbol_index(tbs: list[TBLayout]) -> np.ndarray:
     """Message positions of the symbols of equally laid-out slots, [len(tbs), num_symbols]."""
     return np.asarray([t.first_symbol for t in tbs])[:, None] + np.arange(tbs[0].num_symbols)
-
-
-def _encode_sources(u8: np.ndarray, coder: Any, payload_bytes: int,
-                    downscale: bool) -> list[Coded]:
-    """Codes uint8 photos into ``payload_bytes`` each, one thread per core (Pillow's encoders
-    release the GIL)."""
-    n = len(u8)
-    with ThreadPoolExecutor(max(1, min(n, os.cpu_count() or 1))) as pool:
-        return list(pool.map(source_encode, u8, [coder] * n, [payload_bytes] * n,
-                             [downscale] * n))
-
-
-def _check_snr(snr_db: Any) -> np.ndarray:  # as DigitalBaseline's
-    try:
-        snr = np.asarray(snr_db, np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"snr_db={snr_db!r} must be a number or an array of dB") from exc
-    if snr.ndim > 1 or not np.all(np.isfinite(snr)):
-        raise ValueError(f"snr_db={snr_db!r} must be a finite scalar or [batch] of dB")
-    return snr
-
-
-def _per_photo(snr_db: Any, batch: int, name: str) -> np.ndarray:
-    snr = _check_snr(snr_db)
-    if snr.ndim == 1 and snr.shape[0] != batch:
-        raise ValueError(f"{name} has {snr.shape[0]} entries for {batch} photos; give 1 or "
-                         f"{batch}")
-    return np.broadcast_to(snr, (batch,))
 
 
 def _check_photos(photos: Any) -> np.ndarray:

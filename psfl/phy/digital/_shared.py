@@ -1,0 +1,75 @@
+"""What both digital baselines (patches: :mod:`.baseline`, whole photos: :mod:`.photo`) do the
+same way: SNR checks, the fallback colour, source coding in parallel and decoding with the
+fallback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from .source import Coded, SourceCoder, source_encode
+
+__all__ = ["check_snr", "decode_or_fallback", "encode_all", "fallback_colour", "per_item"]
+
+
+def check_snr(snr_db: Any) -> np.ndarray:
+    """``snr_db`` (dB) as a float64 scalar or [batch]; `ValueError` naming the fix otherwise."""
+    try:
+        snr = np.asarray(snr_db, np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"snr_db={snr_db!r} must be a number or an array of dB") from exc
+    if snr.ndim > 1:
+        raise ValueError(f"snr_db must be a scalar or [batch], got shape {snr.shape}")
+    if not np.all(np.isfinite(snr)):
+        raise ValueError(f"snr_db={snr_db!r} must be finite; give the SNR in dB (e.g. 10.0)")
+    return snr
+
+
+def per_item(snr_db: Any, batch: int, name: str, items: str = "images") -> np.ndarray:
+    """A checked SNR (dB) as [batch]: one value for all ``items`` or one each."""
+    snr = check_snr(snr_db)
+    if snr.ndim == 1 and snr.shape[0] != batch:
+        raise ValueError(f"{name} has {snr.shape[0]} entries for {batch} {items}; give one or "
+                         f"{batch}")
+    return np.broadcast_to(snr, (batch,))
+
+
+def fallback_colour(fallback: float | Sequence[float]) -> np.ndarray:
+    """The fallback as an RGB triple in [0, 1], float32 [3]; raises otherwise."""
+    fb = np.asarray(fallback, np.float32).reshape(-1)
+    if fb.size not in (1, 3) or not np.all(np.isfinite(fb)) or fb.min() < 0 or fb.max() > 1:
+        raise ValueError(
+            f"fallback={fallback!r} must be a grey level or an RGB triple in [0, 1]"
+        )
+    return np.broadcast_to(fb, (3,)).copy()
+
+
+def encode_all(u8: np.ndarray, coder: SourceCoder, payload_bytes: int,
+               downscale: bool) -> list[Coded]:
+    """Codes uint8 images into ``payload_bytes`` each, one thread per core (Pillow's encoders
+    release the GIL)."""
+    n = len(u8)
+    with ThreadPoolExecutor(max(1, min(n, os.cpu_count() or 1))) as pool:
+        return list(pool.map(source_encode, u8, [coder] * n, [payload_bytes] * n,
+                             [downscale] * n))
+
+
+def decode_or_fallback(coder: SourceCoder, payload: bytes | None, height: int, width: int,
+                       fallback: np.ndarray, info: dict[str, Any], i: int) -> np.ndarray:
+    """Image ``i`` from its received payload (`None`: lost on the channel), or ``fallback``;
+    marks ``info["success"][i]`` and, for a stream that does not decode,
+    ``info["decode_error"][i]``."""
+    rec = None
+    if payload is not None:
+        try:
+            rec = coder.decode(payload, height, width)
+        except (OSError, ValueError, SyntaxError):
+            info["decode_error"][i] = True
+    if rec is None:
+        return fallback
+    info["success"][i] = True
+    return rec.astype(np.float32) / 255.0

@@ -116,10 +116,6 @@ def check_uplink(config: Config) -> None:
         raise ConfigError(f"cell.scenario = {cell.scenario!r} but federation.scenario = "
                           f"{fed.scenario!r}; set both to the same scenario for "
                           "federation.uplink = shared")
-    if "cell.num_mus" in config.chosen and cell.num_mus != config.data.num_mus:
-        raise ConfigError(f"cell.num_mus = {cell.num_mus}: in a federation psfl's MUs are "
-                          f"data.num_mus = {config.data.num_mus}; leave cell.num_mus out or "
-                          "set it equal")
     radius = cell.isd / np.sqrt(3.0)
     if cell.num_rings > 0 and fed.max_distance_m > radius:
         raise ConfigError(f"federation.max_distance_m = {fed.max_distance_m:g} m reaches beyond "
@@ -133,7 +129,8 @@ def check_uplink(config: Config) -> None:
 def shared_carrier(config: Config) -> SharedCarrier:
     """The carrier of psfl's cell and the mean interference at its BS (module docstring): one
     drop of ``[cell]`` (psfl's cell with ``data.num_mus`` MUs, each other cell with
-    ``cell.mus_per_cell`` or as many), seeded by ``run.seed``. Loads Sionna."""
+    ``cell.mus_per_cell`` or as many; ``cell.num_mus`` is the stand-alone cell's count and
+    is not read here), seeded by ``run.seed``. Loads Sionna."""
     from sionna.phy import config as sionna_config
 
     from psfl.phy.budget import snr_db_from_config

@@ -52,8 +52,8 @@ class CellConfig(Section):
     wraparound: bool = option(True, help="Distances to the nearest copy of each site in the "
                               "six mirrored layouts (wrap-around), so edge cells see "
                               "interference as central ones do.")
-    num_mus: int = option(10, help="MUs of psfl, dropped in the central (serving) cell.",
-                          lo=1, hi=10_000)
+    num_mus: int = option(10, help="MUs of psfl, dropped in the central (serving) cell (a "
+                          "federation drops its data.num_mus MUs instead).", lo=1, hi=10_000)
     mus_per_cell: int = option(0, help="MUs in each neighbouring cell; 0 means num_mus.", lo=0,
                                hi=10_000)
     interference: bool = option(True, help="Co-channel MUs of the neighbouring cells interfere "

@@ -149,7 +149,6 @@ def test_bias_by_hand():
     (["federation.uplink=wifi"], "'dedicated', 'shared'"),
     (["federation.uplink=shared"], "set federation.max_distance_m <= 115"),
     ([*SHARED, "cell.scenario=uma"], "set both to the same scenario"),
-    ([*SHARED, "data.num_mus=4", "cell.num_mus=9"], "leave cell.num_mus out"),
     ([*SHARED, "phy.num_subcarriers=70"], "multiple of 12"),
 ])
 def test_bad_input_is_refused_in_one_line_naming_the_fix(settings, fix):

@@ -96,17 +96,27 @@ def test_clients_per_round_selects_k_and_reports_the_bias(tmp_path):
     assert picks[0] == picks[1] and len(picks[0]) == 3
 
 
-def test_a_bare_loop_run_trains_the_selected_mus_only(tmp_path):
+def test_loop_and_flower_train_the_selected_mus_only_and_cost_them_alike(tmp_path):
+    from psfl.federation.apps import run_flower_simulation
+
     config = load_config(None, [
         "data.max_train=96", "data.max_test=32", "data.num_mus=3", "federation.eval_images=16",
         "semantic.batch_size=8", "federation.local_steps=2", "federation.rounds=2",
         "federation.backend=loop", "federation.init=scratch", "federation.strategy=fedavg-csc",
-        "federation.clients_per_round=1", "federation.selection=random", *SHARED])
-    bs = run_loop(config, tmp_path, log=lambda m: None)
-    assert [len([r for r in bs.mu_rows if r["round"] == k]) for k in (1, 2)] == [1, 1]
-    assert all(r["status"] == "ok" and r["uplink_slots"] > 0 for r in bs.mu_rows)
-    assert [r["selected"] for r in bs.round_rows] == [1, 1]
-    assert len(bs.final_rows) == 3  # the closing evaluation reaches every MU
+        "federation.clients_per_round=2", "federation.selection=random", *SHARED])
+    loop = run_loop(config, tmp_path / "loop", log=lambda m: None)
+    flower = run_flower_simulation(config.replace("federation", backend="flower"),
+                                   tmp_path / "flower", log=lambda m: None)
+    for bs in (loop, flower):
+        assert [len([r for r in bs.mu_rows if r["round"] == k]) for k in (1, 2)] == [2, 2]
+        assert all(r["status"] == "ok" and r["uplink_slots"] > 0 for r in bs.mu_rows)
+        assert [r["selected"] for r in bs.round_rows] == [2, 2]
+        assert len(bs.final_rows) == 3  # the closing evaluation reaches every MU
+    keys = ("round", "mu", "bits_up", "airtime_up_s", "energy_up_j", "uplink_prb_share")
+    assert ([[r[k] for k in keys] for r in loop.mu_rows]
+            == [[r[k] for k in keys] for r in flower.mu_rows])
+    assert ([r["uplink_latency_s"] for r in loop.round_rows]
+            == [r["uplink_latency_s"] for r in flower.round_rows])
 
 
 def test_uplink_by_mu_is_the_bs_round_per_mu(tmp_path):

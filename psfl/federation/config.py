@@ -105,9 +105,9 @@ class FederationConfig(Section):
     uplink: str = option(
         "dedicated", help="How the model uploads of a round are costed: dedicated (every MU "
         "has the whole carrier to itself at full power, Shannon rate of its SNR) or shared "
-        "(the round's MUs share the carrier of psfl's cell: [cell] scheduler, power control "
-        "and mean interference from the neighbouring cells; the round's upload latency is the "
-        "slowest MU's).", choices=UPLINKS)
+        "(the round's MUs share the carrier of psfl's cell: the cell section's scheduler, power "
+        "control and mean interference from the neighbouring cells; the round's upload latency "
+        "is the slowest MU's).", choices=UPLINKS)
     clients_per_round: int = option(
         0, help="MUs selected to train in each round (0: all MUs, with federation.selection "
         "= all).", lo=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from psfl.config import ConfigError, Section, option, register_section
-from psfl.hil.pluto_rules import GAIN_MODES
+from psfl.hil.pluto_rules import GAIN_MODES, rx_gain_error, rx_gain_help
 from psfl.hil.radios.registry import RADIOS
 from psfl.hil.snr import SNR_REFERENCES
 from psfl.semantic.presets.registry import CODECS
@@ -53,7 +53,8 @@ class HilConfig(Section):
                                       " -value).", lo=0.0, hi=89.75)
     gain_mode: str = option("manual", help="RX gain control: " + ", ".join(GAIN_MODES) + ".",
                             choices=GAIN_MODES)
-    rx_gain_db: float = option(40.0, help="RX gain [dB] in manual mode.", lo=0.0, hi=73.0)
+    rx_gain_db: float = option(40.0, help="RX gain [dB] in manual mode, within the AD9361's "
+                               f"gain table for hil.lo_hz: {rx_gain_help()}.")
     rx_buffer_size: int = option(0, help="RX buffer size [samples]; 0 sizes it to hold one "
                                  "cyclic TX period plus one frame.", lo=0, hi=1 << 24)
     backoff_db: float = option(10.0, help="RMS of the TX waveform below the 2^14 DAC scale "
@@ -111,6 +112,11 @@ class HilConfig(Section):
         if len(self.train_snr_db) != 2 or self.train_snr_db[0] > self.train_snr_db[1]:
             raise ConfigError(f"hil.train_snr_db {list(self.train_snr_db)} must be [low, high] "
                               "with low <= high, e.g. [10, 30]")
+        # No static bounds on the field: its range is the gain table of hil.lo_hz's band, so
+        # the error names that range. Checked here, at load, so that a gain the chip lacks
+        # fails before a codec trains or a radio opens.
+        if (msg := rx_gain_error(self.rx_gain_db, self.lo_hz)) is not None:
+            raise ConfigError(msg)
 
 
 register_section("hil", HilConfig)

@@ -32,6 +32,7 @@ from psfl.hil.pluto_adi_debug import ADI_DEBUG_DEFAULTS
 from psfl.hil.pluto_clock import MAX_BASEBAND_RATE, min_sample_rate, path_rates
 from psfl.hil.pluto_defaults import DEFAULTS, READ_ERRORS
 from psfl.hil.pluto_model import PHY, RXADC, TXDAC
+from psfl.hil.pluto_tables import RX_BANDS, rx_band, rx_band_name, rx_gain_range
 
 __all__ = [
     "DEFAULTS",
@@ -55,11 +56,14 @@ __all__ = [
     "Rule",
     "is_read_only",
     "lookup",
+    "rx_gain_error",
+    "rx_gain_help",
 ]
 
 # Range limits of the AD9361 driver for the Pluto (AD9363) and the AD9364 variant.
-# RX_GAIN_RANGE is the manual gain psfl's configuration offers (client-side checks); the
-# driver, and the twin, take what the current RX LO's gain table has (pluto_tables.RX_BANDS).
+# RX_GAIN_RANGE spans every LO band's gain table (the AGC model's default clamp);
+# a gain is valid only within the table of its RX LO's band (pluto_tables.RX_BANDS), which the
+# driver, the twin and psfl's own checks (rx_gain_error) all apply.
 LO_RANGE_AD9363 = (325_000_000, 3_800_000_000)
 LO_RANGE_AD9364 = (70_000_000, 6_000_000_000)
 #: The AD9364's TX synthesizer goes lower than its RX one (the driver's
@@ -71,7 +75,27 @@ SAMPLE_RATE_RANGE = (520_833, 61_440_000)
 RX_RF_BW_RANGE = (200_000, 56_000_000)
 TX_RF_BW_RANGE = (200_000, 40_000_000)
 TX_GAIN_RANGE = (-89.75, 0.0)
-RX_GAIN_RANGE = (0, 73)
+RX_GAIN_RANGE = (min(b.gain_min_db for b in RX_BANDS), max(b.gain_max_db for b in RX_BANDS))
+
+
+def rx_gain_error(rx_gain_db: float, lo_hz: float) -> str | None:
+    """Why the driver would refuse a manual RX gain at an RX LO (one line naming the band's
+    range and the fix), or ``None`` when the gain table of that LO's band has it. psfl's
+    configuration and :func:`psfl.hil.radios.check_pluto_settings` both ask this, so that a
+    gain the chip lacks stops a run before any training or radio I/O, as the twin's EINVAL
+    would only after them."""
+    lo, hi = rx_gain_range(lo_hz)
+    if lo <= rx_gain_db <= hi:
+        return None
+    return (f"hil.rx_gain_db {rx_gain_db:g} dB is outside the AD9361's RX gain range "
+            f"{lo}..{hi} dB at hil.lo_hz {lo_hz / 1e9:g} GHz (the gain table for LOs "
+            f"{rx_band_name(rx_band(round(lo_hz)))}); choose a gain in {lo}..{hi} dB")
+
+
+def rx_gain_help() -> str:
+    """The gain tables per LO band, for the configuration's help text."""
+    return ", ".join(f"{b.gain_min_db}..{b.gain_max_db} dB {rx_band_name(b)}" for b in RX_BANDS)
+
 
 #: AD9361 RX gain-control modes, in the order the driver lists them
 #: (``gain_control_mode_available``); pyadi's ``gain_control_mode_chan0``.

@@ -29,7 +29,7 @@ from psfl.hil.pluto_rules import (
     is_read_only,
     lookup,
 )
-from psfl.hil.pluto_tables import rx_band
+from psfl.hil.pluto_tables import rx_gain_range
 
 __all__ = ["AttrError", "PlutoState"]
 
@@ -107,8 +107,7 @@ class PlutoState:
     @property
     def rx_gain_range(self) -> tuple[int, int]:
         """RX hardwaregain range [dB] of the gain table the RX LO selects."""
-        band = rx_band(self.rx_lo)
-        return band.gain_min_db, band.gain_max_db
+        return rx_gain_range(self.rx_lo)
 
     @property
     def rx_rf_bandwidth(self) -> int:

@@ -20,6 +20,8 @@ __all__ = [
     "RX_BANDS",
     "RxBand",
     "rx_band",
+    "rx_band_name",
+    "rx_gain_range",
 ]
 
 
@@ -61,6 +63,23 @@ def rx_band(lo_hz: int) -> RxBand:
         if lo_hz <= band.lo_max_hz:
             return band
     return RX_BANDS[-1]
+
+
+def rx_gain_range(lo_hz: float) -> tuple[int, int]:
+    """``hardwaregain_available`` [dB] at an RX LO: the gain table of its band (the LO is
+    rounded to whole Hz as the driver stores it, so 1.3e9 falls in the lower band)."""
+    band = rx_band(round(lo_hz))
+    return band.gain_min_db, band.gain_max_db
+
+
+def rx_band_name(band: RxBand) -> str:
+    """The LO span of a band in words, for messages: ``"1.3-4 GHz"``."""
+    i = RX_BANDS.index(band)
+    if i == 0:
+        return f"up to {band.lo_max_hz / 1e9:g} GHz"
+    if i == len(RX_BANDS) - 1:
+        return f"above {RX_BANDS[i - 1].lo_max_hz / 1e9:g} GHz"
+    return f"{RX_BANDS[i - 1].lo_max_hz / 1e9:g}-{band.lo_max_hz / 1e9:g} GHz"
 
 
 #: Thermal noise density at 290 K.

@@ -120,10 +120,22 @@ def test_hil_pluto_unreachable_and_out_of_range(tmp_path, capsys) -> None:
     assert "325 MHz-3.8 GHz" in err
 
 
-@pytest.mark.parametrize("bad", ["hil.radio=hackrf", "hil.rx_gain_db=99"])
+@pytest.mark.parametrize("bad", ["hil.radio=hackrf", "hil.rx_gain_db=99", "hil.rx_gain_db=72"])
 def test_hil_bad_config(tmp_path, capsys, bad) -> None:
     assert main(["hil", "--out", str(tmp_path / "c"), "--set", bad]) == 2
     assert "hil." in capsys.readouterr().err
+
+
+def test_hil_gain_outside_the_lo_band_stops_before_any_work(tmp_path, capsys) -> None:
+    """72 dB is in no gain table at 2.44 GHz ([-3 1 71]): one line naming the range, exit 2,
+    and nothing trained or written (--steps would train a codec first)."""
+    out = tmp_path / "g"
+    rc = main(["hil", "--radio", "twin", "--out", str(out), "--steps", "50",
+               "--set", "hil.rx_gain_db=72"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("error:") == 1 and len(err.strip().splitlines()) == 1
+    assert "-3..71 dB" in err and "2.44 GHz" in err
+    assert not out.exists()
 
 
 def _data_rows(path) -> int:

@@ -19,11 +19,11 @@ import numpy as np
 from psfl.hil.pluto_rules import (
     LO_RANGE_AD9363,
     LO_RANGE_AD9364,
-    RX_GAIN_RANGE,
     RX_RF_BW_RANGE,
     SAMPLE_RATE_RANGE,
     TX_GAIN_RANGE,
     TX_RF_BW_RANGE,
+    rx_gain_error,
 )
 from psfl.hil.radios.registry import RADIOS, Radio, RadioError
 
@@ -48,7 +48,8 @@ def check_pluto_settings(*, lo_hz: float, tx_lo_hz: float | None = None,
     sample_rate_hz, rf_bandwidth_hz : float
         Baseband sample rate and analog bandwidth [Hz].
     tx_attenuation_db, rx_gain_db : float
-        TX attenuation (positive dB) and manual RX gain [dB].
+        TX attenuation (positive dB) and manual RX gain [dB] (within the gain table of the
+        RX LO's band: :func:`psfl.hil.pluto_rules.rx_gain_error`).
     ad9364 : bool
         Widened LO range (firmware set to AD9364).
     """
@@ -81,10 +82,8 @@ def check_pluto_settings(*, lo_hz: float, tx_lo_hz: float | None = None,
     if not lo <= tx_attenuation_db <= hi:
         raise RadioError(f"hil.tx_attenuation_db {tx_attenuation_db:g} dB is outside the "
                          f"Pluto's range {lo:g}-{hi:g} dB")
-    lo, hi = RX_GAIN_RANGE
-    if not lo <= rx_gain_db <= hi:
-        raise RadioError(f"hil.rx_gain_db {rx_gain_db:g} dB is outside the Pluto's manual RX "
-                         f"gain range {lo}-{hi} dB")
+    if (msg := rx_gain_error(rx_gain_db, lo_hz)) is not None:  # the RX LO's gain table
+        raise RadioError(msg)
 
 
 @RADIOS.register("pluto", order=10)

@@ -137,7 +137,10 @@ class _TBCoder:
     def _compile(self, fn: Any, signature: list[tf.TensorSpec]) -> Any:
         if self._mode == "eager":
             return fn
-        return tf.function(fn, jit_compile=self._mode == "xla", input_signature=signature)
+        # TensorFlow counts traces per code object, so one coder per layout read as
+        # "retracing" and warned in the user's terminal; a partial has none (as in chain.py).
+        return tf.function(functools.partial(fn), jit_compile=self._mode == "xla",
+                           input_signature=signature)
 
     def decode(self, y: tf.Tensor, no: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """[n_tb, num_symbols] symbols and noise -> bits [n_tb, tb_size], TB CRC [n_tb]."""

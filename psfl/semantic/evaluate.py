@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from psfl.semantic.codec import SemanticCodec
     from psfl.semantic.config import SemanticConfig
 
-__all__ = ["Baseline", "PhotoScheme", "Point", "digital_baseline", "held_back_patches", "sweep", "sweep_axis"]
+__all__ = ["Baseline", "PhotoScheme", "Point", "digital_baseline", "held_back_patches", "sweep",
+           "sweep_axis"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +104,7 @@ def digital_baseline(phy: PhyConfig, sem: SemanticConfig, k: int, *,
     """
     from psfl.phy.digital import DigitalBaseline
     from psfl.phy.digital.calibration import thresholds_for
+    from psfl.phy.grid import SlotGrid
     from psfl.plotting import channel_name
 
     calibrate = sem.baseline_calibrate if calibrate is None else calibrate
@@ -113,8 +115,6 @@ def digital_baseline(phy: PhyConfig, sem: SemanticConfig, k: int, *,
             "--set semantic.baseline_calibrate=true)")
     scheme = DigitalBaseline(k, thresholds_db=thresholds, codec=sem.baseline_codec,
                              margin_db=sem.baseline_margin_db)
-    from psfl.phy.grid import SlotGrid
-
     label = f"{sem.baseline_codec.upper()}+LDPC+QAM"
     table = ("AWGN MCS table" if thresholds is None
              else f"MCS thresholds measured over {channel_name(phy.channel)}")
@@ -205,8 +205,8 @@ def sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn, sets: Mapping[str, 
     return rows
 
 
-def _baseline_point(baseline: DigitalBaseline | PhotoScheme, link: LinkFn, images: np.ndarray, snr: float,
-                    offset_db: float, *, capacity: bool,
+def _baseline_point(baseline: DigitalBaseline | PhotoScheme, link: LinkFn, images: np.ndarray,
+                    snr: float, offset_db: float, *, capacity: bool,
                     coders: Sequence[str] | None = None
                     ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """The baseline's columns at one point (and the capacity reference's), its receptions and

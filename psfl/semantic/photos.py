@@ -7,8 +7,9 @@ OFDM slots as they need), the capacity reference and the digital baseline that
 ``baseline_for(k, pixels)`` gives for the same ``k`` channel uses: in ``psfl link``, one source
 codestream per photo over one 5G transport block per slot
 (:meth:`psfl.semantic.evaluate.Baseline.for_photo`), received by LDPC decoding up to
-:data:`LDPC_MAX_PIXELS` and by the PHY abstraction above (:func:`photo_decoder`). It runs :func:`psfl.semantic.evaluate.sweep` photo by photo, so the order of draws and
-the columns are that module's.
+:data:`LDPC_MAX_PIXELS` and by the PHY abstraction above (:func:`photo_decoder`). It runs
+:func:`psfl.semantic.evaluate.sweep` photo by photo, so the order of draws and the columns are
+that module's.
 
 With ``psfl link --tiles`` every 32×32 tile is an image of its own instead (the ``folder`` set of
 the sweep); :class:`TiledPhotos` measures the photos stitched back from their tiles

@@ -128,7 +128,7 @@ class WindowedCodec(SemanticCodec):
                 f"{self.codec.image_size[0]}x{self.codec.image_size[1]}, k={self.k}, "
                 f"k/n={self.k_over_n:.4g})")
 
-    # -- [B, H, W, C] <-> [B·windows, h0, w0, C], windows in raster order ---------------------------
+    # -- [B, H, W, C] <-> [B·windows, h0, w0, C], windows in raster order -------------------------
     def _split(self, x: Any) -> Any:
         (gh, gw), (h0, w0) = self.grid, self.codec.image_size
         x = ops.reshape(x, [-1, gh, h0, gw, w0, x.shape[-1]])

@@ -85,7 +85,8 @@ def test_own_photos_per_image_table_and_stitched_reconstructions(trained_run):
 
 def test_own_photos_sent_whole(trained_run, tmp_path):
     out, folder = trained_run
-    argv = ["link", "--out", str(tmp_path), "--checkpoint", str(out / "checkpoints" / "codec.keras"),
+    ckpt = out / "checkpoints" / "codec.keras"
+    argv = ["link", "--out", str(tmp_path), "--checkpoint", str(ckpt),
             "--images", str(folder), "--snr", "0,20", "--set", "semantic.eval_images=4",
             "--set", "semantic.xla=false"]
     assert cli.main(argv) == 0

@@ -31,8 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 CHANNELS = {"awgn": {"channel": "awgn", "csi": "perfect"},
             "tdl-c": {"channel": "tdl-c", "csi": "ls"}}
 MODELS = ("csc", "gsc-s", "gsc-m", "gsc-l")

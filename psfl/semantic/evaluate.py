@@ -51,6 +51,9 @@ class Baseline:
     description: str
 
     num_data_per_slot: int = 0
+    #: One PhotoBaseline per receiver, made on first use (its TB coders are cached).
+    _photo: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False,
+                                               compare=False)
 
     def for_photo(self, k: int, decoder: str) -> PhotoScheme:
         """The baseline for a whole photo of ``k`` channel uses: the same source coder, MCS
@@ -61,13 +64,12 @@ class Baseline:
 
         from psfl.phy.digital import PhotoBaseline
 
-        made = self.__dict__.setdefault("_photo", {})  # one per receiver: its coders are cached
-        if decoder not in made:
-            made[decoder] = PhotoBaseline(
+        if decoder not in self._photo:
+            self._photo[decoder] = PhotoBaseline(
                 self.num_data_per_slot, codec=self.scheme.codec, decoder=decoder,
                 thresholds_db=self.thresholds_db, margin_db=self.scheme.margin_db,
                 seed=int(config.np_rng.integers(2**31)))  # the run's seed fixes the draws
-        return PhotoScheme(made[decoder], k)
+        return PhotoScheme(self._photo[decoder], k)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -163,7 +163,6 @@ def evaluate_photos(codec: SemanticCodec, link: LinkFn, photos: Sequence[Photo],
     :func:`photo_decoder` picks from ``decoder``. Returns :func:`mean_rows`."""
     from psfl.results import progress
     from psfl.semantic import figures
-    from psfl.semantic.metrics import image_metrics
 
     picks = list(dict.fromkeys([snrs[0], snrs[-1]]))
     shown: dict[tuple[str, float], tuple[np.ndarray, float, None]] = {}
@@ -172,9 +171,8 @@ def evaluate_photos(codec: SemanticCodec, link: LinkFn, photos: Sequence[Photo],
     def on_point(i: int, p: Point) -> None:
         bar.update(1)
         if p.snr in picks:
-            for scheme, rec in p.received.items():
-                shown[(scheme, p.snr)] = (
-                    rec[0], float(image_metrics(photos[i].image[None], rec)["psnr"][0]), None)
+            for scheme, rec in p.received.items():  # the row holds this one photo's PSNR
+                shown[(scheme, p.snr)] = (rec[0], float(p.row[f"{scheme}_psnr"]), None)
         if p.snr == picks[-1]:
             figures.photo_overview(run_dir, i + 1, photos[i], dict(shown), picks,
                                    labels=labels, offset_db=offset_db)

@@ -152,6 +152,26 @@ def test_baseline_margin_backs_off_the_mcs(trained_run, tmp_path):
     assert float(backed_off["digital_success"]) == 1.0
 
 
+def test_cifar10_setting_from_a_local_copy(tmp_path):
+    """The field's CIFAR-10 setting (32x32, k/n = 1/6, AWGN) on a user's local copy: the shipped
+    codec and the baseline are evaluated on the copy's test batch (here ten smooth images)."""
+    from tests.fakes import write_cifar
+
+    d, _ = write_cifar(tmp_path, n_test=10, smooth_test=True)
+    out = tmp_path / "run"
+    argv = ["link", "--out", str(out), "--checkpoint", "pretrained:csc-awgn", "--channel", "awgn",
+            "--snr", "0,20", "--set", "data.source='cifar10'", "--set", f"data.path={str(d)!r}",
+            "--set", "semantic.eval_images=0", "--set", "semantic.xla=false"]
+    assert cli.main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["k"] == 512 and summary["k_over_n"] == pytest.approx(1 / 6)
+    rows = list(csv.DictReader((out / "link.csv").open()))
+    assert [(r["dataset"], r["images"]) for r in rows] == [("test", "10"), ("test", "10")]
+    # smooth gradients are easy: a codec fed the wrong images (noise) would sit near 10 dB
+    assert 25.0 < float(rows[0]["codec_psnr"]) < float(rows[1]["codec_psnr"])
+    assert float(rows[1]["digital_psnr"]) > 25.0
+
+
 def test_bad_input(trained_run, tmp_path, capsys):
     out, _ = trained_run
     ckpt = out / "checkpoints" / "codec.keras"

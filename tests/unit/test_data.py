@@ -1,7 +1,5 @@
 """Data loaders on files the tests write, the embedded set, partitions and reproducibility."""
 
-import pickle
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -18,6 +16,7 @@ from psfl.data import (
     partition_stats,
 )
 from psfl.errors import DataError
+from tests.fakes import write_cifar
 
 
 @pytest.fixture(scope="module")
@@ -67,28 +66,8 @@ def test_split_is_deterministic_and_independent_of_seed():
     np.testing.assert_array_equal(a[1].images, b[1].images)
 
 
-def _write_cifar(tmp_path, n_train=20, n_test=10, with_train=True):
-    d = tmp_path / "cifar-10-batches-py"
-    d.mkdir()
-    rng = np.random.default_rng(0)
-
-    def batch(n, name):
-        data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
-        labels = list(rng.integers(0, 10, size=n))
-        with open(d / name, "wb") as fh:
-            pickle.dump({b"data": data, b"labels": labels, b"batch_label": name.encode()}, fh)
-        return data, labels
-
-    out = {}
-    if with_train:
-        out["data_batch_1"] = batch(n_train, "data_batch_1")
-        out["data_batch_2"] = batch(n_train, "data_batch_2")
-    out["test_batch"] = batch(n_test, "test_batch")
-    return d, out
-
-
 def test_cifar10_loader_reads_python_batches(tmp_path):
-    d, written = _write_cifar(tmp_path)
+    d, written = write_cifar(tmp_path)
     for path in (d, tmp_path):  # the batches folder or its parent
         train, test = load_cifar10(path)
         assert train.images.shape == (40, 32, 32, 3)
@@ -106,7 +85,7 @@ def test_cifar10_errors(tmp_path):
         load_cifar10(tmp_path / "missing")
     with pytest.raises(DataError, match="no CIFAR-10 python batches"):
         load_cifar10(tmp_path)
-    d, _ = _write_cifar(tmp_path)
+    d, _ = write_cifar(tmp_path)
     with pytest.raises(DataError, match="patch_size = 32"):
         load_cifar10(d, patch_size=16)
     (d / "data_batch_2").write_bytes(b"not a pickle")
@@ -150,7 +129,7 @@ def test_folder_loader_errors_name_the_file(tmp_path):
 
 
 def test_load_images_dispatch_and_caps(tmp_path):
-    d, _ = _write_cifar(tmp_path)
+    d, _ = write_cifar(tmp_path)
     cfg = load_config(None, ["data.source=cifar10", f"data.path={str(d)!r}", "data.max_train=7",
                              "data.max_test=3"]).data
     train, test = load_images(cfg)

@@ -3,8 +3,9 @@
 Each subcommand lives in ``psfl/commands/<name>.py`` and provides ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args, config, run_dir) -> dict`` (the summary), and may
 provide ``overrides(args) -> list[str]`` (its shortcut options as ``--set`` overrides). A
-command that only prints (``psfl config``) provides ``show(args) -> int`` instead of ``run`` and
-gets none of what follows: no run directory, no TensorFlow (:func:`_show`). This module only
+command that makes no run (``psfl config`` prints, ``psfl deploy-keys`` writes a lab's keys)
+provides ``show(args) -> int`` instead of ``run`` and gets none of what follows: no run
+directory, no TensorFlow (:func:`_show`). This module only
 wires them together: it loads the configuration (``--config``, ``--set``), seeds the run,
 creates the output directory (owned by this process while it runs), writes ``run.json`` (the
 command), ``config.toml`` and ``summary.json`` (with the seed, the command line and
@@ -43,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "study": "psfl.commands.study",
     "compare": "psfl.commands.compare",
     "config": "psfl.commands.config",
+    "deploy-keys": "psfl.commands.deploy_keys",
 }
 
 

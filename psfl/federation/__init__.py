@@ -10,7 +10,8 @@
   messages; :mod:`.checkpoint` a run's layout and its crash-safe round checkpoint.
 * Moving payloads: :mod:`.loop` (bare loop), :mod:`.flower_strategy` (the BS's rounds as a
   Flower strategy), :mod:`.records` (Message-API records), :mod:`.apps` (ServerApp/ClientApp
-  and the in-process simulation).
+  and the in-process simulation); :mod:`.deploy_keys` the TLS certificates and SuperNode keys
+  of a secured deployment.
 * :mod:`.report`, :mod:`.energy`, :mod:`.study`: summaries and the statistics of ``psfl study``.
 """
 

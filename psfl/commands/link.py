@@ -6,16 +6,15 @@ for ``--steps`` steps (:mod:`psfl.semantic.resolve`; checkpoints in ``<out>/chec
 
 The sweep (``semantic.eval_snr_db`` or ``--snr``, over ``phy.channel`` with ``phy.csi``;
 :func:`psfl.semantic.evaluate.sweep`) sends the held-back test patches (at most
-``semantic.eval_images``) and, with ``--images DIR``, every photo of that folder (checked before
-any training) as one message each (:mod:`psfl.semantic.photos`; ``--tiles``: each 32×32 tile as
-an image of its own): the codec, the digital baseline at the same channel uses
-(:func:`psfl.semantic.evaluate.digital_baseline`) and the source coders at capacity. On
-umi/uma/rma the sweep values are offsets to the link budget (``snr_offset_db``; ``snr_db`` =
-median budget SNR + offset, what the baseline's MCS is chosen for).
+``semantic.eval_images``; beside whole photos only with ``--patches``) and, with ``--images
+DIR``, every photo of that folder (checked before any training) as one message each
+(:mod:`psfl.semantic.photos`; ``--tiles``: each 32×32 tile alone): the codec, the digital
+baseline at the same channel uses and the source coders at capacity. On umi/uma/rma the sweep
+values are offsets to the link budget (``snr_db`` = median budget SNR + offset).
 
-Writes ``link.csv``, ``training.csv`` (if trained), ``psnr_vs_snr.png``, ``samples.png``,
-``summary.json``; with ``--images`` also ``images.csv`` (per photo, scheme and SNR, on the whole
-or stitched photo), ``photo-<n>.png`` and ``photos/<n>-<scheme>-<snr>dB.png``.
+Writes ``link.csv``, ``training.csv`` (if trained), ``psnr_vs_snr.png``, ``samples.png`` (the
+patches), ``summary.json``; with ``--images`` also ``images.csv`` (per photo, scheme and SNR),
+``photo-<n>.png`` and ``photos/<n>-<scheme>-<snr>dB.png``.
 """
 
 from __future__ import annotations
@@ -48,20 +47,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated SNRs in dB (default semantic.eval_snr_db)")
     parser.add_argument("--images", metavar="DIR",
                         help="also evaluate on the PNG/JPEG photos in DIR, each sent whole")
-    parser.add_argument("--tiles", action="store_true",
-                        help="with --images: send every 32x32 tile as an image of its own")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="skip the digital baseline (it is the slow part)")
+    parser.add_argument("--tiles", action="store_true", help="with --images: each 32x32 tile alone")
+    parser.add_argument("--patches", action="store_true", help="with --images: also the patches")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the digital baseline")
 
 
 def _parse_snr(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise ValueError(f"--snr {text!r} is not a comma-separated list of numbers; e.g. "
-                         "--snr 0,5,10,15,20") from None
+        values = ()
     if not values:
-        raise ValueError("--snr is empty; give SNRs in dB, e.g. --snr 0,5,10")
+        raise ValueError(f"--snr {text!r} is not a comma-separated list of SNRs in dB; e.g. "
+                         "--snr 0,5,10,15,20")
     return values
 
 
@@ -128,17 +126,18 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
 def _eval_sets(test: Any, photos: list[Any], args: argparse.Namespace, eval_images: int,
                run_dir: RunDir, summary: dict[str, Any]) -> dict[str, np.ndarray]:
-    """``test`` (at most ``eval_images`` held-back patches, 0: all) and, with ``--tiles``,
-    ``folder`` (every tile of every photo); the photos are recorded in ``summary``."""
+    """``test`` (≤ ``eval_images`` held-back patches, 0: all; beside whole photos only with
+    ``--patches``) and, with ``--tiles``, ``folder`` (every tile); photos noted in ``summary``."""
     sets = {"test": test.images[:eval_images] if eval_images else test.images}
-    if len(sets["test"]) < len(test):
+    if photos and not (args.tiles or args.patches):
+        sets.clear()
+    elif len(sets["test"]) < len(test):
         run_dir.log(f"test: {len(sets['test'])} of {len(test)} held-back patches "
                     "(semantic.eval_images; set it to 0 for all)", echo=True)
     if photos:  # the whole folder is evaluation data: never trained on
         sent = summary["photos_sent"] = "tile by tile" if args.tiles else "whole"
-        summary.update(images_dir=str(args.images), photos=[
-            {"name": p.name, "tiles": p.num_tiles, "size": [p.image.shape[1], p.image.shape[0]]}
-            for p in photos])
+        summary.update(images_dir=str(args.images), photos=[{"name": p.name, "tiles": p.num_tiles,
+                       "size": [p.image.shape[1], p.image.shape[0]]} for p in photos])
         run_dir.log(f"folder: {len(photos)} photos ({sum(p.num_tiles for p in photos)} tiles), "
                     f"all evaluated, {sent}", echo=True)
         if args.tiles:
@@ -195,6 +194,7 @@ def _sweep_and_draw(codec: Any, link: Any, baseline: Any, sets: dict[str, np.nda
         caption=figures.link_caption(summary, rows, sets | ({"whole-photo": photos}
                                                             if photos and tiled is None else {}),
                                      config))
-    figures.samples(run_dir, sets["test"], shown, failed, snrs, labels=labels,
-                    title=f"{title} (held-back test patches)")
+    if "test" in sets:
+        figures.samples(run_dir, sets["test"], shown, failed, snrs, labels=labels,
+                        title=f"{title} (held-back test patches)")
     return rows

@@ -118,16 +118,18 @@ def photo_overview(run_dir: RunDir, index: int, photo: Any,
                                   3.6 * len(schemes) * h / w + 0.5 * len(schemes)))
     for ax in axes.flat:
         ax.axis("off")
-    axes[0, 0].imshow(photo.image, interpolation="antialiased")
+    _show(axes[0, 0], photo.image)
     axes[0, 0].set_title(f"original ({w}×{h} px, {photo.num_tiles} tiles)")
     for r, scheme in enumerate(schemes):
         for c, snr in enumerate(picked, start=1):
             img, psnr, failed = stitched[(scheme, snr)]
             buf = io.BytesIO()
-            Image.fromarray(np.round(img * 255).astype(np.uint8)).save(buf, format="PNG")
+            # level 1: a 4-MP photo in a fifth of the default level's time, 10-20 % larger
+            Image.fromarray(np.round(img * 255).astype(np.uint8)).save(buf, format="PNG",
+                                                                       compress_level=1)
             atomic_write_bytes(folder / f"{index}-{scheme}-{snr + offset_db:g}dB.png",
                                buf.getvalue())
-            axes[r, c].imshow(img, interpolation="antialiased")
+            _show(axes[r, c], img)
             title = f"{labels[scheme]}, {snr + offset_db:g} dB: PSNR {psnr:.1f} dB"
             if failed is not None:
                 mark_failed_tiles(axes[r, c], failed, tile=h // photo.grid[0], pad=0,
@@ -136,6 +138,24 @@ def photo_overview(run_dir: RunDir, index: int, photo: Any,
             axes[r, c].set_title(title)
     fig.suptitle(photo.name)
     run_dir.save_figure(fig, f"photo-{index}.png")
+
+
+def _show(ax: Any, img: np.ndarray, width: int = 1080) -> None:
+    """``img`` on ``ax``, box-filtered down to at most ``width`` columns first (a panel of
+    photo_overview is about 540 px wide at 150 dpi): matplotlib's antialiasing and the PDF would
+    otherwise work on every pixel of a many-megapixel photo, seconds per panel. The axes keep the
+    photo's pixel coordinates, so crossed-out tiles land where they were."""
+    h, w = img.shape[:2]
+    shown = img
+    if w > width:
+        from PIL import Image
+
+        size = (width, max(1, round(h * width / w)))
+        shown = np.stack([np.asarray(Image.fromarray(img[..., c].astype(np.float32))
+                                     .resize(size, Image.Resampling.BOX))
+                          for c in range(img.shape[2])], axis=-1)
+    ax.imshow(np.clip(shown, 0.0, 1.0), interpolation="antialiased",
+              extent=(-0.5, w - 0.5, h - 0.5, -0.5))
 
 
 def link_caption(summary: dict[str, Any], rows: Sequence[Mapping[str, Any]],

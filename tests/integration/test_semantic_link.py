@@ -93,8 +93,10 @@ def test_own_photos_sent_whole(trained_run, tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["photos_sent"] == "whole"
     rows = list(csv.DictReader((tmp_path / "link.csv").open()))
+    # the photos are the evaluation: the held-back patches only with --patches
     assert [(r["dataset"], float(r["snr_db"]), r["images"]) for r in rows] == [
-        ("test", 0.0, "4"), ("test", 20.0, "4"), ("photos", 0.0, "2"), ("photos", 20.0, "2")]
+        ("photos", 0.0, "2"), ("photos", 20.0, "2")]
+    assert not (tmp_path / "samples.png").exists()
     per = list(csv.DictReader((tmp_path / "images.csv").open()))
     # one message per photo: k = k/n * 3HW = 512 symbols per 32x32 window
     assert {(r["photo"], int(r["windows"]), int(r["k"])) for r in per} == {
@@ -114,7 +116,7 @@ def test_own_photos_sent_whole(trained_run, tmp_path):
         assert float(r["energy_mj"]) == pytest.approx(watts * float(r["airtime_ms"]))
     # link.csv's photo rows are the means of images.csv's
     codec_20 = [float(r["psnr"]) for r in per if r["scheme"] == "codec" and r["snr_db"] == "20.0"]
-    assert float(rows[3]["codec_psnr"]) == pytest.approx(np.mean(codec_20), abs=1e-4)
+    assert float(rows[1]["codec_psnr"]) == pytest.approx(np.mean(codec_20), abs=1e-4)
     assert Image.open(tmp_path / "photos" / "2-codec-20dB.png").size == (64, 32)
     assert_figures(tmp_path, "photo-1", "photo-2", "psnr_vs_snr")
     orig = np.asarray(Image.open(folder / "a.png"), np.float32) / 255
@@ -122,6 +124,17 @@ def test_own_photos_sent_whole(trained_run, tmp_path):
     row = next(r for r in per if r["photo"] == "a.png" and r["scheme"] == "digital"
                and float(r["snr_db"]) == 20.0)
     assert abs(10 * np.log10(1 / np.mean((orig - rec) ** 2)) - float(row["psnr"])) < 0.1
+
+
+def test_photos_with_the_patches(trained_run, tmp_path):
+    out, folder = trained_run
+    argv = ["link", "--out", str(tmp_path), "--checkpoint", str(out / "checkpoints" / "codec.keras"),
+            "--images", str(folder), "--patches", "--snr", "20", "--no-baseline",
+            "--set", "semantic.eval_images=4", "--set", "semantic.xla=false"]
+    assert cli.main(argv) == 0
+    rows = list(csv.DictReader((tmp_path / "link.csv").open()))
+    assert [(r["dataset"], r["images"]) for r in rows] == [("test", "4"), ("photos", "2")]
+    assert_figures(tmp_path, "samples", "photo-1", "photo-2")
 
 
 def test_sweep_from_checkpoint(trained_run, tmp_path):

@@ -11,7 +11,14 @@ TDL-C (100 ns) with LS CSI. The draws are seeded per photo and SNR (reproducible
 their draws one after the other in the evaluator's order).
 
     python -m benchmarks.kodak_class_eval [--photos .public/kodak-class] [--snr 0,5,10,15,20]
-        [--channels awgn,tdl-c] [--out runs/kodak_class]
+        [--channels awgn,tdl-c] [--photo-loss photo|slice] [--out runs/kodak_class]
+
+``--photo-loss slice`` gives the baseline the per-slice loss rule (``semantic.photo_loss``: JPEG
+with a restart marker per MCU row, a failed TB loses only the restart intervals it touches,
+:mod:`psfl.phy.digital.slices`); the table then also shows the share of slices delivered.
+``--compare-loss`` runs the baseline alone (no codec) under both loss rules with the same draws
+and prints per channel and SNR its mean PSNR, photo and slice delivery, and the error-free PSNR
+of each rule's stream (the restart markers' cost).
 
 Writes ``kodak_class.csv`` (per photo, channel, SNR: every scheme's PSNR, SSIM, MS-SSIM and the
 baseline's delivery) and ``kodak_class.png`` (mean PSNR and MS-SSIM against SNR, with the
@@ -38,7 +45,8 @@ ANCHORS = {"WITT (Kodak, 1/16)": [(1.0, 29.7), (10.0, 33.6)],
            "BPG+LDPC (Kodak, 1/16)": [(10.0, 33.3)]}
 
 
-def measure(channel: str, photos: list[Any], snrs: list[float]) -> list[dict[str, Any]]:
+def measure(channel: str, photos: list[Any], snrs: list[float],
+            photo_loss: str = "photo") -> list[dict[str, Any]]:
     from psfl.phy import PhyConfig, UplinkLink
     from psfl.seeding import set_seed
     from psfl.semantic.config import SemanticConfig
@@ -49,7 +57,7 @@ def measure(channel: str, photos: list[Any], snrs: list[float]) -> list[dict[str
     phy = PhyConfig(**CHANNELS[channel])
     link = UplinkLink(phy)
     codecs = {m: load_pretrained(f"pretrained:{m}", phy.channel) for m in MODELS}
-    base = digital_baseline(phy, SemanticConfig(), codecs["csc"].k)
+    base = digital_baseline(phy, SemanticConfig(photo_loss=photo_loss), codecs["csc"].k)
     rows = []
     for i, photo in enumerate(photos):
         t0 = time.perf_counter()
@@ -59,6 +67,40 @@ def measure(channel: str, photos: list[Any], snrs: list[float]) -> list[dict[str
                                     baseline_for=lambda k, px: base.for_photo(k, "abstraction"))
             rows.extend({**r, "channel": channel} for r in got)
         print(f"{channel} {photo.name}: {time.perf_counter() - t0:.1f} s", flush=True)
+    return rows
+
+
+def compare_loss(channel: str, photos: list[Any], snrs: list[float]) -> list[dict[str, Any]]:
+    """The baseline alone under both loss rules (module docstring), one row per photo, SNR and
+    rule; each rule takes the same seeds, so both see the same channel and code-block draws."""
+    from psfl.phy import PhyConfig, UplinkLink
+    from psfl.phy.digital import symbols_for
+    from psfl.seeding import set_seed
+    from psfl.semantic.config import SemanticConfig
+    from psfl.semantic.evaluate import digital_baseline
+
+    phy = PhyConfig(**CHANNELS[channel])
+    link = UplinkLink(phy)
+    base = digital_baseline(phy, SemanticConfig(), 512)
+    rows = []
+    for i, photo in enumerate(photos):
+        k = symbols_for(*photo.image.shape[:2], 1 / 6)
+        for snr in snrs:
+            for loss in ("photo", "slice"):
+                set_seed(1000 * i + int(snr))
+                scheme = base.for_photo(k, "abstraction", loss).baseline
+                _, info = scheme.transmit(photo.image, link, snr, k)
+                _, clean = scheme.source_roundtrip(photo.image, k, info["mcs"])
+                rows.append({"channel": channel, "photo": photo.name, "snr_db": snr,
+                             "loss": loss, "mcs": int(info["mcs"][0]),
+                             "psnr": float(info["psnr"][0]),
+                             "delivered": float(info["success"][0]),
+                             "slices": float(info["slices_delivered"][0]),
+                             "tb_ok": float(info["tb_ok"].mean()),
+                             "error_free_psnr": float(clean["psnr"][0])})
+            print(f"{channel} {photo.name} {snr:g} dB: " + ", ".join(
+                f"{r['loss']} {r['psnr']:.2f} dB ({100 * r['slices']:.0f} % slices)"
+                for r in rows[-2:]), flush=True)
     return rows
 
 
@@ -98,11 +140,29 @@ def draw(table: list[dict[str, Any]], path: Path) -> None:
     fig.savefig(path, dpi=120, bbox_inches="tight")
 
 
+def print_loss_table(rows: list[dict[str, Any]]) -> None:
+    """The means of :func:`compare_loss`'s rows over the photos, as a Markdown table."""
+    import numpy as np
+
+    print("| channel | SNR dB | rule | PSNR dB | photos delivered | slices delivered | TBs "
+          "received | error-free PSNR dB |")
+    print("|---" * 8 + "|")
+    for key in dict.fromkeys((r["channel"], r["snr_db"], r["loss"]) for r in rows):
+        at = [r for r in rows if (r["channel"], r["snr_db"], r["loss"]) == key]
+        m = {c: float(np.mean([r[c] for r in at])) for c in
+             ("psnr", "delivered", "slices", "tb_ok", "error_free_psnr")}
+        print(f"| {key[0]} | {key[1]:g} | {key[2]} | {m['psnr']:.2f} | "
+              f"{100 * m['delivered']:.0f} % | {100 * m['slices']:.0f} % | "
+              f"{100 * m['tb_ok']:.1f} % | {m['error_free_psnr']:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", default=".public/kodak-class")
     parser.add_argument("--snr", default="0,5,10,15,20")
     parser.add_argument("--channels", default="awgn,tdl-c")
+    parser.add_argument("--photo-loss", default="photo", choices=("photo", "slice"))
+    parser.add_argument("--compare-loss", action="store_true")
     parser.add_argument("--out", default="runs/kodak_class")
     args = parser.parse_args()
     from psfl.data import read_photos
@@ -113,21 +173,29 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
+    if args.compare_loss:
+        for channel in args.channels.split(","):
+            rows.extend(compare_loss(channel, photos, snrs))
+        print_loss_table(rows)
+        return
     for channel in args.channels.split(","):
-        rows.extend(measure(channel, photos, snrs))
+        rows.extend(measure(channel, photos, snrs, args.photo_loss))
     keys = list(dict.fromkeys(k for r in rows for k in r))
     lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in rows]
     atomic_write_bytes(out / "kodak_class.csv", ("\n".join(lines) + "\n").encode())
     table = means(rows)
     draw(table, out / "kodak_class.png")
     schemes = [s for s in (*MODELS, "digital", "capacity") if f"{s}_psnr" in table[0]]
-    print("| channel | SNR dB | " + " | ".join(schemes) + " | delivered |")
-    print("|---" * (len(schemes) + 3) + "|")
+    slices = args.photo_loss == "slice"
+    print("| channel | SNR dB | " + " | ".join(schemes) + " | delivered |"
+          + (" slices delivered |" if slices else ""))
+    print("|---" * (len(schemes) + 3 + slices) + "|")
     for r in table:
         cells = [f"{r[f'{s}_psnr']:.2f} ({r.get(f'{s}_ms_ssim', float('nan')):.3f})"
                  for s in schemes]
         print(f"| {r['channel']} | {r['snr_db']:g} | " + " | ".join(cells)
-              + f" | {100 * r['digital_success']:.0f} % |")
+              + f" | {100 * r['digital_success']:.0f} % |"
+              + (f" {100 * r['digital_slices']:.0f} % |" if slices else ""))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from psfl.config import Section, option, register_section
+from psfl.config import ConfigError, Section, option, register_section
+from psfl.phy.digital.slices import LOSS_RULES
 from psfl.phy.digital.source.registry import SOURCE_CODERS
 from psfl.semantic.presets.registry import CODECS
 
@@ -85,11 +86,32 @@ class SemanticConfig(Section):
         "within 2x of ldpc's BLER on Rayleigh and TDL-C, not on AWGN with LS: "
         "benchmarks/RESULTS.md) or auto: ldpc up to 256x256 pixels, the abstraction above.",
         choices=("auto", "ldpc", "abstraction"))
+    photo_loss: str = option(
+        "photo", help="What a failed transport block costs the digital baseline on whole photos: "
+        "photo (the photo is lost, shown in the fallback grey) or slice (jpeg only: a restart "
+        "marker after every MCU row, 16 pixel rows, and a failed block loses only the rows of "
+        "the restart intervals with a byte in it, interpolated between the received rows above "
+        "and below; an ideal receiver, psfl.phy.digital.slices).",
+        choices=tuple(LOSS_RULES))
     baseline_calibrate: bool = option(
         False, help="Measure the baseline's 10 %-BLER MCS thresholds over the configured channel "
         "configuration when no table holds for it (minutes, with a progress bar; cached in "
         "$PSFL_CACHE or ~/.cache/psfl). Tables shipped in psfl/phy/mcs (awgn, rayleigh, tdl-c "
         "with LS at k=512, default numerology) or cached are always used.")
+
+    def validate(self) -> None:
+        """Rules between fields; raises :class:`~psfl.config.ConfigError`."""
+        _check_photo_loss(self)
+
+
+def _check_photo_loss(cfg: SemanticConfig) -> None:
+    if LOSS_RULES[cfg.photo_loss].needs_slices and not SOURCE_CODERS.capability(
+            cfg.baseline_codec, "slices"):
+        sliced = ", ".join(SOURCE_CODERS.names(slices=True))
+        raise ConfigError(
+            f"semantic.photo_loss = {cfg.photo_loss!r} needs a source coder with restart "
+            f"intervals ({sliced}), not {cfg.baseline_codec!r}; set semantic.baseline_codec="
+            f"{sliced.split(', ')[0]} or semantic.photo_loss=photo")
 
 
 register_section("semantic", SemanticConfig)

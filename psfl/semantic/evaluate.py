@@ -12,7 +12,8 @@ reference (sets named in ``capacity_sets``), then the baseline.
 Columns of a row: ``dataset``, ``snr_db`` (sweep value + ``offset_db``), ``snr_offset_db``
 (only with an offset), ``images``, then per codec label ``<label>_psnr``, ``<label>_ssim``
 (``<label>_ms_ssim`` from 176 px), then ``capacity_psnr``, ``digital_psnr``, ``digital_ssim``
-(``digital_ms_ssim``) and ``digital_success`` (share of images delivered).
+(``digital_ms_ssim``) and ``digital_success`` (share of images delivered; whole photos also
+``digital_slices``, the share of their restart intervals delivered).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Baseline:
     scheme : DigitalBaseline — what transmits.
     thresholds_db : its MCS table (``None``: the AWGN table).
     label : e.g. ``"JPEG+LDPC+QAM"``; description : the label with where the MCS table comes from.
+    photo_loss : what a failed TB loses of a whole photo (``semantic.photo_loss``).
     """
 
     scheme: DigitalBaseline
@@ -51,25 +53,28 @@ class Baseline:
     description: str
 
     num_data_per_slot: int = 0
-    #: One PhotoBaseline per receiver, made on first use (its TB coders are cached).
-    _photo: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False,
-                                               compare=False)
+    photo_loss: str = "photo"
+    #: One PhotoBaseline per receiver and loss rule, made on first use (its TB coders are cached).
+    _photo: dict[tuple[str, str], Any] = dataclasses.field(default_factory=dict, init=False,
+                                                           repr=False, compare=False)
 
-    def for_photo(self, k: int, decoder: str) -> PhotoScheme:
+    def for_photo(self, k: int, decoder: str, loss: str | None = None) -> PhotoScheme:
         """The baseline for a whole photo of ``k`` channel uses: the same source coder, MCS
         table (the one measured for :attr:`scheme`'s ``k``) and margin, one codestream per
         photo over one 5G transport block per slot (:class:`psfl.phy.digital.PhotoBaseline`),
-        received by ``decoder`` ("ldpc" or "abstraction")."""
+        received by ``decoder`` ("ldpc" or "abstraction") under the loss rule ``loss``
+        ("photo" or "slice"; default :attr:`photo_loss`)."""
         from sionna.phy import config
 
         from psfl.phy.digital import PhotoBaseline
 
-        if decoder not in self._photo:
-            self._photo[decoder] = PhotoBaseline(
-                self.num_data_per_slot, codec=self.scheme.codec, decoder=decoder,
+        key = (decoder, loss or self.photo_loss)
+        if key not in self._photo:
+            self._photo[key] = PhotoBaseline(
+                self.num_data_per_slot, codec=self.scheme.codec, decoder=decoder, loss=key[1],
                 thresholds_db=self.thresholds_db, margin_db=self.scheme.margin_db,
                 seed=int(config.np_rng.integers(2**31)))  # the run's seed fixes the draws
-        return PhotoScheme(self._photo[decoder], k)
+        return PhotoScheme(self._photo[key], k)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +126,7 @@ def digital_baseline(phy: PhyConfig, sem: SemanticConfig, k: int, *,
     table = ("AWGN MCS table" if thresholds is None
              else f"MCS thresholds measured over {channel_name(phy.channel)}")
     return Baseline(scheme, thresholds, label, f"{label} ({table})",
-                    SlotGrid(phy).num_data_per_slot)
+                    SlotGrid(phy).num_data_per_slot, sem.photo_loss)
 
 
 @dataclasses.dataclass
@@ -225,6 +230,8 @@ def _baseline_point(baseline: DigitalBaseline | PhotoScheme, link: LinkFn, image
     rx, info = baseline.transmit(images, link, snr, mcs_snr_db=snr + offset_db)
     cols.update({f"digital_{k}": v for k, v in mean_metrics(image_metrics(images, rx)).items()})
     cols["digital_success"] = float(np.mean(info["success"]))
+    if "slices_delivered" in info:  # whole photos
+        cols["digital_slices"] = float(np.mean(info["slices_delivered"]))
     return cols, rx, np.asarray(info["success"], bool)
 
 

@@ -128,6 +128,8 @@ def scheme_rows(rows: Sequence[Mapping[str, Any]], schemes: Sequence[str]
                         if f"{scheme}_{m}" in r})
             if scheme == "digital":
                 row.update(delivered=r["digital_success"], decoder=r["digital_decoder"])
+                if "digital_slices" in r:
+                    row["slices_delivered"] = r["digital_slices"]
             out.append(row)
     return out
 

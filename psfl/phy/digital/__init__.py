@@ -15,6 +15,8 @@
   Sionna's TBEncoder/TBDecoder, one TB per slot.
 * :mod:`~psfl.phy.digital.abstraction` — Sionna's EESM and 5G BLER tables deciding each code
   block's fate instead of LDPC decoding (:class:`CodeBlockAbstraction`).
+* :mod:`~psfl.phy.digital.slices` — what a failed TB loses of a photo (:data:`LOSS_RULES`): the
+  photo, or only the JPEG restart intervals it touches, concealed.
 
 Names are imported lazily, so that reading the configuration does not load TensorFlow.
 """
@@ -43,6 +45,7 @@ _EXPORTS = {
     "PhotoBaseline": "psfl.phy.digital.photo",
     "symbols_for": "psfl.phy.digital.photo",
     "CodeBlockAbstraction": "psfl.phy.digital.abstraction",
+    "LOSS_RULES": "psfl.phy.digital.slices",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,11 +1,11 @@
 """What both digital baselines (patches: :mod:`.baseline`, whole photos: :mod:`.photo`) do the
 same way: SNR checks, the fallback colour, source coding in parallel and decoding with the
-fallback."""
+fallback; and the check of whole photos, which the photo baseline's helpers share."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,7 +13,10 @@ import numpy as np
 
 from .source import Coded, SourceCoder, source_encode
 
-__all__ = ["check_snr", "decode_or_fallback", "encode_all", "fallback_colour", "per_item"]
+__all__ = ["MIN_PHOTO_SIDE", "check_photos", "check_snr", "decode_or_fallback", "encode_all",
+           "fallback_colour", "per_item"]
+
+MIN_PHOTO_SIDE = 8  # one 8x8 JPEG block; smaller "photos" are patches (DigitalBaseline)
 
 
 def check_snr(snr_db: Any) -> np.ndarray:
@@ -59,17 +62,40 @@ def encode_all(u8: np.ndarray, coder: SourceCoder, payload_bytes: int,
 
 
 def decode_or_fallback(coder: SourceCoder, payload: bytes | None, height: int, width: int,
-                       fallback: np.ndarray, info: dict[str, Any], i: int) -> np.ndarray:
+                       fallback: np.ndarray, info: dict[str, Any], i: int,
+                       repair: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Image ``i`` from its received payload (`None`: lost on the channel), or ``fallback``;
     marks ``info["success"][i]`` and, for a stream that does not decode,
-    ``info["decode_error"][i]``."""
+    ``info["decode_error"][i]``. ``repair``: as for :meth:`SourceCoder.decode`."""
     rec = None
     if payload is not None:
         try:
-            rec = coder.decode(payload, height, width)
+            rec = coder.decode(payload, height, width, repair)
         except (OSError, ValueError, SyntaxError):
             info["decode_error"][i] = True
     if rec is None:
         return fallback
     info["success"][i] = True
     return rec.astype(np.float32) / 255.0
+
+
+def check_photos(photos: Any) -> np.ndarray:
+    """Photos as float32 [batch, H, W, 3] in [0, 1]; `ValueError` naming the fix otherwise."""
+    x = photos.numpy() if hasattr(photos, "numpy") else np.asarray(photos)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[-1] != 3 or x.shape[0] == 0:
+        raise ValueError(f"photos must have shape [height, width, 3] or [batch, height, width, "
+                         f"3], got {x.shape}; convert grey photos to RGB")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"photos must be float in [0, 1], got dtype {x.dtype}; use "
+                         "x.astype('float32') / 255")
+    if min(x.shape[1:3]) < MIN_PHOTO_SIDE:
+        raise ValueError(
+            f"a {x.shape[1]}x{x.shape[2]} photo is too small to code as a photo (at least "
+            f"{MIN_PHOTO_SIDE}x{MIN_PHOTO_SIDE} pixels); send small patches with "
+            "psfl.phy.digital.DigitalBaseline")
+    if not np.all(np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
+        raise ValueError("photos must be finite and in [0, 1]; rescale (x / 255 for 8-bit "
+                         "data) and clean NaN/inf")
+    return x.astype(np.float32)

@@ -38,10 +38,14 @@ same ``k`` a semantic codec spends on it):
      (:class:`~psfl.phy.digital.abstraction.CodeBlockAbstraction`); a TB whose code blocks all
      succeed is delivered with the transmitted bits.
 
-**Loss rule.** A photo is received only if **every** transport block passes its TB CRC (all
-code blocks, for the abstraction): one failed TB loses the whole photo, which is replaced by the
-``fallback`` colour (mid-grey by default), because a JPEG/WebP/JPEG 2000/AVIF stream cut at an
-unknown place does not decode reliably. ``info["tb_ok"]`` still reports every slot's TB.
+**Loss rule**, ``loss`` (:mod:`.slices`). ``"photo"`` (default): a photo is received only if
+**every** transport block passes its TB CRC (all code blocks, for the abstraction): one failed TB
+loses the whole photo, which is replaced by the ``fallback`` colour (mid-grey by default),
+because a JPEG/WebP/JPEG 2000/AVIF stream cut at an unknown place does not decode reliably.
+``"slice"`` (JPEG): a restart marker after every MCU row, and a failed TB loses only the rows of
+the restart intervals with a byte in it, interpolated between the received rows above and
+below (ours, an ideal receiver).
+``info["tb_ok"]`` still reports every slot's TB. The MCS rule is the same under both.
 
 **Base graph.** Sionna's LDPC encoder picks the base graph from the code block's own rate
 :math:`K'/E`; 38.212 §7.2.2 from the TB size and the MCS's target rate. They differ only at
@@ -66,17 +70,17 @@ from sionna.phy.nr import TBDecoder, TBEncoder
 
 from ..link import LinkFn
 from ..quality import psnr
-from ._shared import check_snr, decode_or_fallback, encode_all, fallback_colour, per_item
+from ._shared import MIN_PHOTO_SIDE, check_photos, check_snr, encode_all, fallback_colour, per_item
 from .abstraction import MIN_NOISE_VAR, CodeBlockAbstraction, sinr_from_noise
 from .chain import MODES
 from .mcs import MCS, MCS_INDICES, mcs_table
 from .segmentation import Segmentation, TBLayout, segment, tb_layout
+from .slices import LOSS_RULES, Received
 from .source import source_coder, source_encode, to_uint8
 
 __all__ = ["DECODERS", "MIN_PHOTO_SIDE", "PhotoBaseline", "symbols_for"]
 
 DECODERS = ("ldpc", "abstraction")  # receivers: the full LDPC chain, or the PHY abstraction
-MIN_PHOTO_SIDE = 8  # one 8x8 JPEG block; smaller "photos" are patches (DigitalBaseline)
 
 
 def symbols_for(height: int, width: int, bandwidth_ratio: float) -> int:
@@ -197,6 +201,8 @@ class PhotoBaseline:
     abstraction : `None` (default) | CodeBlockAbstraction
         The abstraction ``"abstraction"`` uses (e.g. with finer BLER tables); default
         ``CodeBlockAbstraction(seed)``.
+    loss : "photo" (default) | "slice"
+        What a failed TB loses: the photo, or its JPEG restart intervals (:mod:`.slices`).
 
     Input (:meth:`transmit`)
     -----
@@ -223,9 +229,10 @@ class PhotoBaseline:
         (``"ldpc"`` only: CRCs passed although bits differ), ``mcs``, ``bits_per_symbol``,
         ``code_rate`` (payload bits per coded bit), ``payload_bits`` (sum of TB sizes),
         ``source_bits``, ``quality``, ``scale``, ``num_symbols`` (``k``), ``num_slots``,
-        ``num_tbs``, ``num_cbs``, ``snr_db``, ``psnr``; [batch, num_slots] np.ndarray:
-        ``tb_ok`` (`True` for a slot without TB), ``tb_bler`` (predicted TB error rate,
-        ``"abstraction"`` only, NaN otherwise); ``decoder`` (str).
+        ``num_tbs``, ``num_cbs``, ``snr_db``, ``psnr``, ``slices_delivered`` (fraction of the
+        restart intervals received; ``"photo"``: 1 or 0), ``num_slices``; [batch, num_slots]
+        np.ndarray: ``tb_ok`` (`True` for a slot without TB), ``tb_bler`` (predicted TB error
+        rate, ``"abstraction"`` only, NaN otherwise); ``decoder``, ``loss`` (str).
     """
 
     def __init__(
@@ -243,6 +250,7 @@ class PhotoBaseline:
         seed: int | None = None,
         abstraction: CodeBlockAbstraction | None = None,
         delivery_target: float = 0.9,
+        loss: str = "photo",
     ) -> None:
         nd = num_data_per_slot
         if isinstance(nd, bool) or not isinstance(nd, int | np.integer) or nd < 1:
@@ -261,7 +269,10 @@ class PhotoBaseline:
         if not math.isfinite(margin_db):
             raise ValueError(f"margin_db={margin_db!r} must be a finite number of dB")
         self.margin_db = float(margin_db)
-        self._coder = source_coder(codec)
+        if loss not in LOSS_RULES:
+            raise ValueError(f"loss={loss!r} is unknown; use one of {tuple(LOSS_RULES)}")
+        self.loss, self._loss = loss, LOSS_RULES[loss]()
+        self._coder = self._loss.coder(source_coder(codec))  # JPEG with restart markers: slice
         self.codec = codec
         self.fallback = fallback_colour(fallback)
         self.downscale = bool(downscale)
@@ -370,7 +381,7 @@ class PhotoBaseline:
         Output: photos [batch, height, width, 3] np.float32 and ``info`` with ``quality``,
         ``scale``, ``source_bits``, ``source_fit``, ``payload_bits``, ``psnr`` per photo.
         """
-        x = _check_photos(photos)
+        x = check_photos(photos)
         self.usable_mcs(k)
         mcs_arr = np.broadcast_to(np.asarray(mcs, np.int64), (len(x),))
         out = np.empty_like(x)
@@ -393,7 +404,7 @@ class PhotoBaseline:
                  mcs_snr_db: float | np.ndarray | None = None
                  ) -> tuple[np.ndarray, dict[str, Any]]:
         """Sends photos through ``link``; see the class docstring for inputs and outputs."""
-        x = _check_photos(photos)
+        x = check_photos(photos)
         if not callable(link):
             raise ValueError("link must be callable as link(x, snr_db) -> (y, no_eff)")
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
@@ -405,7 +416,7 @@ class PhotoBaseline:
         sel = snr if mcs_snr_db is None else per_item(mcs_snr_db, batch, "mcs_snr_db", "photos")
         mcs = self.select_mcs(k, sel)
         num_slots = math.ceil(k / self.num_data_per_slot)
-        info = _empty_info(mcs, snr, k, num_slots, self.decoder)
+        info = _empty_info(mcs, snr, k, num_slots, self.decoder, self.loss)
         u8 = to_uint8(x)
         out = np.empty_like(x)
         for m in np.unique(mcs):
@@ -430,8 +441,8 @@ class PhotoBaseline:
             info["num_tbs"][rows], info["num_cbs"][rows] = seg.num_tbs, seg.num_cbs
             rx = np.packbits(bits_hat.astype(np.uint8), axis=1)
             for j, i in enumerate(rows):
-                out[i] = decode_or_fallback(self._coder, rx[j].tobytes() if ok[j] else None,
-                                            height, width, self.fallback, info, i)
+                got = Received(coded[j].payload, rx[j].tobytes(), tb_ok[j], seg.payload_offsets())
+                out[i] = self._loss.receive(self._coder, got, height, width, self.fallback, info, i)
         info["psnr"] = psnr(out, x)
         return out, info
 
@@ -553,30 +564,8 @@ def _symbol_index(tbs: list[TBLayout]) -> np.ndarray:
     return np.asarray([t.first_symbol for t in tbs])[:, None] + np.arange(tbs[0].num_symbols)
 
 
-def _check_photos(photos: Any) -> np.ndarray:
-    """Photos as float32 [batch, H, W, 3] in [0, 1]; `ValueError` naming the fix otherwise."""
-    x = photos.numpy() if isinstance(photos, tf.Tensor) else np.asarray(photos)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4 or x.shape[-1] != 3 or x.shape[0] == 0:
-        raise ValueError(f"photos must have shape [height, width, 3] or [batch, height, width, "
-                         f"3], got {x.shape}; convert grey photos to RGB")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(f"photos must be float in [0, 1], got dtype {x.dtype}; use "
-                         "x.astype('float32') / 255")
-    if min(x.shape[1:3]) < MIN_PHOTO_SIDE:
-        raise ValueError(
-            f"a {x.shape[1]}x{x.shape[2]} photo is too small to code as a photo (at least "
-            f"{MIN_PHOTO_SIDE}x{MIN_PHOTO_SIDE} pixels); send small patches with "
-            "psfl.phy.digital.DigitalBaseline")
-    if not np.all(np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
-        raise ValueError("photos must be finite and in [0, 1]; rescale (x / 255 for 8-bit "
-                         "data) and clean NaN/inf")
-    return x.astype(np.float32)
-
-
-def _empty_info(mcs: np.ndarray, snr: np.ndarray, k: int, num_slots: int,
-                decoder: str) -> dict[str, Any]:
+def _empty_info(mcs: np.ndarray, snr: np.ndarray, k: int, num_slots: int, decoder: str,
+                loss: str) -> dict[str, Any]:
     """The ``info`` of :meth:`PhotoBaseline.transmit` before anything is sent."""
     batch = len(mcs)
     zeros = functools.partial(np.zeros, batch)
@@ -591,4 +580,5 @@ def _empty_info(mcs: np.ndarray, snr: np.ndarray, k: int, num_slots: int,
         "num_cbs": zeros(np.int64), "snr_db": snr.astype(np.float32),
         "tb_ok": np.ones((batch, num_slots), bool),
         "tb_bler": np.full((batch, num_slots), np.nan, np.float32), "decoder": decoder,
+        "slices_delivered": zeros(np.float32), "num_slices": zeros(np.int64), "loss": loss,
     }

@@ -23,6 +23,7 @@ import functools
 import io
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -76,6 +77,10 @@ class SourceCoder(ABC):
     rebuilds_header: ClassVar[bool] = False
     #: Encoding time per image, bisection included, relative to JPEG's (32x32 patches).
     relative_cost: ClassVar[float] = 1.0
+    #: Codes a photo as horizontal slices decodable one without another (JPEG's restart
+    #: intervals), which the per-slice loss rule needs (:meth:`sliced`,
+    #: :mod:`psfl.phy.digital.slices`).
+    slices: ClassVar[bool] = False
 
     def quality_range(self, height: int, width: int) -> tuple[int, int]:
         """Range of the bisection for an image of this size."""
@@ -93,6 +98,12 @@ class SourceCoder(ABC):
         """Rebuilds the complete file from the stream sent (and the quality, if signalled); by
         default the stream is the file."""
         return stream
+
+    def sliced(self) -> SourceCoder:
+        """This coder with one slice per row of coding units (only where :attr:`slices`)."""
+        names = ", ".join(SOURCE_CODERS.names(slices=True))
+        raise ValueError(f"the {self.name} source coder has no slices (restart intervals), "
+                         f"which the per-slice loss rule needs; use one of: {names}")
 
     # -- framing (length-based side header) ---------------------------------------------
 
@@ -146,8 +157,11 @@ class SourceCoder(ABC):
         return Coded(self.frame(stream, q, scale, payload_bytes), q, scale,
                      overhead + len(stream))
 
-    def decode(self, payload: bytes, height: int, width: int) -> np.ndarray | None:
-        """Decoded uint8 [height, width, 3] image of a payload; `None` for "no image"."""
+    def decode(self, payload: bytes, height: int, width: int,
+               repair: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray | None:
+        """Decoded uint8 [height, width, 3] image of a payload; `None` for "no image".
+        ``repair`` maps the decoded image at its coded scale, before any upscaling (the
+        concealment of lost slices, :func:`psfl.phy.digital.slices.conceal`)."""
         parts = self.unframe(payload)
         if parts is None:
             return None
@@ -155,6 +169,8 @@ class SourceCoder(ABC):
         h, w = (height, width) if scale == 1 else ((height + 1) // 2, (width + 1) // 2)
         with Image.open(io.BytesIO(self.file(stream, h, w, quality))) as im:
             img = np.asarray(im.convert("RGB"))
+        if repair is not None:
+            img = repair(img)
         if scale == 2:
             img = upscale(img, height, width)
         if img.shape != (height, width, 3):

@@ -14,7 +14,7 @@ from psfl.config import ConfigError, Section, option, register_section
 from psfl.phy.channels.registry import CHANNELS as CHANNEL_REGISTRY
 
 __all__ = ["CHANNELS", "CIR_CHANNELS", "CSI_MODES", "DOMAINS", "EQUALIZERS", "PATHLOSS_CHANNELS",
-           "PhyConfig"]
+           "SLOT_TIMINGS", "PhyConfig"]
 
 #: Valid channel names, in the order they are documented: the registry's
 #: (:data:`psfl.phy.channels.registry.CHANNELS`, one module per channel family).
@@ -30,6 +30,10 @@ CIR_CHANNELS: tuple[str, ...] = CHANNEL_REGISTRY.names(has_cir=True)
 #: Where the link applies the channel: per resource element (frequency) or to the OFDM
 #: waveform (time: OFDM modulator, multipath convolution, CP removal, FFT).
 DOMAINS: tuple[str, ...] = ("frequency", "time")
+
+#: How the slots of one message (a row of the link) fade: as independent realizations, or as
+#: consecutive slots of one realization (``phy.slot_timing``).
+SLOT_TIMINGS: tuple[str, ...] = ("independent", "consecutive")
 
 #: Channel state information at the receiver.
 CSI_MODES: tuple[str, ...] = ("perfect", "ls")
@@ -61,6 +65,14 @@ class PhyConfig(Section):
         "waveform through the multipath channel: models ISI beyond the CP and Doppler ICI; "
         "needs a channel with an impulse response).",
         choices=DOMAINS,
+    )
+    slot_timing: str = option(
+        "independent",
+        help="The slots of one message (a photo, a model upload): independent realizations (as "
+        "if far apart in time), or consecutive slots of one realization that evolves with the "
+        "Doppler of speed_mps, so that fades last over many slots (channels with an impulse "
+        "response, frequency domain).",
+        choices=SLOT_TIMINGS,
     )
     csi: str = option(
         "perfect",
@@ -177,6 +189,15 @@ def _check_domain_csi(cfg: PhyConfig) -> None:
             f"phy.domain='time' needs a channel with an impulse response "
             f"({cir}); {cfg.channel} is flat and constant over a slot, where the "
             "frequency-domain link is exact: set phy.domain='frequency'")
+    if cfg.slot_timing == "consecutive" and not CHANNEL_REGISTRY.capability(cfg.channel,
+                                                                            "has_cir"):
+        cir = ", ".join(CHANNEL_REGISTRY.names(has_cir=True))
+        raise ConfigError(
+            f"phy.slot_timing='consecutive' needs a channel that evolves in time ({cir}); "
+            f"{cfg.channel} draws each slot on its own: set phy.slot_timing='independent'")
+    if cfg.slot_timing == "consecutive" and cfg.domain == "time":
+        raise ConfigError("phy.slot_timing='consecutive' runs in the frequency domain; set "
+                          "phy.domain='frequency' (or phy.slot_timing='independent')")
     if cfg.csi == "ls" and cfg.pilot_pattern != "kronecker":
         raise ConfigError("phy.csi='ls' needs pilots; set phy.pilot_pattern='kronecker'")
 

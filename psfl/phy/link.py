@@ -77,8 +77,8 @@ class UplinkLink(Block):
     The ``k`` symbols of each row are placed on the data REs of
     ``num_slots(k)`` OFDM slots (row-major within a slot, the last slot zero-padded; see
     :class:`~psfl.phy.grid.SlotGrid`), sent through the channel
-    ``cfg.channel`` (one independent realization per slot, see
-    :mod:`psfl.phy.channels`), received with complex Gaussian noise of variance
+    ``cfg.channel`` (one independent realization per slot, see :mod:`psfl.phy.channels`; with
+    ``cfg.slot_timing = "consecutive"`` one realization per row over all its slots), received with complex Gaussian noise of variance
     :math:`N_0 = 10^{-\mathrm{snr\_db}/10}` per RE and antenna, estimated (perfect CSI or LS,
     :mod:`psfl.phy.estimation`), combined (LMMSE or MRC) and returned in the original order.
 
@@ -221,7 +221,8 @@ class UplinkLink(Block):
 
         xg = self.grid.map(x, ns)  # [n, T, F]
         if self.time_channel is None:
-            h = self.channel(n)  # [n or 1, R, T or 1, F or 1]
+            h = (self.channel.consecutive(batch, ns) if cfg.slot_timing == "consecutive"
+                 else self.channel(n))  # [n or 1, R, T or 1, F or 1]
             y = h * xg[:, None]
         else:
             y, h, i_real = self.time_channel(xg)  # [n, R, T, F] twice, [n, R, 1, F]

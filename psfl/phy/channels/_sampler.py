@@ -97,3 +97,30 @@ class ChannelSampler(Block):
 
     def call(self, num_slots):
         return self.model.response(num_slots, self._freqs, self._fs)
+
+    def consecutive(self, num_messages, slots: int) -> tf.Tensor:
+        r"""Frequency responses of ``num_messages`` messages of ``slots`` consecutive slots each:
+        one realization per message sampled at every OFDM symbol of all its slots, so the
+        fading of slot :math:`s + 1` continues that of slot :math:`s` (on TDL the
+        autocorrelation over a lag :math:`\Delta t` is Clarke's :math:`J_0(2\pi f_D \Delta t)`,
+        :math:`f_D` from ``speed_mps``; on CDL it follows the clusters' arrival angles); channels
+        with an impulse response only.
+
+        Input
+        -----
+        num_messages : int or scalar tf.int32
+        slots : int
+
+        Output
+        ------
+        h : [num_messages * slots, num_rx_ant, num_ofdm_symbols, num_subcarriers], tf.complex64
+            Slot-major per message, as :meth:`call`'s ``num_messages * slots`` draws.
+        """
+        from ._common import frequency_response
+
+        cfg, t = self.cfg, self.cfg.num_ofdm_symbols
+        a, tau = self.cir(num_messages, slots * t, self._fs)
+        h = frequency_response(a, tau, self._freqs)  # [m, R, slots * T, F]
+        h = tf.reshape(h, [-1, cfg.num_rx_ant, slots, t, cfg.num_subcarriers])
+        return tf.reshape(tf.transpose(h, [0, 2, 1, 3, 4]),
+                          [-1, cfg.num_rx_ant, t, cfg.num_subcarriers])

@@ -15,7 +15,9 @@ the large-scale gain (see :mod:`psfl.phy.channels.system_level`).
 
 **Slots.** Each slot is an independent realization (the MU's slots are taken as far apart in
 time); within a slot the channel evolves over the OFDM symbols with the Doppler of
-``speed_mps``.
+``speed_mps``. With ``phy.slot_timing = "consecutive"`` the slots of one message are instead
+consecutive samples of one realization (channels with an impulse response:
+:meth:`~psfl.phy.channels.ChannelSampler.consecutive`).
 
 This module imports neither TensorFlow nor Sionna: models import them inside their methods, so
 that listing the channels stays as light as reading a configuration.

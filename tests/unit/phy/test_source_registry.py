@@ -76,3 +76,29 @@ def test_unknown_coder_is_refused_with_the_choices():
                                           r"choose one of jpeg, webp, jpeg2000, avif"):
         load_config(None, ["semantic.baseline_codec=bpg"])
     assert "jpeg-whole" not in SOURCE_CODERS  # the fixture removed it
+
+
+def test_encoder_files_are_reused_across_searches_and_bounded(monkeypatch):
+    """A second search of the same image (another SNR's budget) encodes only qualities not seen
+    before, gives the same payload as an uncached search, and the memo drops old files."""
+    from psfl.phy.digital.source import registry
+
+    memo = registry._EncoderMemo(limit_bytes=60_000)
+    monkeypatch.setattr(registry, "_ENCODED", memo)
+    coder = source_coder("jpeg")
+    calls = []
+    real = type(coder).full
+    monkeypatch.setattr(type(coder), "full",
+                        lambda self, img, q: calls.append(q) or real(self, img, q))
+    img = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    first = coder.fit(img, 3000, 1)
+    n = len(calls)
+    assert first is not None and n >= 5  # a bisection over 1..100
+    again = coder.fit(img, 3000, 1)
+    assert again == first and len(calls) == n  # every quality came from the memo
+    other = coder.fit(img, 2500, 1)
+    assert len(calls) - n < n  # a nearby budget shares the first steps of the bisection
+    fresh = registry._EncoderMemo(limit_bytes=0)
+    monkeypatch.setattr(registry, "_ENCODED", fresh)
+    assert coder.fit(img, 2500, 1) == other and fresh.size == 0  # uncached: the same result
+    assert 0 < memo.size <= 60_000

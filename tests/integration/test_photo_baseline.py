@@ -146,3 +146,27 @@ def test_mcs_by_snr_also_needs_the_photo_predicted_delivered():
     assert all(aware.predicted_delivery(k, i, snr) < 0.9 for i in higher)
     with pytest.raises(ValueError, match=r"delivery_target=1.0 must be in \[0, 1\)"):
         PhotoBaseline(864, delivery_target=1.0)
+
+
+@pytest.mark.parametrize("csi", ["perfect", "ls"])
+def test_stand_in_symbols_leave_the_abstraction_s_inputs_unchanged(csi) -> None:
+    """The abstraction sends random QAM points instead of LDPC codewords: the per-RE noise
+    variance it decides from is the same (same channel and noise draws) for both, on TDL-C."""
+    from sionna.phy import config as sn_config
+
+    from psfl.phy.digital._shared import stand_in_symbols
+
+    tdl = UplinkLink(PhyConfig(channel="tdl-c", csi=csi))
+    base = PhotoBaseline(tdl.num_data_per_slot, decoder="abstraction", seed=0)
+    seg = base.segmentation(K, 14)
+    bits = np.random.default_rng(0).integers(0, 2, (2, seg.payload_bits))
+    coded = base.encode_payload(seg, 14, bits)
+    used = np.flatnonzero(coded[0] != 0)
+    stand_in = stand_in_symbols(np.random.default_rng(1), 2, seg.k, used, seg.mcs)
+    assert np.mean(np.abs(stand_in[:, used]) ** 2) == pytest.approx(1.0, abs=0.05)
+    assert np.array_equal(stand_in != 0, coded != 0)
+    no = []
+    for sym in (coded, stand_in):
+        sn_config.seed = 7
+        no.append(tdl(tf.constant(sym), tf.constant([5.0, 5.0]))[1].numpy())
+    np.testing.assert_allclose(no[0], no[1], rtol=1e-5)

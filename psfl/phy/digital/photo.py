@@ -70,7 +70,15 @@ from sionna.phy.nr import TBDecoder, TBEncoder
 
 from ..link import LinkFn
 from ..quality import psnr
-from ._shared import MIN_PHOTO_SIDE, check_photos, check_snr, encode_all, fallback_colour, per_item
+from ._shared import (
+    MIN_PHOTO_SIDE,
+    check_photos,
+    check_snr,
+    encode_all,
+    fallback_colour,
+    per_item,
+    stand_in_symbols,
+)
 from .abstraction import MIN_NOISE_VAR, CodeBlockAbstraction, sinr_from_noise
 from .chain import MODES
 from .mcs import MCS, MCS_INDICES, mcs_table
@@ -291,6 +299,7 @@ class PhotoBaseline:
         if decoder == "abstraction":
             self._abstraction = abstraction or CodeBlockAbstraction(seed)
         self._predictor = self._abstraction
+        self._stand_in_rng = np.random.default_rng(seed)
 
     # -- layout and MCS ---------------------------------------------------------------------
 
@@ -448,8 +457,14 @@ class PhotoBaseline:
 
     def _send(self, seg: Segmentation, mcs: int, bits: np.ndarray, link: LinkFn,
               snr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Payload bits through the TBs of ``seg`` and ``link`` (see :meth:`receive_payload`)."""
-        sym = self.encode_payload(seg, mcs, bits)
+        """Payload bits through the TBs of ``seg`` and ``link`` (see :meth:`receive_payload`);
+        under the abstraction random QAM points stand in for the LDPC codewords
+        (:func:`~._shared.stand_in_symbols`)."""
+        if self._abstraction is None:
+            sym = self.encode_payload(seg, mcs, bits)
+        else:
+            idx = np.concatenate([_symbol_index(tbs).ravel() for tbs in _groups(seg)])
+            sym = stand_in_symbols(self._stand_in_rng, len(bits), seg.k, idx, seg.mcs)
         y, no = link(tf.constant(sym), tf.constant(snr, tf.float32))
         y = tf.convert_to_tensor(y)
         if y.shape != sym.shape or y.dtype != tf.complex64:

@@ -183,7 +183,7 @@ def _sweep_and_draw(codec: Any, link: Any, baseline: Any, sets: dict[str, np.nda
     elif photos:  # each photo sent whole
         rows += evaluate_photos(codec, link, photos, snrs, run_dir, labels=labels,
                                 baseline=baseline, decoder=config.semantic.photo_decoder,
-                                offset_db=offset_db, jit_compile=config.semantic.xla)
+                                offset_db=offset_db)
         run_dir.write_csv("link.csv", rows)
     title = f"{channel_name(phy.channel)}, {channel_name(phy.csi)} CSI"
     figures.psnr_vs_snr(

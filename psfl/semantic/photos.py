@@ -54,7 +54,7 @@ def photo_decoder(choice: str, pixels: int) -> str:
 def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
                       photos: Sequence[Photo], snrs: Sequence[float], *,
                       baseline_for: Callable[[int, int], Any] | None = None,
-                      offset_db: float = 0.0, capacity: bool = True, jit_compile: bool = False,
+                      offset_db: float = 0.0, capacity: bool = True,
                       on_point: Callable[[int, Point], None] | None = None,
                       ) -> list[dict[str, Any]]:
     """Every photo at every SNR, whole; the rows of :func:`psfl.semantic.evaluate.sweep`, one
@@ -78,16 +78,20 @@ def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
     from psfl.semantic.windowed import at_size
 
     rows: list[dict[str, Any]] = []
+    by_size: dict[tuple[int, int], dict[str, SemanticCodec]] = {}  # one trace per photo size
     for i, photo in enumerate(photos):
         size = photo.image.shape[:2]
-        sized = {label: at_size(codec, size) for label, codec in codecs.items()}
+        if size not in by_size:
+            by_size[size] = {label: at_size(codec, size) for label, codec in codecs.items()}
+        sized = by_size[size]
         k = next(iter(sized.values())).k
         baseline = None if baseline_for is None else baseline_for(k, size[0] * size[1])
         name = photo.name
         got = sweep(sized, link, {name: photo.image[None]}, snrs, baseline=baseline,
                     offset_db=offset_db, capacity_sets=(name,) if capacity and baseline else (),
                     capacity_coders=(baseline.codec,) if baseline else None,
-                    images_for=(name,), jit_compile=jit_compile, progress=False,
+                    # without XLA: its compile per photo size and its steps were slower here
+                    images_for=(name,), progress=False,
                     on_point=None if on_point is None else (lambda p, i=i: on_point(i, p)))
         windows = next(iter(sized.values())).k // next(iter(codecs.values())).k
         extra = {"windows": windows, "k": k, **air_cost(link, k)}
@@ -155,8 +159,7 @@ def mean_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def evaluate_photos(codec: SemanticCodec, link: LinkFn, photos: Sequence[Photo],
                     snrs: Sequence[float], run_dir: Any, *,
                     baseline: Baseline | None, decoder: str = "auto",
-                    labels: Mapping[str, str], offset_db: float = 0.0,
-                    jit_compile: bool = False) -> list[dict[str, Any]]:
+                    labels: Mapping[str, str], offset_db: float = 0.0) -> list[dict[str, Any]]:
     """:func:`whole_photo_sweep` of one codec (label ``"codec"``) with what ``psfl link``
     writes of it: ``images.csv`` (:func:`scheme_rows`), ``photo-<n>.png`` and
     ``photos/<n>-<scheme>-<snr>dB.png`` at the first and last SNR
@@ -185,7 +188,7 @@ def evaluate_photos(codec: SemanticCodec, link: LinkFn, photos: Sequence[Photo],
 
     rows = whole_photo_sweep({"codec": codec}, link, photos, snrs,
                              baseline_for=baseline_for if baseline else None,
-                             offset_db=offset_db, jit_compile=jit_compile, on_point=on_point)
+                             offset_db=offset_db, on_point=on_point)
     bar.close()
     run_dir.write_csv("images.csv", scheme_rows(rows, list(labels)))
     return mean_rows(rows)

@@ -203,8 +203,10 @@ class UplinkLink(Block):
             :math:`\sum_r |h_r|^2` at each symbol's RE (true channel, including the budget
             scaling of umi/uma/rma); ``"no"`` [batch] tf.float32, the noise variance per RE.
         """
-        self(x[:1], snr_db if np.ndim(snr_db) == 0 else snr_db[:1])  # same input checks
-        y, no_eff, gain = self._run(x, tf.cast(snr_db, tf.float32), with_gain=True)
+        x = _checked_symbols(x)  # the checks of __call__ (running it would double the work)
+        _check_snr_db(snr_db)
+        y, no_eff, gain = self._run(tf.cast(x, tf.complex64), tf.cast(snr_db, tf.float32),
+                                    with_gain=True)
         no = tf.pow(10.0, -tf.broadcast_to(tf.cast(snr_db, tf.float32), [tf.shape(x)[0]]) / 10)
         return {"y": y, "no_eff": no_eff, "gain": gain, "no": no}
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 BENCHMARKS = ("bench_phy_link", "bench_digital", "bench_semantic", "bench_hil",
-              "bench_federation", "bench_zoo")
+              "bench_federation", "bench_scale", "bench_zoo")
 
 
 def main(argv: list[str] | None = None) -> int:

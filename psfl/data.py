@@ -537,7 +537,8 @@ def partition(labels: np.ndarray, num_mus: int, scheme: str = "dirichlet", alpha
         if min(len(p) for p in out) >= min_size:
             return out
     raise DataError(f"could not give each of {num_mus} MUs {min_size} images with alpha={alpha} "
-                    f"in {max_tries} draws; raise data.alpha or lower data.num_mus")
+                    f"in {max_tries} draws; raise data.alpha, lower data.num_mus or set "
+                    "data.partition = iid")
 
 
 def partition_stats(labels: np.ndarray, parts: list[np.ndarray]) -> dict[str, float]:

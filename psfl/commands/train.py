@@ -33,6 +33,7 @@ def train(config: Config, run_dir: RunDir, echo: bool = True,
     """
     from psfl.data import check_data
     from psfl.errors import Interrupted
+    from psfl.federation.cache import check_shares
     from psfl.federation.checkpoint import RunLayout
     from psfl.federation.loop import run_loop
     from psfl.federation.report import write_report
@@ -42,6 +43,7 @@ def train(config: Config, run_dir: RunDir, echo: bool = True,
     layout = RunLayout(run_dir.path)
     check_data(config.data)
     check_uplink(config)  # selection and shared uplink: refused before anything moves
+    check_shares(config)  # every MU gets its images (data.num_mus), or one line and exit 2
     done = 0
     if resume:
         done = layout.completed_rounds()

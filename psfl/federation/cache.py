@@ -1,11 +1,18 @@
 """What one process keeps between the messages it serves: built models, links, compiled steps
-(:class:`SharedModels`) and the MUs themselves (:func:`mobile_user`).
+(:class:`SharedModels`), the run's images and their split among the MUs (:class:`SharedData`),
+and the MUs themselves (:func:`mobile_user`).
 
-Tracing a codec with the Sionna link costs 10–20 s on a small CPU and building an MU (its share
-of the data, its test splits, its place in the population) about a second, while one training
-step costs tens of milliseconds. Flower's simulation hands every message to a Ray actor together
-with a fresh copy of the ClientApp, so anything the app itself held would be rebuilt per message;
-what is kept here is keyed by the configuration and lives as long as the process.
+Tracing a codec with the Sionna link costs 10–20 s on a small CPU and loading the embedded
+images about a second, while one training step costs tens of milliseconds. Flower's simulation
+hands every message to a Ray actor together with a fresh copy of the ClientApp, so anything the
+app itself held would be rebuilt per message; what is kept here is keyed by the configuration
+and lives as long as the process.
+
+Memory does not grow with the number of MUs (ours): the models and the images are held once per
+process, an MU object keeps only the indices of its images, and what an MU keeps across rounds
+(its mentor, a local-only student, the energy it spent) is on disk
+(:class:`~psfl.federation.checkpoint.MuState`), loaded into the shared models when its turn
+comes.
 """
 
 from __future__ import annotations
@@ -18,8 +25,12 @@ import numpy as np
 
 from psfl.config import Config
 from psfl.federation.models import build_student, initial_weights
+from psfl.federation.population import MobileUser, make_population
 
-__all__ = ["SharedModels", "mobile_user"]
+__all__ = ["MIN_MU_IMAGES", "SharedData", "SharedModels", "check_shares", "mobile_user"]
+
+#: Fewest training images an MU may hold (:func:`psfl.data.partition`'s ``min_size``).
+MIN_MU_IMAGES = 2
 
 MU = TypeVar("MU")
 _MUS: dict[tuple[type, int, str, str], Any] = {}
@@ -33,6 +44,76 @@ def mobile_user(cls: type[MU], config: Config, mu: int, state_dir: str | Path) -
     if key not in _MUS:
         _MUS[key] = cls(config, mu, state_dir)
     return _MUS[key]
+
+
+class SharedData:
+    """The run's images as one process holds them: the train and test sets (``[data]``, loaded
+    once), every MU's share of the training set as indices (``data.partition``), the global
+    test images every MU evaluates on, and the MU population drawn over the shares.
+
+    Only the most recent configuration's data is kept: a process that runs one configuration
+    after another (``psfl study``) holds one data set, not one per run.
+
+    Raises :class:`~psfl.errors.DataError` (one line naming the fix) when the data cannot give
+    every MU :data:`MIN_MU_IMAGES` images.
+    """
+
+    _last: tuple[tuple[str, int], SharedData] | None = None
+
+    def __init__(self, config: Config):
+        from psfl.data import load_images, partition
+
+        data, seed = config.data, config.run.seed
+        self.train, self.test = load_images(data, seed=seed)
+        #: Indices of each MU's training images (sorted, disjoint, covering the training set).
+        self.parts: list[np.ndarray] = partition(self.train.labels, data.num_mus,
+                                                 data.partition, data.alpha, seed=seed,
+                                                 min_size=MIN_MU_IMAGES)
+        self._global: dict[tuple[int, int], np.ndarray] = {}
+        self._population: dict[tuple[Any, ...], list[MobileUser]] = {}
+
+    @staticmethod
+    def _key(config: Config) -> tuple[str, int]:
+        return str(config.data), config.run.seed
+
+    @classmethod
+    def get(cls, config: Config) -> SharedData:
+        """The data of ``config``, loaded at the first call for it."""
+        key = cls._key(config)
+        if cls._last is None or cls._last[0] != key:
+            cls._last = None  # the previous configuration's images go before the new ones load
+            cls._last = (key, cls(config))
+        return cls._last[1]
+
+    def population(self, config: Config) -> list[MobileUser]:
+        """Every MU's resources and position (:func:`~psfl.federation.population.make_population`
+        over the shares' sizes), drawn once for all the MUs of the process."""
+        fed = config.federation
+        key = (fed.min_distance_m, fed.max_distance_m, fed.memory_mb, fed.compute_gflop_per_round,
+               config.run.seed)
+        if key not in self._population:
+            self._population[key] = make_population(
+                [len(p) for p in self.parts], min_distance_m=fed.min_distance_m,
+                max_distance_m=fed.max_distance_m, memory_mb=fed.memory_mb,
+                compute_gflop=fed.compute_gflop_per_round, seed=config.run.seed)
+        return self._population[key]
+
+    def global_test(self, n: int, seed: int) -> np.ndarray:
+        """``n`` test images drawn with ``seed`` (0: all), the same array for every MU."""
+        if (n, seed) not in self._global:
+            self._global[(n, seed)] = self.test.cap(n, seed).images
+        return self._global[(n, seed)]
+
+
+def check_shares(config: Config) -> None:
+    """Refuse, before anything trains, data that cannot give each of ``data.num_mus`` MUs
+    :data:`MIN_MU_IMAGES` images: a :class:`~psfl.errors.DataError` in one line naming the fix.
+    The bare loop keeps what it loaded (:meth:`SharedData.get`); for Flower's workers, which
+    load their own copy, it is dropped."""
+    if config.federation.backend == "loop":
+        SharedData.get(config)
+    else:
+        SharedData(config)
 
 
 class SharedModels:

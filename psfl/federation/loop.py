@@ -16,17 +16,25 @@ __all__ = ["run_loop"]
 
 def run_loop(config: Config, out_dir: str | Path, state_dir: str | Path | None = None,
              log: Callable[[str], None] = print,
-             progress: Callable[[dict[str, Any]], None] | None = None) -> BaseStation:
+             progress: Callable[[dict[str, Any]], None] | None = None,
+             client_cls: type[MobileUserClient] | None = None) -> BaseStation:
     """Run the federation in this process, one MU after the other.
 
     Resumes from the run's checkpoint (:class:`~psfl.federation.checkpoint.RunLayout`) when it
     holds finished rounds. ``progress`` (optional) is called with the round's summary after
-    each round. One MU's failure is recorded for that MU and the round goes on.
+    each round. One MU's failure is recorded for that MU and the round goes on. ``client_cls``
+    is the MU implementation (``None``: :class:`MobileUserClient`), as for
+    :func:`~psfl.federation.apps.run_flower_simulation`.
+
+    Every MU object is built up front, and is small: the indices of its images into the one
+    copy of the data, its place in the population (:mod:`psfl.federation.cache`); what it
+    keeps across rounds is on disk under ``state_dir``.
     """
     state_dir = Path(state_dir or RunLayout(out_dir).mu_state)
     bs = BaseStation(config, out_dir, log)
     done = bs.restore()
-    clients = {mu: MobileUserClient(config, mu, state_dir) for mu in range(config.data.num_mus)}
+    cls = client_cls or MobileUserClient
+    clients = {mu: cls(config, mu, state_dir) for mu in range(config.data.num_mus)}
     if not done:
         bs.register([c.register() for c in clients.values()])
 

@@ -177,14 +177,21 @@ class BaseStation:
         self.completed = done
         return done
 
-    def _wasted_j(self, mu: int, metrics: dict[str, Any], when: str) -> float:
-        """Energy MU ``mu`` reports as spent beyond what the BS has accounted for it (module
-        docstring), logged when there is any."""
+    def _accounted_j(self) -> dict[int, float]:
+        """Computation energy the BS has accounted for each MU so far (its rows' computation
+        and wasted energy, summed in the order of the rows): one pass over the rows per round,
+        not one per MU."""
+        out: dict[int, float] = {}
+        for r in self.mu_rows:
+            out[r["mu"]] = out.get(r["mu"], 0.0) + ((r.get("compute_energy_j") or 0.0) +
+                                                    (r.get("wasted_compute_energy_j") or 0.0))
+        return out
+
+    def _wasted_j(self, mu: int, metrics: dict[str, Any], when: str, accounted: float) -> float:
+        """Energy MU ``mu`` reports as spent beyond the ``accounted`` energy (from
+        :meth:`_accounted_j`; module docstring), logged when there is any."""
         if "spent_compute_energy_j" not in metrics:
             return 0.0
-        accounted = sum((r.get("compute_energy_j") or 0.0) +
-                        (r.get("wasted_compute_energy_j") or 0.0)
-                        for r in self.mu_rows if r["mu"] == mu)
         extra = (float(metrics["spent_compute_energy_j"]) - accounted
                  - float(metrics.get("compute_energy_j", 0.0)))
         if extra <= 1e-9 * max(1.0, accounted):
@@ -251,7 +258,7 @@ class BaseStation:
                                                                       mu.num_samples))
         out = self.strategy.aggregate_train(rnd, self.dense, self.server_state,
                                             plan.instructions, received)
-        rows = []
+        rows, accounted = [], self._accounted_j()
         for mu in members:
             mp, metrics = plan.mus[mu.mu], metrics_of[mu.mu]
             ch = mp.channel
@@ -264,7 +271,8 @@ class BaseStation:
             row.update({k: v for k, v in metrics.items()
                         if k not in ("mu", "spent_compute_energy_j")})
             row["status"] = status
-            row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, metrics, f"round {rnd}")
+            row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, metrics, f"round {rnd}",
+                                                            accounted.get(mu.mu, 0.0))
             row.update(self._account(mp, received=mu.mu in received))
             rows.append(row)
         extra = dict(plan.selection)
@@ -370,13 +378,14 @@ class BaseStation:
                      replies: dict[int, dict[str, float] | BaseException | str]) -> None:
         """Record the closing evaluation of ``plan`` (from :meth:`final_plan`; one row per MU)
         and save it."""
-        self.final_rows = []
+        self.final_rows, accounted = [], self._accounted_j()
         for mu in self.population:
             reply = replies.get(mu.mu, "no reply")
             row: dict[str, Any] = {"mu": mu.mu, "snr_db": plan.mus[mu.mu].channel.snr_db}
             if isinstance(reply, dict):
                 row.update({k: v for k, v in reply.items() if k != "spent_compute_energy_j"})
-                row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, reply, "final evaluation")
+                row["wasted_compute_energy_j"] = self._wasted_j(mu.mu, reply, "final evaluation",
+                                                                accounted.get(mu.mu, 0.0))
             else:
                 row["status"] = f"failed: {reply}"
                 self.log(f"final evaluation: MU {mu.mu} failed: {reply}")

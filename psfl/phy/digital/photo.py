@@ -448,9 +448,9 @@ class PhotoBaseline:
             info["code_rate"][rows] = seg.payload_bits / (k * seg.mcs.bits_per_symbol)
             info["payload_bits"][rows] = seg.payload_bits
             info["num_tbs"][rows], info["num_cbs"][rows] = seg.num_tbs, seg.num_cbs
-            rx = np.packbits(bits_hat.astype(np.uint8), axis=1)
+            rx, offsets = np.packbits(bits_hat.astype(np.uint8), axis=1), seg.payload_offsets()
             for j, i in enumerate(rows):
-                got = Received(coded[j].payload, rx[j].tobytes(), tb_ok[j], seg.payload_offsets())
+                got = Received(coded[j].payload, rx[j].tobytes(), tb_ok[j], offsets)
                 out[i] = self._loss.receive(self._coder, got, height, width, self.fallback, info, i)
         info["psnr"] = psnr(out, x)
         return out, info

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     link, summary = UplinkLink(phy), {"channel": phy.channel, "csi": phy.csi}
     checkpoint = args.checkpoint
     if checkpoint is None and args.steps is None:
-        checkpoint = shipped_default(args.model or sem.model, phy.channel)
+        checkpoint = shipped_default(args.model or sem.model, config)
         run_dir.log(f"no --checkpoint or --steps: using the shipped {checkpoint} "
                     "(train a fresh codec with --steps N)", echo=True)
     source = codec_source(config, run_dir, checkpoint=checkpoint, require=args.model,

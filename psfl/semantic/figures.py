@@ -169,7 +169,7 @@ def link_caption(summary: dict[str, Any], rows: Sequence[Mapping[str, Any]],
         budget = (f"trained here: {summary['trained_steps']} steps × batch {sem.batch_size}, "
                   f"SNR {config.phy.snr_db_min:g}–{config.phy.snr_db_max:g} dB")
     elif ckpt.startswith(PREFIX):
-        prov = provenance(resolve(ckpt, config.phy.channel))
+        prov = provenance(resolve(ckpt, config.phy.channel, k_over_n=sem.k_over_n))
         budget = (f"shipped {ckpt}: {prov['steps']} steps × batch {prov['batch_size']} on "
                   f"{prov['public_patches']} public patches")
     else:

@@ -24,11 +24,14 @@ if TYPE_CHECKING:
 __all__ = ["CodecSource", "codec_source", "shipped_default"]
 
 
-def shipped_default(model: str, channel: str) -> str:
-    """``pretrained:<model>-<variant>``: the shipped file for ``model`` on ``channel``."""
+def shipped_default(model: str, config: Config) -> str:
+    """``pretrained:<model>-<variant>``: the shipped file for ``model`` on the configured
+    channel at the configured bandwidth ratio (``semantic.k`` or ``k_over_n``)."""
     from psfl.semantic.zoo import PREFIX, resolve
 
-    return PREFIX + resolve(model, channel)
+    sem, size = config.semantic, config.data.patch_size
+    ratio = sem.k / (3 * size * size) if sem.k else sem.k_over_n
+    return PREFIX + resolve(model, config.phy.channel, k_over_n=ratio)
 
 
 @dataclasses.dataclass

@@ -7,7 +7,10 @@ seed, commit, wall time, machine, the command that reproduces it, and its PSNR/S
 the real link beside the digital baseline. Both are written by ``psfl pretrain --export``.
 
 Names: ``pretrained:gsc-m`` picks the variant for the channel at hand (``awgn`` on AWGN, the
-fading variant ``rayleigh`` on every other channel); ``pretrained:gsc-m-awgn`` names it.
+fading variant ``rayleigh`` on every other channel); ``pretrained:gsc-m-awgn`` names it. A file
+for a bandwidth ratio other than the default k/n = 1/6 carries it in its name:
+``csc-awgn-1of16`` is csc on AWGN at k/n = 1/16, which ``pretrained:csc`` picks when the
+configuration asks for that ratio (``semantic.k_over_n``).
 """
 
 from __future__ import annotations
@@ -21,13 +24,26 @@ import numpy as np
 
 from psfl.semantic.presets.registry import CODECS, build_codec
 
-__all__ = ["PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export", "is_pretrained",
-           "load_pretrained", "provenance", "resolve"]
+__all__ = ["DEFAULT_K_OVER_N", "PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export",
+           "is_pretrained", "load_pretrained", "provenance", "ratio_tag", "resolve"]
 
 PREFIX = "pretrained:"
 ZOO_DIR = Path(__file__).parent / "zoo"
 #: Channels the zoo is trained on: AWGN and one fading channel (the federation's default).
 ZOO_CHANNELS: tuple[str, ...] = ("awgn", "rayleigh")
+#: The bandwidth ratio a name without a ratio tag is for.
+DEFAULT_K_OVER_N = 1 / 6
+
+
+def ratio_tag(k_over_n: float) -> str:
+    """The name's suffix for a bandwidth ratio: ``""`` for 1/6, ``"-1of16"`` for 1/16, and
+    ``"-r0.3"`` for a ratio that is no unit fraction."""
+    if abs(k_over_n - DEFAULT_K_OVER_N) < 1e-9:
+        return ""
+    inverse = 1 / k_over_n
+    if abs(inverse - round(inverse)) < 1e-6:
+        return f"-1of{round(inverse)}"
+    return f"-r{k_over_n:.4g}"
 
 
 def is_pretrained(spec: Any) -> bool:
@@ -40,12 +56,24 @@ def available(directory: Path = ZOO_DIR) -> list[str]:
                   if (directory / (p.name[:-len(".npz")] + ".json")).is_file())
 
 
-def resolve(spec: str, channel: str | None = None, directory: Path = ZOO_DIR) -> str:
-    """``pretrained:gsc-m`` (+ channel) or ``pretrained:gsc-m-awgn`` → ``"gsc-m-awgn"``."""
+def resolve(spec: str, channel: str | None = None, directory: Path = ZOO_DIR,
+            k_over_n: float | None = None) -> str:
+    """``pretrained:gsc-m`` (+ channel, + k/n) or ``pretrained:gsc-m-awgn`` → ``"gsc-m-awgn"``
+    (``"csc-awgn-1of16"`` for ``pretrained:csc`` at k/n = 1/16)."""
     name = spec[len(PREFIX):] if is_pretrained(spec) else spec
     names = available(directory)
     if name in CODECS:
-        name = f"{name}-{'awgn' if channel in (None, 'awgn') else ZOO_CHANNELS[1]}"
+        variant = f"{name}-{'awgn' if channel in (None, 'awgn') else ZOO_CHANNELS[1]}"
+        ratio = DEFAULT_K_OVER_N if k_over_n is None else k_over_n
+        if variant + ratio_tag(ratio) not in names:
+            shipped = [n[len(variant):] for n in names if n.startswith(variant)
+                       and (n == variant or n[len(variant):].startswith(("-1of", "-r")))]
+            if shipped:
+                ratios = ", ".join(f"1/{t[4:] or 6} (semantic.k_over_n={1 / int(t[4:] or 6):.6g})"
+                                   if not t.startswith("-r") else t[2:] for t in shipped)
+                raise ValueError(f"no shipped {spec} at k/n={ratio:.4g}; the zoo has {variant} at "
+                                 f"k/n = {ratios}: set one of them (and semantic.k=0)")
+        name = variant + ratio_tag(ratio)
     if name not in names:
         listing = ", ".join(PREFIX + n for n in names) or "none (the zoo folder is empty)"
         raise ValueError(f"unknown pretrained codec {spec!r}; available: {listing} (or a model "
@@ -66,7 +94,8 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
     A file that does not match the configuration (``image_size``, ``k``, ``model``) raises a
     :class:`ValueError` naming the setting to change.
     """
-    name = resolve(spec, channel, directory)
+    ratio = None if k is None or image_size is None else k / (3 * image_size * image_size)
+    name = resolve(spec, channel, directory, k_over_n=ratio)
     prov = provenance(name, directory)
     wrong = []
     if model is not None and prov["model"] != model:
@@ -89,11 +118,11 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
 
 
 def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = ZOO_DIR) -> Path:
-    """Write ``<model>-<channel>.npz`` (float16 weights) and its provenance ``.json``."""
+    """Write ``<model>-<channel>[-1ofN].npz`` (float16 weights) and its provenance ``.json``."""
     from psfl.results import atomic_write_bytes
 
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"{codec.arch}-{channel}"
+    name = f"{codec.arch}-{channel}{ratio_tag(codec.k_over_n)}"
     buf = io.BytesIO()
     np.savez_compressed(buf, **{f"w{i}": w.astype(np.float16)
                                 for i, w in enumerate(codec.get_weights())})

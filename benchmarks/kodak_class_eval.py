@@ -3,15 +3,18 @@
 Every photo of ``.public/kodak-class/`` (24 photographs at 768×512 from Debian packages no codec
 trains on, ``benchmarks/public_photos.sh``; SHA-256 in ``psfl/semantic/zoo/kodak-class.sha256``)
 is sent whole (:func:`psfl.semantic.photos.whole_photo_sweep`): each shipped codec window by
-window at k/n = 1/6 (the zoo's ratio; the zoo has no 1/16 codecs yet), the digital baseline with
-one JPEG codestream per photo over one 5G transport block per slot (MCS table shipped for the
-channel configuration at k = 512; receiver: the PHY abstraction, as ``psfl link`` uses for photos
-this size) and JPEG at the capacity of the same channel uses. Channels: AWGN with perfect CSI;
+window at each bandwidth ratio of ``--ratios`` (the zoo's presets at 1/6, csc alone at 1/16: the
+files the zoo has for the ratio and channel), the digital baseline with one JPEG codestream per
+photo over one 5G transport block per slot in the same k channel uses (MCS table shipped for the
+channel configuration, whose thresholds are per full slot whatever the ratio; receiver: the PHY
+abstraction, as ``psfl link`` uses for photos this size) and JPEG at the capacity of the same
+channel uses. Channels: AWGN with perfect CSI;
 TDL-C (100 ns) with LS CSI. The draws are seeded per photo and SNR (reproducible; the schemes take
 their draws one after the other in the evaluator's order).
 
     python -m benchmarks.kodak_class_eval [--photos .public/kodak-class] [--snr 0,5,10,15,20]
-        [--channels awgn,tdl-c] [--photo-loss photo|slice] [--out runs/kodak_class]
+        [--channels awgn,tdl-c] [--ratios 1/6,1/16] [--photo-loss photo|slice]
+        [--slot-timing independent|consecutive] [--out runs/kodak_class]
 
 ``--photo-loss slice`` gives the baseline the per-slice loss rule (``semantic.photo_loss``: JPEG
 with a restart marker per MCU row, a failed TB loses only the restart intervals it touches,
@@ -20,8 +23,11 @@ with a restart marker per MCU row, a failed TB loses only the restart intervals 
 and prints per channel and SNR its mean PSNR, photo and slice delivery, and the error-free PSNR
 of each rule's stream (the restart markers' cost).
 
-Writes ``kodak_class.csv`` (per photo, channel, SNR: every scheme's PSNR, SSIM, MS-SSIM and the
-baseline's delivery) and ``kodak_class.png`` (mean PSNR and MS-SSIM against SNR, with the
+``--slot-timing consecutive`` draws a photo's slots as consecutive samples of one TDL
+realization (``phy.slot_timing``) instead of independent draws.
+
+Writes ``kodak_class.csv`` (per photo, channel, ratio, SNR: every scheme's PSNR, SSIM, MS-SSIM and
+the baseline's delivery) and ``kodak_class.png`` (mean PSNR and MS-SSIM against SNR, with the
 published Kodak anchors of the field quoted below as markers) to ``--out``, and prints a Markdown
 table of the means for ``benchmarks/RESULTS.md``.
 
@@ -45,19 +51,37 @@ ANCHORS = {"WITT (Kodak, 1/16)": [(1.0, 29.7), (10.0, 33.6)],
            "BPG+LDPC (Kodak, 1/16)": [(10.0, 33.3)]}
 
 
-def measure(channel: str, photos: list[Any], snrs: list[float],
-            photo_loss: str = "photo") -> list[dict[str, Any]]:
+def shipped_at(channel: str, ratio: float) -> dict[str, Any]:
+    """The zoo's codecs for ``channel`` at bandwidth ratio ``ratio`` (the presets it has)."""
+    from psfl.semantic import zoo
+
+    got = {}
+    for model in MODELS:
+        try:
+            name = zoo.resolve(f"pretrained:{model}", channel, k_over_n=ratio)
+        except ValueError:
+            continue
+        got[model] = zoo.load_pretrained(zoo.PREFIX + name)
+    if not got:
+        raise SystemExit(f"the zoo has no codec for {channel} at k/n = {ratio:.4g}")
+    return got
+
+
+def measure(channel: str, photos: list[Any], snrs: list[float], ratio: float,
+            photo_loss: str = "photo", slot_timing: str = "independent") -> list[dict[str, Any]]:
     from psfl.phy import PhyConfig, UplinkLink
     from psfl.seeding import set_seed
     from psfl.semantic.config import SemanticConfig
     from psfl.semantic.evaluate import digital_baseline
     from psfl.semantic.photos import whole_photo_sweep
-    from psfl.semantic.zoo import load_pretrained
 
-    phy = PhyConfig(**CHANNELS[channel])
+    timing = {"slot_timing": slot_timing} if channel != "awgn" else {}
+    phy = PhyConfig(**CHANNELS[channel], **timing)
     link = UplinkLink(phy)
-    codecs = {m: load_pretrained(f"pretrained:{m}", phy.channel) for m in MODELS}
-    base = digital_baseline(phy, SemanticConfig(photo_loss=photo_loss), codecs["csc"].k)
+    codecs = shipped_at(phy.channel, ratio)
+    # the table of the 1/6 patches: its thresholds are those of one full slot, as every TB of a
+    # photo fills one, at any ratio
+    base = digital_baseline(phy, SemanticConfig(photo_loss=photo_loss), 512)
     rows = []
     for i, photo in enumerate(photos):
         t0 = time.perf_counter()
@@ -65,9 +89,14 @@ def measure(channel: str, photos: list[Any], snrs: list[float],
             set_seed(1000 * i + int(snr))
             got = whole_photo_sweep(codecs, link, [photo], [snr],
                                     baseline_for=lambda k, px: base.for_photo(k, "abstraction"))
-            rows.extend({**r, "channel": channel} for r in got)
-        print(f"{channel} {photo.name}: {time.perf_counter() - t0:.1f} s", flush=True)
+            rows.extend({**r, "channel": channel, "ratio": ratio_label(ratio)} for r in got)
+        print(f"{channel} 1/{1 / ratio:.0f} {photo.name}: {time.perf_counter() - t0:.1f} s",
+              flush=True)
     return rows
+
+
+def ratio_label(ratio: float) -> str:
+    return f"1/{1 / ratio:.0f}"
 
 
 def compare_loss(channel: str, photos: list[Any], snrs: list[float]) -> list[dict[str, Any]]:
@@ -108,19 +137,19 @@ def means(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from psfl.semantic.photos import mean_rows
 
     out = []
-    for channel in dict.fromkeys(r["channel"] for r in rows):
-        out.extend({**m, "channel": channel}
-                   for m in mean_rows([r for r in rows if r["channel"] == channel]))
+    for key in dict.fromkeys((r["channel"], r["ratio"]) for r in rows):
+        out.extend({**m, "channel": key[0], "ratio": key[1]} for m in mean_rows(
+            [r for r in rows if (r["channel"], r["ratio"]) == key]))
     return out
 
 
 def draw(table: list[dict[str, Any]], path: Path) -> None:
     from psfl.plotting import subplots
 
-    channels = list(dict.fromkeys(r["channel"] for r in table))
-    fig, axes = subplots(2, len(channels), squeeze=False, figsize=(5.5 * len(channels), 8))
-    for c, channel in enumerate(channels):
-        rows = [r for r in table if r["channel"] == channel]
+    panels = list(dict.fromkeys((r["channel"], r["ratio"]) for r in table))
+    fig, axes = subplots(2, len(panels), squeeze=False, figsize=(5.5 * len(panels), 8))
+    for c, (channel, ratio) in enumerate(panels):
+        rows = [r for r in table if (r["channel"], r["ratio"]) == (channel, ratio)]
         snr = [r["snr_db"] for r in rows]
         for r_, metric in enumerate(("psnr", "ms_ssim")):
             ax = axes[r_, c]
@@ -135,7 +164,7 @@ def draw(table: list[dict[str, Any]], path: Path) -> None:
                 for name, points in ANCHORS.items():
                     ax.plot(*zip(*points, strict=True), ls="none", marker="*", ms=10, label=name)
             ax.set(xlabel="SNR [dB]", ylabel={"psnr": "PSNR [dB]", "ms_ssim": "MS-SSIM"}[metric],
-                   title=f"{channel}, 24 Kodak-class photos (768×512), k/n = 1/6")
+                   title=f"{channel}, {rows[0]['images']} Kodak-class photos, k/n = {ratio}")
             ax.legend(fontsize=7)
     fig.savefig(path, dpi=120, bbox_inches="tight")
 
@@ -161,7 +190,10 @@ def main() -> None:
     parser.add_argument("--photos", default=".public/kodak-class")
     parser.add_argument("--snr", default="0,5,10,15,20")
     parser.add_argument("--channels", default="awgn,tdl-c")
+    parser.add_argument("--ratios", default="1/6,1/16", help="bandwidth ratios k/n")
     parser.add_argument("--photo-loss", default="photo", choices=("photo", "slice"))
+    parser.add_argument("--slot-timing", default="independent",
+                        choices=("independent", "consecutive"))
     parser.add_argument("--compare-loss", action="store_true")
     parser.add_argument("--out", default="runs/kodak_class")
     args = parser.parse_args()
@@ -170,6 +202,10 @@ def main() -> None:
 
     photos = read_photos(args.photos, 32)
     snrs = [float(s) for s in args.snr.split(",")]
+    ratios = [1 / float(r.split("/")[1]) if "/" in r else float(r) for r in args.ratios.split(",")]
+    for ratio in ratios:  # a ratio the zoo lacks stops here, before any photo is sent
+        for channel in args.channels.split(","):
+            shipped_at(CHANNELS[channel]["channel"], ratio)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
@@ -178,22 +214,23 @@ def main() -> None:
             rows.extend(compare_loss(channel, photos, snrs))
         print_loss_table(rows)
         return
-    for channel in args.channels.split(","):
-        rows.extend(measure(channel, photos, snrs, args.photo_loss))
+    for ratio in ratios:
+        for channel in args.channels.split(","):
+            rows.extend(measure(channel, photos, snrs, ratio, args.photo_loss, args.slot_timing))
     keys = list(dict.fromkeys(k for r in rows for k in r))
     lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in rows]
     atomic_write_bytes(out / "kodak_class.csv", ("\n".join(lines) + "\n").encode())
     table = means(rows)
     draw(table, out / "kodak_class.png")
-    schemes = [s for s in (*MODELS, "digital", "capacity") if f"{s}_psnr" in table[0]]
+    schemes = [s for s in (*MODELS, "digital", "capacity") if any(f"{s}_psnr" in r for r in table)]
     slices = args.photo_loss == "slice"
-    print("| channel | SNR dB | " + " | ".join(schemes) + " | delivered |"
+    print("| channel | k/n | SNR dB | " + " | ".join(schemes) + " | delivered |"
           + (" slices delivered |" if slices else ""))
-    print("|---" * (len(schemes) + 3 + slices) + "|")
+    print("|---" * (len(schemes) + 4 + slices) + "|")
     for r in table:
         cells = [f"{r[f'{s}_psnr']:.2f} ({r.get(f'{s}_ms_ssim', float('nan')):.3f})"
-                 for s in schemes]
-        print(f"| {r['channel']} | {r['snr_db']:g} | " + " | ".join(cells)
+                 if f"{s}_psnr" in r else "–" for s in schemes]
+        print(f"| {r['channel']} | {r['ratio']} | {r['snr_db']:g} | " + " | ".join(cells)
               + f" | {100 * r['digital_success']:.0f} % |"
               + (f" {100 * r['digital_slices']:.0f} % |" if slices else ""))
 

@@ -6,7 +6,8 @@ encoder applied per token (token → ``k/T`` complex symbols) → power normaliz
 
 Decoder (MAE-style, lighter than the encoder): dense channel decoder per token (``k/T`` received
 symbols and their effective SNRs → token) + its own position embedding → ``decoder_depth`` blocks
-with SNR FiLM → LayerNorm → per-token pixel head → image.
+with SNR FiLM → LayerNorm → per-token pixel head → ``refine`` residual 3×3 convolution blocks
+over the whole image (:class:`~psfl.semantic.layers.ConvRefiner`; none by default) → image.
 
 Tokens carry ``k/T`` symbols each, so ``k`` must be a multiple of the token count
 ``T = (H/patch)·(W/patch)``. With the default patch (4 px for 32×32 images) and ``k/n = 1/6``,
@@ -24,6 +25,7 @@ from keras import ops
 
 from psfl.semantic.codec import SemanticCodec
 from psfl.semantic.layers import (
+    ConvRefiner,
     PatchEmbed,
     PositionEmbedding,
     SNRFiLM,
@@ -57,6 +59,8 @@ class GSC(SemanticCodec):
         Transformer width, encoder and decoder blocks, attention heads, MLP expansion.
     patch : int or None
         Patch side; ``None`` picks :func:`default_patch`.
+    refine, refine_filters : int
+        Residual convolution blocks after the pixel head, and their width (0: none).
     arch : str
         Preset name recorded in checkpoints.
 
@@ -73,7 +77,8 @@ class GSC(SemanticCodec):
 
     def __init__(self, image_size: int | tuple[int, int] = 32, k: int = 512, dim: int = 64,
                  depth: int = 2, decoder_depth: int = 1, heads: int = 4, mlp_ratio: int = 2,
-                 patch: int | None = None, arch: str = "gsc", **kwargs):
+                 patch: int | None = None, refine: int = 0, refine_filters: int = 32,
+                 arch: str = "gsc", **kwargs):
         super().__init__(image_size, k, arch=arch, **kwargs)
         h, w = self.image_size
         self.patch = int(patch) if patch else default_patch(self.image_size)
@@ -95,6 +100,7 @@ class GSC(SemanticCodec):
         self.sym_per_token = self.k // self.tokens
         self.dim, self.depth, self.decoder_depth = int(dim), int(depth), int(decoder_depth)
         self.heads, self.mlp_ratio = int(heads), int(mlp_ratio)
+        self.refine, self.refine_filters = int(refine), int(refine_filters)
 
         self.embed = PatchEmbed(p, self.dim, name="patch_embed")
         self.enc_pos = PositionEmbedding(self.tokens, self.dim, name="enc_pos")
@@ -114,6 +120,9 @@ class GSC(SemanticCodec):
         self.dec_film = [SNRFiLM(self.dim, name=f"dec_film_{i}") for i in range(self.decoder_depth)]
         self.dec_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="dec_norm")
         self.head = Unpatchify(p, self.grid, 3, name="head")
+        # created last: its weights follow the transformer's in get_weights()
+        self.refiner = (ConvRefiner(self.refine, self.refine_filters, name="refiner")
+                        if self.refine else None)
 
     def _encode(self, x: Any, snr_db: Any, training: bool) -> Any:
         t = self.enc_pos(self.embed(x))
@@ -127,9 +136,11 @@ class GSC(SemanticCodec):
         t = self.dec_pos(self.channel_decoder(t))
         for block, film in zip(self.dec_blocks, self.dec_film, strict=True):
             t = film(block(t, training=training), snr_db)
-        return self.head(self.dec_norm(t))
+        x = self.head(self.dec_norm(t))
+        return x if self.refiner is None else self.refiner(x)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "dim": self.dim, "depth": self.depth,
                 "decoder_depth": self.decoder_depth, "heads": self.heads,
-                "mlp_ratio": self.mlp_ratio, "patch": self.patch}
+                "mlp_ratio": self.mlp_ratio, "patch": self.patch, "refine": self.refine,
+                "refine_filters": self.refine_filters}

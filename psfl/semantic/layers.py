@@ -248,3 +248,52 @@ class Unpatchify(keras.layers.Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "patch": self.patch, "grid": list(self.grid),
                 "channels": self.channels}
+
+
+@keras.saving.register_keras_serializable(package="psfl")
+class ConvRefiner(keras.layers.Layer):
+    """Residual 3×3 convolutions over the decoded image: ``x ← x + f_i(x)`` per block.
+
+    The per-token pixel head decodes each patch alone; these blocks let neighbouring patches'
+    pixels meet (the seams and the fine texture a linear head cannot draw). Each block's last
+    convolution starts at zero, so a refiner added to a trained codec leaves its output as it
+    was until training moves it (a warm start loses nothing).
+
+    Parameters
+    ----------
+    blocks : int
+        Residual blocks (conv 3×3 → GELU → conv 3×3 → GELU → conv 3×3, the last zero-initialized).
+    filters : int
+        Width of the hidden convolutions.
+    channels : int
+        Image channels.
+
+    Input
+    -----
+    float32, [B, H, W, channels] — pre-activation pixel values.
+
+    Output
+    ------
+    float32, [B, H, W, channels] — the same, refined.
+    """
+
+    def __init__(self, blocks: int, filters: int = 32, channels: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks, self.filters, self.channels = int(blocks), int(filters), int(channels)
+
+        def conv(width: int, name: str, **kw: Any) -> keras.layers.Conv2D:
+            return keras.layers.Conv2D(width, 3, padding="same", name=name, **kw)
+
+        self.convs = [(conv(self.filters, f"b{i}_in", activation="gelu"),
+                       conv(self.filters, f"b{i}_mid", activation="gelu"),
+                       conv(self.channels, f"b{i}_out", kernel_initializer="zeros"))
+                      for i in range(self.blocks)]
+
+    def call(self, x: Any) -> Any:
+        for first, mid, out in self.convs:
+            x = x + out(mid(first(x)))
+        return x
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "blocks": self.blocks, "filters": self.filters,
+                "channels": self.channels}

@@ -23,6 +23,9 @@ with a restart marker per MCU row, a failed TB loses only the restart intervals 
 and prints per channel and SNR its mean PSNR, photo and slice delivery, and the error-free PSNR
 of each rule's stream (the restart markers' cost).
 
+``--tables CSV[,CSV…]`` sends nothing: it redraws the figure and the table from earlier runs'
+``kodak_class.csv`` files (e.g. one run per ratio, side by side).
+
 ``--slot-timing consecutive`` draws a photo's slots as consecutive samples of one TDL
 realization (``phy.slot_timing``) instead of independent draws.
 
@@ -195,19 +198,23 @@ def main() -> None:
     parser.add_argument("--slot-timing", default="independent",
                         choices=("independent", "consecutive"))
     parser.add_argument("--compare-loss", action="store_true")
+    parser.add_argument("--tables", help="earlier kodak_class.csv files to merge (no run)")
     parser.add_argument("--out", default="runs/kodak_class")
     args = parser.parse_args()
     from psfl.data import read_photos
     from psfl.results import atomic_write_bytes
 
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.tables:
+        report(read_rows(args.tables.split(",")), out, args.photo_loss == "slice")
+        return
     photos = read_photos(args.photos, 32)
     snrs = [float(s) for s in args.snr.split(",")]
     ratios = [1 / float(r.split("/")[1]) if "/" in r else float(r) for r in args.ratios.split(",")]
     for ratio in ratios:  # a ratio the zoo lacks stops here, before any photo is sent
         for channel in args.channels.split(","):
             shipped_at(CHANNELS[channel]["channel"], ratio)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     if args.compare_loss:
         for channel in args.channels.split(","):
@@ -220,16 +227,37 @@ def main() -> None:
     keys = list(dict.fromkeys(k for r in rows for k in r))
     lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in rows]
     atomic_write_bytes(out / "kodak_class.csv", ("\n".join(lines) + "\n").encode())
+    report(rows, out, args.photo_loss == "slice")
+
+
+def read_rows(files: list[str]) -> list[dict[str, Any]]:
+    """The rows of earlier ``kodak_class.csv`` files (numbers as floats, empty cells left out)."""
+    import csv
+
+    def value(v: str) -> Any:
+        try:
+            return float(v)
+        except ValueError:
+            return v
+
+    rows = []
+    for name in files:
+        with open(name, newline="") as f:
+            rows.extend({k: value(v) for k, v in r.items() if v != ""} for r in csv.DictReader(f))
+    return rows
+
+
+def report(rows: list[dict[str, Any]], out: Path, slices: bool) -> None:
+    """``kodak_class.png`` in ``out`` and the Markdown table of the means."""
     table = means(rows)
     draw(table, out / "kodak_class.png")
     schemes = [s for s in (*MODELS, "digital", "capacity") if any(f"{s}_psnr" in r for r in table)]
-    slices = args.photo_loss == "slice"
     print("| channel | k/n | SNR dB | " + " | ".join(schemes) + " | delivered |"
           + (" slices delivered |" if slices else ""))
     print("|---" * (len(schemes) + 4 + slices) + "|")
     for r in table:
-        cells = [f"{r[f'{s}_psnr']:.2f} ({r.get(f'{s}_ms_ssim', float('nan')):.3f})"
-                 if f"{s}_psnr" in r else "–" for s in schemes]
+        cells = ["–" if f"{s}_psnr" not in r else f"{r[f'{s}_psnr']:.2f}"
+                 + (f" ({r[f'{s}_ms_ssim']:.3f})" if f"{s}_ms_ssim" in r else "") for s in schemes]
         print(f"| {r['channel']} | {r['ratio']} | {r['snr_db']:g} | " + " | ".join(cells)
               + f" | {100 * r['digital_success']:.0f} % |"
               + (f" {100 * r['digital_slices']:.0f} % |" if slices else ""))

@@ -71,8 +71,11 @@ def resolve(spec: str, channel: str | None = None, directory: Path = ZOO_DIR,
             if shipped:
                 ratios = ", ".join(f"1/{t[4:] or 6} (semantic.k_over_n={1 / int(t[4:] or 6):.6g})"
                                    if not t.startswith("-r") else t[2:] for t in shipped)
+                others = [PREFIX + n for n in names if n.endswith(ratio_tag(ratio))
+                          and not n.startswith(variant)] if ratio_tag(ratio) else []
                 raise ValueError(f"no shipped {spec} at k/n={ratio:.4g}; the zoo has {variant} at "
-                                 f"k/n = {ratios}: set one of them (and semantic.k=0)")
+                                 f"k/n = {ratios}: set one of them (and semantic.k=0)"
+                                 + (f", or use {', '.join(others)}" if others else ""))
         name = variant + ratio_tag(ratio)
     if name not in names:
         listing = ", ".join(PREFIX + n for n in names) or "none (the zoo folder is empty)"

@@ -255,6 +255,22 @@ def test_cli_shipped_file_that_does_not_match_names_the_setting(tmp_path, capsys
     assert rc == 2 and "semantic.k_over_n=0.166667" in capsys.readouterr().err
 
 
+def test_a_bandwidth_ratio_picks_its_own_shipped_file(tmp_path, capsys):
+    """``psfl link`` at k/n = 1/16 takes the zoo's 1/16 csc, and names it for a preset the zoo
+    lacks at that ratio (issue 23: the Kodak-class evaluation at 1/16)."""
+    from psfl.cli import main
+
+    out = tmp_path / "csc"
+    rc = main(["link", "--out", str(out), "--model", "csc", "--channel", "awgn", "--set",
+               "semantic.k_over_n=0.0625", "--snr", "10", "--no-baseline"])
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["checkpoint"], summary["k"]) == ("pretrained:csc-awgn-1of16", 192)
+    rc = main(["link", "--out", str(tmp_path / "gsc"), "--model", "gsc-m", "--set",
+               "semantic.k_over_n=0.0625", "--no-baseline"])
+    assert rc == 2 and "or use pretrained:csc-awgn-1of16" in capsys.readouterr().err
+
+
 def test_mirror_flips_about_half_left_right_and_is_seeded():
     from psfl.semantic.train import mirror
 

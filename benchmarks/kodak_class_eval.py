@@ -150,24 +150,30 @@ def draw(table: list[dict[str, Any]], path: Path) -> None:
     from psfl.plotting import subplots
 
     panels = list(dict.fromkeys((r["channel"], r["ratio"]) for r in table))
+    # the field's anchors are at 1/16: drawn there, or on AWGN at any ratio when 1/16 is not run
+    anchored = "1/16" if ("awgn", "1/16") in panels else None
+    schemes = (*MODELS, "digital", "capacity")
     fig, axes = subplots(2, len(panels), squeeze=False, figsize=(5.5 * len(panels), 8))
     for c, (channel, ratio) in enumerate(panels):
         rows = [r for r in table if (r["channel"], r["ratio"]) == (channel, ratio)]
         snr = [r["snr_db"] for r in rows]
         for r_, metric in enumerate(("psnr", "ms_ssim")):
             ax = axes[r_, c]
-            for scheme in (*MODELS, "digital", "capacity"):
+            for i, scheme in enumerate(schemes):
                 key = f"{scheme}_{metric}"
                 if key in rows[0]:
-                    ax.plot(snr, [r[key] for r in rows], marker="o",
+                    ax.plot(snr, [r[key] for r in rows], marker="o", color=f"C{i}",
                             ls="--" if scheme == "capacity" else "-",
                             label={"digital": "JPEG+LDPC+QAM, TB per slot",
                                    "capacity": "JPEG at capacity"}.get(scheme, scheme))
-            if metric == "psnr" and channel == "awgn":
-                for name, points in ANCHORS.items():
-                    ax.plot(*zip(*points, strict=True), ls="none", marker="*", ms=10, label=name)
+            if metric == "psnr" and channel == "awgn" and anchored in (None, ratio):
+                for j, (name, points) in enumerate(ANCHORS.items()):
+                    ax.plot(*zip(*points, strict=True), ls="none", marker="*", ms=11,
+                            color=f"C{len(schemes) + j}", label=name)
+            where = "perfect CSI" if channel == "awgn" else "LS CSI"
             ax.set(xlabel="SNR [dB]", ylabel={"psnr": "PSNR [dB]", "ms_ssim": "MS-SSIM"}[metric],
-                   title=f"{channel}, {rows[0]['images']} Kodak-class photos, k/n = {ratio}")
+                   title=f"{channel} ({where}), {rows[0]['images']:.0f} Kodak-class photos, "
+                         f"k/n = {ratio}")
             ax.legend(fontsize=7)
     fig.savefig(path, dpi=120, bbox_inches="tight")
 

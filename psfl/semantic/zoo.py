@@ -65,24 +65,30 @@ def resolve(spec: str, channel: str | None = None, directory: Path = ZOO_DIR,
     if name in CODECS:
         variant = f"{name}-{'awgn' if channel in (None, 'awgn') else ZOO_CHANNELS[1]}"
         ratio = DEFAULT_K_OVER_N if k_over_n is None else k_over_n
-        if variant + ratio_tag(ratio) not in names:
-            shipped = [n[len(variant):] for n in names if n.startswith(variant)
-                       and (n == variant or n[len(variant):].startswith(("-1of", "-r")))]
-            if shipped:
-                ratios = ", ".join(f"1/{t[4:] or 6} (semantic.k_over_n={1 / int(t[4:] or 6):.6g})"
-                                   if not t.startswith("-r") else t[2:] for t in shipped)
-                others = [PREFIX + n for n in names if n.endswith(ratio_tag(ratio))
-                          and not n.startswith(variant)] if ratio_tag(ratio) else []
-                raise ValueError(f"no shipped {spec} at k/n={ratio:.4g}; the zoo has {variant} at "
-                                 f"k/n = {ratios}: set one of them (and semantic.k=0)"
-                                 + (f", or use {', '.join(others)}" if others else ""))
         name = variant + ratio_tag(ratio)
+        if name not in names:
+            _raise_for_ratio(spec, variant, ratio, names)
     if name not in names:
         listing = ", ".join(PREFIX + n for n in names) or "none (the zoo folder is empty)"
         raise ValueError(f"unknown pretrained codec {spec!r}; available: {listing} (or a model "
                          f"name alone, {', '.join(PREFIX + m for m in CODECS)}, which picks "
                          "the variant for the channel)")
     return name
+
+
+def _raise_for_ratio(spec: str, variant: str, ratio: float, names: list[str]) -> None:
+    """Where the zoo has ``variant`` but not at ``ratio``: an error naming the ratios it has and
+    the files shipped at ``ratio`` (nothing where it lacks the variant altogether)."""
+    denominators = [6 if n == variant else int(n[len(variant) + 4:]) for n in names
+                    if n == variant or n.startswith(variant + "-1of")]
+    if not denominators:
+        return
+    have = ", ".join(f"1/{d} (semantic.k_over_n={1 / d:.6g})" for d in denominators)
+    tag = ratio_tag(ratio)
+    others = [PREFIX + n for n in names if tag and n.endswith(tag)]
+    raise ValueError(f"no shipped {spec} at k/n={ratio:.4g}; the zoo has {variant} at k/n = "
+                     f"{have}: set one of them (and semantic.k=0)"
+                     + (f", or use {', '.join(others)}" if others else ""))
 
 
 def provenance(name: str, directory: Path = ZOO_DIR) -> dict[str, Any]:

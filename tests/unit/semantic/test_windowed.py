@@ -67,14 +67,16 @@ def _boundary_steps(image: np.ndarray) -> tuple[float, float]:
     return float(d[at].mean()), float(np.delete(d, at).mean())
 
 
-def test_no_window_seams_whole_or_deblocked():
-    """On a smooth gradient, the shipped CSC shows no step at the 32-px borders beyond its other
-    pixel-to-pixel differences, run over the whole image or window by window with deblocking;
-    bare windows do show one (3-4x: so the measure can see a seam). An untrained codec's output
-    is too rough to show either."""
+@pytest.mark.parametrize("name", ["csc-awgn", "csc-rayleigh"])
+def test_no_window_seams_whole_or_deblocked(name):
+    """On a smooth gradient, each shipped 1/6 CSC shows no step at the 32-px borders beyond its
+    other pixel-to-pixel differences, run over the whole image or window by window with
+    deblocking; bare windows of csc-rayleigh do show one (4.4x: so the measure can see a seam;
+    the 2026-12-07 csc-awgn's own bare seams are weaker, 1.9x). An untrained codec's output is
+    too rough to show either."""
     from psfl.semantic.zoo import load_pretrained
 
-    csc = load_pretrained("pretrained:csc-awgn")
+    csc = load_pretrained(f"pretrained:{name}")
     x = np.linspace(0.2, 0.8, 128, dtype=np.float32)
     image = np.broadcast_to(x[None, None, :, None], (1, 64, 128, 3)).copy()
     whole = at_size(csc, (64, 128), windowed=False)
@@ -82,11 +84,12 @@ def test_no_window_seams_whole_or_deblocked():
     step_whole, rest_whole = _boundary_steps(whole((image, np.float32(30.0))).numpy())
     step_win, rest_win = _boundary_steps(at_size(csc, (64, 128))((image, np.float32(30.0)))
                                          .numpy())
-    bare = WindowedCodec(csc, (64, 128), deblock=False)
-    step_bare, rest_bare = _boundary_steps(bare((image, np.float32(30.0))).numpy())
     assert step_whole < 1.5 * rest_whole, (step_whole, rest_whole)
     assert step_win < 1.5 * rest_win, (step_win, rest_win)
-    assert step_bare > 2.0 * rest_bare, (step_bare, rest_bare)
+    if name == "csc-rayleigh":
+        bare = WindowedCodec(csc, (64, 128), deblock=False)
+        step_bare, rest_bare = _boundary_steps(bare((image, np.float32(30.0))).numpy())
+        assert step_bare > 2.0 * rest_bare, (step_bare, rest_bare)
 
 
 def test_sizes_that_do_not_fit_are_refused(csc):

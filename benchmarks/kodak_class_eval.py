@@ -54,26 +54,26 @@ ANCHORS = {"WITT (Kodak, 1/16)": [(1.0, 29.7), (10.0, 33.6)],
            "BPG+LDPC (Kodak, 1/16)": [(10.0, 33.3)]}
 
 
-def shipped_at(channel: str, ratio: float) -> dict[str, Any]:
-    """The zoo's codecs for ``channel`` at bandwidth ratio ``ratio`` (the presets it has)."""
+def shipped_names(channel: str, ratio: float) -> list[str]:
+    """The zoo's files for ``channel`` at bandwidth ratio ``ratio`` (the presets it has)."""
     from psfl.semantic import zoo
 
-    got = {}
+    names = []
     for model in MODELS:
         try:
-            name = zoo.resolve(f"pretrained:{model}", channel, k_over_n=ratio)
+            names.append(zoo.resolve(f"pretrained:{model}", channel, k_over_n=ratio))
         except ValueError:
             continue
-        got[model] = zoo.load_pretrained(zoo.PREFIX + name)
-    if not got:
+    if not names:
         raise SystemExit(f"the zoo has no codec for {channel} at k/n = {ratio:.4g}")
-    return got
+    return names
 
 
 def measure(channel: str, photos: list[Any], snrs: list[float], ratio: float,
             photo_loss: str = "photo", slot_timing: str = "independent") -> list[dict[str, Any]]:
     from psfl.phy import PhyConfig, UplinkLink
     from psfl.seeding import set_seed
+    from psfl.semantic import zoo
     from psfl.semantic.config import SemanticConfig
     from psfl.semantic.evaluate import digital_baseline
     from psfl.semantic.photos import whole_photo_sweep
@@ -81,7 +81,8 @@ def measure(channel: str, photos: list[Any], snrs: list[float], ratio: float,
     timing = {"slot_timing": slot_timing} if channel != "awgn" else {}
     phy = PhyConfig(**CHANNELS[channel], **timing)
     link = UplinkLink(phy)
-    codecs = shipped_at(phy.channel, ratio)
+    codecs = {zoo.provenance(n)["model"]: zoo.load_pretrained(zoo.PREFIX + n)
+              for n in shipped_names(phy.channel, ratio)}
     # the table of the 1/6 patches: its thresholds are those of one full slot, as every TB of a
     # photo fills one, at any ratio
     base = digital_baseline(phy, SemanticConfig(photo_loss=photo_loss), 512)
@@ -220,7 +221,7 @@ def main() -> None:
     ratios = [1 / float(r.split("/")[1]) if "/" in r else float(r) for r in args.ratios.split(",")]
     for ratio in ratios:  # a ratio the zoo lacks stops here, before any photo is sent
         for channel in args.channels.split(","):
-            shipped_at(CHANNELS[channel]["channel"], ratio)
+            shipped_names(CHANNELS[channel]["channel"], ratio)
     rows: list[dict[str, Any]] = []
     if args.compare_loss:
         for channel in args.channels.split(","):

@@ -15,7 +15,7 @@ try:
 except ImportError:  # a JAX/PyTorch-only machine: the networks need Keras alone (see layers.py)
     tf = None
 
-__all__ = ["k_from_ratio", "normalize_power"]
+__all__ = ["k_from_ratio", "normalize_power", "ratio_from_k"]
 
 
 def k_from_ratio(image_size: int | tuple[int, int], k_over_n: float) -> int:
@@ -29,6 +29,12 @@ def k_from_ratio(image_size: int | tuple[int, int], k_over_n: float) -> int:
         raise ValueError(f"k_over_n={k_over_n} is out of range; choose a bandwidth ratio in (0, 1], "
                          "e.g. 1/6")
     return max(1, int(round(k_over_n * h * w * 3)))
+
+
+def ratio_from_k(image_size: int | tuple[int, int], k: int) -> float:
+    """The bandwidth ratio ``k/n`` of ``k`` complex symbols per ``H × W`` RGB image."""
+    h, w = (image_size, image_size) if isinstance(image_size, int) else image_size
+    return k / (h * w * 3)
 
 
 def normalize_power(z: tf.Tensor, eps: float = 1e-12) -> tf.Tensor:

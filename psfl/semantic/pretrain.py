@@ -330,6 +330,7 @@ def zoo_record(plan: PretrainPlan, codec: Any, history: list[dict[str, Any]], *,
     convergence record, the environment, the command and its measured table. ``steps_done``:
     the step the weights hold (default: the history's last)."""
     from psfl.provenance import environment
+    from psfl.semantic import zoo
 
     done = steps_done if steps_done is not None else max(
         (int(h["step"]) for h in history if h["stage"] == "channel"), default=0)
@@ -337,11 +338,13 @@ def zoo_record(plan: PretrainPlan, codec: Any, history: list[dict[str, Any]], *,
     command = (f"psfl pretrain --model {plan.model} --channel {plan.channel} --images DIR "
                f"--steps {plan.steps} --mae-steps {plan.mae_steps} --seed {plan.seed} "
                f"--set semantic.learning_rate={plan.learning_rate:g}"
+               + (f" --set semantic.k_over_n={codec.k_over_n:g}" if zoo.ratio_tag(codec.k_over_n)
+                  else "")
                + (f" --init {init_name}" if init_name else "")
                + (f" (trained to step {done}, then --now)" if done < plan.steps else "")
                + " --export psfl/semantic/zoo")
     return {
-        "name": f"{plan.model}-{plan.channel}", "model": plan.model, "channel": plan.channel,
+        "name": zoo.file_name(plan.model, plan.channel, codec.k_over_n), "model": plan.model, "channel": plan.channel,
         "csi": "perfect", "image_size": codec.image_size[0], "k": codec.k,
         "k_over_n": codec.k_over_n, "params": int(codec.count_params()),
         "sources": {"folder": images_dir, "origin": origin, "files": sources},

@@ -27,10 +27,11 @@ __all__ = ["CodecSource", "codec_source", "shipped_default"]
 def shipped_default(model: str, config: Config) -> str:
     """``pretrained:<model>-<variant>``: the shipped file for ``model`` on the configured
     channel at the configured bandwidth ratio (``semantic.k`` or ``k_over_n``)."""
+    from psfl.semantic.power import ratio_from_k
     from psfl.semantic.zoo import PREFIX, resolve
 
-    sem, size = config.semantic, config.data.patch_size
-    ratio = sem.k / (3 * size * size) if sem.k else sem.k_over_n
+    sem = config.semantic
+    ratio = ratio_from_k(config.data.patch_size, sem.k) if sem.k else sem.k_over_n
     return PREFIX + resolve(model, config.phy.channel, k_over_n=ratio)
 
 

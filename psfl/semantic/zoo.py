@@ -25,7 +25,7 @@ import numpy as np
 from psfl.semantic.presets.registry import CODECS, build_codec
 
 __all__ = ["DEFAULT_K_OVER_N", "PREFIX", "ZOO_CHANNELS", "ZOO_DIR", "available", "export",
-           "is_pretrained", "load_pretrained", "provenance", "ratio_tag", "resolve"]
+           "file_name", "is_pretrained", "load_pretrained", "provenance", "ratio_tag", "resolve"]
 
 PREFIX = "pretrained:"
 ZOO_DIR = Path(__file__).parent / "zoo"
@@ -44,6 +44,11 @@ def ratio_tag(k_over_n: float) -> str:
     if abs(inverse - round(inverse)) < 1e-6:
         return f"-1of{round(inverse)}"
     return f"-r{k_over_n:.4g}"
+
+
+def file_name(model: str, channel: str, k_over_n: float) -> str:
+    """A zoo file's name (without suffix): ``csc-awgn``, ``csc-awgn-1of16``."""
+    return f"{model}-{channel}{ratio_tag(k_over_n)}"
 
 
 def is_pretrained(spec: Any) -> bool:
@@ -103,7 +108,9 @@ def load_pretrained(spec: str, channel: str | None = None, *, image_size: int | 
     A file that does not match the configuration (``image_size``, ``k``, ``model``) raises a
     :class:`ValueError` naming the setting to change.
     """
-    ratio = None if k is None or image_size is None else k / (3 * image_size * image_size)
+    from psfl.semantic.power import ratio_from_k
+
+    ratio = None if k is None or image_size is None else ratio_from_k(image_size, k)
     name = resolve(spec, channel, directory, k_over_n=ratio)
     prov = provenance(name, directory)
     wrong = []
@@ -131,7 +138,7 @@ def export(codec: Any, channel: str, record: dict[str, Any], directory: Path = Z
     from psfl.results import atomic_write_bytes
 
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"{codec.arch}-{channel}{ratio_tag(codec.k_over_n)}"
+    name = file_name(codec.arch, channel, codec.k_over_n)
     buf = io.BytesIO()
     np.savez_compressed(buf, **{f"w{i}": w.astype(np.float16)
                                 for i, w in enumerate(codec.get_weights())})

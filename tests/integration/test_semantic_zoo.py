@@ -20,6 +20,7 @@ def test_zoo_is_complete_and_small():
         prov = zoo.provenance(name)
         assert name == f"{prov['model']}-{prov['channel']}{zoo.ratio_tag(prov['k_over_n'])}"
         assert prov["k_over_n"] != pytest.approx(zoo.DEFAULT_K_OVER_N)
+        assert f"--set semantic.k_over_n={prov['k_over_n']:g}" in prov["command"]
     total = sum(p.stat().st_size for p in zoo.ZOO_DIR.iterdir())
     assert total <= 25e6, f"zoo is {total / 1e6:.1f} MB"
 
@@ -27,6 +28,7 @@ def test_zoo_is_complete_and_small():
 @pytest.mark.parametrize("name", NAMES)
 def test_provenance_is_complete(name):
     prov = zoo.provenance(name)
+    assert prov["name"] == name
     for key in ("sources", "steps", "images_seen", "snr_db_range", "seed", "commit",
                 "train_wall_s", "machine", "command", "table"):
         assert key in prov, key

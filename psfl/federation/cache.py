@@ -159,6 +159,7 @@ class SharedModels:
         return "\n".join([
             str(config.phy), str(config.semantic), str(config.data.patch_size),
             fed.small_scale, str(fed.distill_lambda), str(fed.proximal_mu), fed.distill,
+            str(fed.distill_feature_weight),
             str(fed.learning_rate), fed.init])
 
     @classmethod
@@ -206,6 +207,7 @@ class SharedModels:
                 t = local_trainer(self.student, self.link, learning_rate=lr, objective=objective,
                                   mentor=self.mentor(mentor_name) if objective == "pld" else None,
                                   distill_lambda=fed.distill_lambda, proximal_mu=fed.proximal_mu,
-                                  distill=fed.distill)
+                                  distill=fed.distill,
+                                  feature_weight=fed.distill_feature_weight)
             self._trainers[key] = t
         return self._trainers[key]

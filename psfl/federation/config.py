@@ -52,11 +52,15 @@ class FederationConfig(Section):
         "round-gate", help="PLD variant: pld (always distil, as specified), round-gate (only "
         "when the mentor beats the student on the MU's training sample; the default: +0.38 +- "
         "0.03 dB of personalized PSNR over pld in the study, 3 seeds), per-image (teacher term "
-        "only where the mentor is closer to the image); see psfl.federation.distill.",
-        choices=("pld", "round-gate", "per-image"))
+        "only where the mentor is closer to the image), feature (pld plus attention transfer "
+        "of the decoders' features, weight federation.distill_feature_weight); see "
+        "psfl.federation.distill.", choices=("pld", "round-gate", "per-image", "feature"))
     distill_lambda: float = option(
         0.5, help="PLD loss weight: lambda*MSE(x, x_student) + (1-lambda)*MSE(x_mentor, "
         "x_student).", lo=0.0, hi=1.0)
+    distill_feature_weight: float = option(
+        0.01, help="beta of federation.distill = feature: the weight of the attention-transfer "
+        "term mean_i |A(h_student) - A(h_mentor)|^2 (in [0, 2]) beside the PLD loss.", lo=0.0)
     proximal_mu: float = option(0.01, help="FedProx proximal weight (fedprox-csc).", lo=0.0)
     # --- server optimizer (fedadam-csc; Reddi et al., ICLR 2021)
     server_learning_rate: float = option(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import keras
 import numpy as np
 
-from psfl.federation.distill import pld_loss, pld_per_image_loss
+from psfl.federation.distill import pld_feature_loss, pld_loss, pld_per_image_loss
 from psfl.semantic.codec import SemanticCodec
 from psfl.semantic.train import Trainer, evaluate_codec, mse_loss
 
@@ -39,7 +39,7 @@ OBJECTIVES = ("pld", "mse", "prox")
 def local_trainer(codec: SemanticCodec, link: LinkFn, *, learning_rate: float,
                   objective: str = "mse", mentor: SemanticCodec | None = None,
                   distill_lambda: float = 0.5, proximal_mu: float = 0.0,
-                  distill: str = "pld") -> Trainer:
+                  distill: str = "pld", feature_weight: float = 0.0) -> Trainer:
     """psfl's one :class:`~psfl.semantic.train.Trainer` set up for an MU's local objective.
 
     Tracing the codec and the Sionna link costs 10–20 s on a small CPU, a training step tens of
@@ -52,17 +52,22 @@ def local_trainer(codec: SemanticCodec, link: LinkFn, *, learning_rate: float,
     objective : ``"mse"``, ``"prox"`` or ``"pld"`` (module docstring); mentor : the teacher of
     ``"pld"``; distill_lambda, proximal_mu : weights of the PLD and FedProx objectives;
     distill : the PLD variant's loss (:mod:`psfl.federation.distill`: ``"per-image"`` uses
-    :func:`~psfl.federation.distill.pld_per_image_loss`, the others :func:`pld_loss`).
+    :func:`~psfl.federation.distill.pld_per_image_loss`, ``"feature"``
+    :func:`~psfl.federation.distill.pld_feature_loss` with weight ``feature_weight``, the others
+    :func:`pld_loss`).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; use one of {OBJECTIVES}")
     if objective == "pld" and mentor is None:
         raise ValueError("objective 'pld' needs the MU's mentor")
-    pld = pld_per_image_loss if distill == "per-image" else pld_loss
+    features = objective == "pld" and distill == "feature"
+    pld = {"per-image": pld_per_image_loss,
+           "feature": functools.partial(pld_feature_loss, beta=feature_weight)}.get(distill,
+                                                                                   pld_loss)
     loss = functools.partial(pld, lam=distill_lambda) if objective == "pld" else mse_loss
     return Trainer(codec, link, keras.optimizers.Adam(learning_rate), loss=loss,
                    teacher=mentor if objective == "pld" else None,
-                   proximal_mu=proximal_mu if objective == "prox" else 0.0)
+                   proximal_mu=proximal_mu if objective == "prox" else 0.0, features=features)
 
 
 def local_fit(trainer: Trainer, images: np.ndarray, *, steps: int, batch_size: int,

@@ -101,7 +101,12 @@ class SemanticCodec(keras.Model):
 
     def _decode(self, feats: Any, snr_db: Any, training: bool) -> Any:
         """[B, k, 3] (re, im, eff. SNR/20), [B] dB → [B,H,W,3] logits."""
-        raise NotImplementedError
+        return self._decode_features(feats, snr_db, training)[0]
+
+    def _decode_features(self, feats: Any, snr_db: Any, training: bool) -> tuple[Any, Any]:
+        """As :meth:`_decode`, also returning the decoder's feature map on its channel grid,
+        ``[B, gh, gw, C]`` (what feature distillation compares between two codecs)."""
+        raise NotImplementedError(f"{type(self).__name__} exposes no decoder features")
 
     def cost(self) -> dict[str, int]:
         """``{"flops": …, "activation_memory_bytes": …}`` per image: the formula of the codec's
@@ -142,6 +147,27 @@ class SemanticCodec(keras.Model):
         ------
         tf.float32, [B, H, W, 3], values in [0, 1].
         """
+        return self.reconstruct(*self._received_pairs(y, no_eff), training)
+
+    def decode_features(self, y: tf.Tensor, no_eff: tf.Tensor,
+                        training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+        """:meth:`decode` that also returns the decoder's feature map on its channel grid.
+
+        Input
+        -----
+        As :meth:`decode`.
+
+        Output
+        ------
+        (tf.float32 [B, H, W, 3] in [0, 1], tf.float32 [B, gh, gw, C]) — the images and the
+        features (CSC: the last map before upsampling; GSC: the normalized decoder tokens).
+        """
+        pairs, no = self._received_pairs(y, no_eff)
+        logits, feats = self._decode_features(*self._decoder_inputs(pairs, no), training)
+        return ops.sigmoid(logits), feats
+
+    def _received_pairs(self, y: tf.Tensor, no_eff: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Checked ``y`` as (re, im) pairs [B, k, 2] and ``no_eff`` broadcast to [B, k]."""
         y = tf.convert_to_tensor(y)
         if y.dtype != tf.complex64:
             y = tf.cast(y, tf.complex64)
@@ -152,8 +178,7 @@ class SemanticCodec(keras.Model):
         no = tf.cast(no_eff, tf.float32)
         no = tf.broadcast_to(tf.reshape(no, [-1, 1]) if no.shape.rank in (0, 1) else no,
                              tf.shape(y, out_type=tf.int32))
-        return self.reconstruct(tf.stack([tf.math.real(y), tf.math.imag(y)], axis=-1), no,
-                                training)
+        return tf.stack([tf.math.real(y), tf.math.imag(y)], axis=-1), no
 
     # -- the same two steps on (re, im) pairs, keras.ops only (any Keras backend) ----------------
     def symbol_pairs(self, x: Any, snr_db: Any, training: bool = False) -> Any:
@@ -184,11 +209,16 @@ class SemanticCodec(keras.Model):
         ------
         float32, [B, H, W, 3], values in [0, 1].
         """
+        return ops.sigmoid(self._decode(*self._decoder_inputs(y, no_eff), training))
+
+    @staticmethod
+    def _decoder_inputs(y: Any, no_eff: Any) -> tuple[Any, Any]:
+        """(re, im) pairs and noise variances → the decoder's per-symbol features [B, k, 3] and
+        its per-image SNR condition [B] dB."""
         snr_sym = effective_snr_db(no_eff)
         # One condition per image: the SNR that the average noise variance corresponds to.
         snr_img = effective_snr_db(ops.mean(no_eff, axis=-1))
-        feats = ops.concatenate([y, snr_sym[..., None] / 20.0], axis=-1)
-        return ops.sigmoid(self._decode(feats, snr_img, training))
+        return ops.concatenate([y, snr_sym[..., None] / 20.0], axis=-1), snr_img
 
     def call(self, inputs: Any, training: bool = False) -> tf.Tensor:
         """Noiseless round trip ``decode(encode(images, snr_db), 10^(-snr_db/10))``.

@@ -97,12 +97,16 @@ class CSC(SemanticCodec):
             x = film(act(layer(x)), snr_db)
         return ops.reshape(self.enc_out(x), [-1, 2 * self.k])
 
-    def _decode(self, feats: Any, snr_db: Any, training: bool) -> Any:
+    def _decode_features(self, feats: Any, snr_db: Any, training: bool) -> tuple[Any, Any]:
         gh, gw = self.grid
         x = ops.reshape(feats, [-1, gh, gw, 3 * self.out_maps // 2])
-        for layer, act, film in zip(self.dec_layers, self.dec_act, self.dec_film, strict=True):
+        hint = x
+        for i, (layer, act, film) in enumerate(zip(self.dec_layers, self.dec_act, self.dec_film,
+                                                   strict=True)):
             x = film(act(layer(x)), snr_db)
-        return self.dec_out(x)
+            if i == len(self.dec_layers) - 2:  # the last map on the channel grid
+                hint = x
+        return self.dec_out(x), hint
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": list(self.filters)}

@@ -131,13 +131,15 @@ class GSC(SemanticCodec):
         t = self.channel_encoder(self.enc_norm(t))
         return ops.reshape(t, [-1, 2 * self.k])
 
-    def _decode(self, feats: Any, snr_db: Any, training: bool) -> Any:
+    def _decode_features(self, feats: Any, snr_db: Any, training: bool) -> tuple[Any, Any]:
         t = ops.reshape(feats, [-1, self.tokens, 3 * self.sym_per_token])
         t = self.dec_pos(self.channel_decoder(t))
         for block, film in zip(self.dec_blocks, self.dec_film, strict=True):
             t = film(block(t, training=training), snr_db)
-        x = self.head(self.dec_norm(t))
-        return x if self.refiner is None else self.refiner(x)
+        t = self.dec_norm(t)
+        x = self.head(t)
+        return (x if self.refiner is None else self.refiner(x),
+                ops.reshape(t, [-1, self.grid[0], self.grid[1], self.dim]))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "dim": self.dim, "depth": self.depth,

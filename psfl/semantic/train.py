@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from psfl.phy.link import LinkFn
 
 __all__ = ["CHECKPOINT_NAME", "TrainResult", "Trainer", "evaluate_codec", "mirror", "mse_loss",
-           "patch_mask", "train_codec", "transmit"]
+           "patch_mask", "train_codec", "transmit",
+           "transmit_features"]
 
 CHECKPOINT_NAME = "codec.keras"
 HISTORY_NAME = "history.json"
@@ -60,11 +61,22 @@ def transmit(codec: SemanticCodec, link: LinkFn, images: Any, snr_db: Any,
     ------
     tf.float32, [B, H, W, 3] — reconstructions.
     """
+    return codec.decode(*_send(codec, link, images, snr_db, training), training=training)
+
+
+def transmit_features(codec: SemanticCodec, link: LinkFn, images: Any, snr_db: Any,
+                      training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+    """:func:`transmit` that also returns the decoder's feature map
+    (:meth:`~psfl.semantic.codec.SemanticCodec.decode_features`): ([B, H, W, 3], [B, gh, gw, C])."""
+    return codec.decode_features(*_send(codec, link, images, snr_db, training),
+                                 training=training)
+
+
+def _send(codec: SemanticCodec, link: LinkFn, images: Any, snr_db: Any,
+          training: bool) -> tuple[tf.Tensor, tf.Tensor]:
     x = check_images(images, codec.image_size, codec.arch)
     snr = tf.broadcast_to(tf.reshape(tf.cast(snr_db, tf.float32), [-1]), [tf.shape(x)[0]])
-    z = codec.encode(x, snr, training=training)
-    y, no_eff = link(z, snr)
-    return codec.decode(y, no_eff, training=training)
+    return link(codec.encode(x, snr, training=training), snr)
 
 
 def mse_loss(x: tf.Tensor, x_hat: tf.Tensor, x_teacher: tf.Tensor | None = None) -> tf.Tensor:
@@ -99,6 +111,9 @@ class Trainer:
         (``psfl.federation.distill.pld_loss`` for PLD).
     teacher : SemanticCodec or None
         Its reconstruction of the batch (through the same link, no gradient) is ``x_teacher``.
+    features : bool
+        Also pass the decoders' feature maps (:func:`transmit_features`):
+        ``loss(x, x_hat, x_teacher, h=…, h_teacher=…)`` (feature distillation; needs ``teacher``).
     proximal_mu : float
         Adds ``μ/2·‖w − w_anchor‖²`` (FedProx); the anchor is set by :meth:`anchor`.
     jit_compile : bool
@@ -117,7 +132,10 @@ class Trainer:
 
     def __init__(self, codec: SemanticCodec, link: LinkFn, optimizer: Any, *,
                  loss: Callable[..., tf.Tensor] = mse_loss, teacher: SemanticCodec | None = None,
-                 proximal_mu: float = 0.0, jit_compile: bool = False):
+                 proximal_mu: float = 0.0, features: bool = False, jit_compile: bool = False):
+        if features and teacher is None:
+            raise ValueError("features=True compares the codec's decoder features with a "
+                             "teacher's; give the teacher")
         self.codec, self.link, self.optimizer = codec, link, optimizer
         variables = codec.trainable_variables
         if not optimizer.built:
@@ -132,10 +150,17 @@ class Trainer:
         @tf.function(input_signature=[spec, spec, tf.TensorSpec([None], tf.float32)],
                      jit_compile=jit_compile, autograph=False)
         def step(x_in: tf.Tensor, x: tf.Tensor, snr: tf.Tensor) -> tf.Tensor:
-            x_t = transmit(teacher, link, x, snr) if teacher is not None else None
+            if features:
+                x_t, h_t = transmit_features(teacher, link, x, snr)
+            else:
+                x_t = transmit(teacher, link, x, snr) if teacher is not None else None
             with tf.GradientTape() as tape:
-                x_hat = transmit(codec, link, x_in, snr, training=True)
-                value = loss(x, x_hat, x_t)
+                if features:
+                    x_hat, h = transmit_features(codec, link, x_in, snr, training=True)
+                    value = loss(x, x_hat, x_t, h=h, h_teacher=h_t)
+                else:
+                    x_hat = transmit(codec, link, x_in, snr, training=True)
+                    value = loss(x, x_hat, x_t)
                 if self._anchors is not None:
                     value += 0.5 * proximal_mu * tf.add_n(
                         [tf.reduce_sum(tf.square(v - a))

@@ -51,6 +51,19 @@ def test_shapes_dtypes_and_power(codecs, name):
     np.testing.assert_allclose(out.numpy(), out2.numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", list(MODELS))
+def test_decode_features_are_the_decoders_own(codecs, name):
+    codec = codecs[name]
+    z = codec.encode(_images(2), 10.0)
+    images, feats = codec.decode_features(z, 0.1)
+    np.testing.assert_allclose(images.numpy(), codec.decode(z, 0.1).numpy(), atol=1e-6)
+    width = codec.filters[1] if codec.family == "csc" else codec.dim
+    assert tuple(feats.shape) == (2, *codec.grid, width)  # on the channel grid, 8x8 at 32x32
+    # the features carry the received symbols: other symbols, other features
+    _, other = codec.decode_features(codec.encode(_images(2, seed=1), 10.0), 0.1)
+    assert float(tf.reduce_max(tf.abs(feats - other))) > 1e-3
+
+
 def test_snr_side_information_reaches_encoder_and_decoder(codecs):
     codec = codecs["csc"]
     # FiLM layers start at the identity; perturb them so the SNR path is exercised.

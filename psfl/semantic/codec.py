@@ -100,7 +100,8 @@ class SemanticCodec(keras.Model):
         raise NotImplementedError
 
     def _decode(self, feats: Any, snr_db: Any, training: bool) -> Any:
-        """[B, k, 3] (re, im, eff. SNR/20), [B] dB → [B,H,W,3] logits."""
+        """[B, k, 3] (re, im, eff. SNR/20), [B] dB → [B,H,W,3] logits. A family implements
+        :meth:`_decode_features` (then it can also be distilled feature-wise) or this."""
         return self._decode_features(feats, snr_db, training)[0]
 
     def _decode_features(self, feats: Any, snr_db: Any, training: bool) -> tuple[Any, Any]:

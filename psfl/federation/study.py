@@ -15,7 +15,10 @@ Findings and the rules that decide them (ours)
        ``psfl`` minus ``fedavg-csc`` (and minus ``fedprox-csc``, and minus any other strategy of
        the study that federates without PLD or AGP, such as ``fedadam-csc``: the registry's
        capabilities say which); a run that never reaches it counts its total. Confirmed when the
-       interval lies below 0.
+       interval lies below 0. And the quality at equal energy: each run's global PSNR at the
+       lower of the two runs' total communication energies ``E*``, read off its curve of
+       quality after each round against cumulative energy by linear interpolation
+       (:func:`quality_at_energy`), ``psfl`` minus the peer; confirmed when above 0.
     3. *Pruning cuts communication energy* (AGP): total communication energy, ``psfl`` minus
        ``psfl-no-agp``; confirmed when the interval lies below 0 (its PSNR cost is reported).
 """
@@ -28,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FINDINGS", "energy_to_reach", "finding", "mean_ci", "paired_ci"]
+__all__ = ["FINDINGS", "energy_to_reach", "finding", "mean_ci", "paired_ci", "quality_at_energy"]
 
 FINDINGS: dict[str, str] = {
     "personalization": "Personalized models (PLD) enhance semantic transmission quality",
@@ -69,6 +72,12 @@ def energy_to_reach(psnr: Sequence[float], cum_energy: Sequence[float], target: 
         if q >= target:
             return float(e)
     return float(cum_energy[-1])
+
+
+def quality_at_energy(psnr: Sequence[float], cum_energy: Sequence[float], energy: float) -> float:
+    """Quality at cumulative energy ``energy`` on the piecewise-linear curve through
+    ``(cum_energy[r], psnr[r])`` (held at its ends outside them)."""
+    return float(np.interp(energy, np.asarray(cum_energy, float), np.asarray(psnr, float)))
 
 
 def finding(ci: dict[str, float], sign: int) -> str:
@@ -122,19 +131,24 @@ def findings(runs: dict, strategies: list[str], seeds: list[int]) -> list[dict[s
         add("personalization", "personalized PSNR, psfl - psfl-no-pld", "dB",
             paired_ci(per_seed(runs, "psfl", seeds, "personal_psnr"),
                             per_seed(runs, "psfl-no-pld", seeds, "personal_psnr")), +1)
-    for peer in plain_federated(strategies):
-        if "psfl" in have:
-            for what, key, unit in (("energy", "cum_energy", "J"), ("bits", "cum_bits", "bit")):
-                diff = {}
-                for s in seeds:
-                    a, b = runs.get(("psfl", s)), runs.get((peer, s))
-                    if a is None or b is None:
-                        continue
-                    target = min(a["final_global_psnr"], b["final_global_psnr"])
-                    diff[s] = (energy_to_reach(a["quality"], a[key], target)
-                               - energy_to_reach(b["quality"], b[key], target))
-                add("efficiency", f"communication {what} to reach the common quality, psfl - "
-                    f"{peer}", unit, mean_ci(list(diff.values())), -1)
+    for peer in plain_federated(strategies) if "psfl" in have else []:
+        pairs = [(runs[("psfl", s)], runs[(peer, s)]) for s in seeds
+                 if ("psfl", s) in runs and (peer, s) in runs]
+        for what, key, unit in (("energy", "cum_energy", "J"), ("bits", "cum_bits", "bit")):
+            diff = []
+            for a, b in pairs:
+                target = min(a["final_global_psnr"], b["final_global_psnr"])
+                diff.append(energy_to_reach(a["quality"], a[key], target)
+                            - energy_to_reach(b["quality"], b[key], target))
+            add("efficiency", f"communication {what} to reach the common quality, psfl - "
+                f"{peer}", unit, mean_ci(diff), -1)
+        at_equal = []
+        for a, b in pairs:
+            budget = min(a["cum_energy"][-1], b["cum_energy"][-1])
+            at_equal.append(quality_at_energy(a["quality"], a["cum_energy"], budget)
+                            - quality_at_energy(b["quality"], b["cum_energy"], budget))
+        add("efficiency", f"global PSNR at equal communication energy, psfl - {peer}", "dB",
+            mean_ci(at_equal), +1)
     if {"psfl", "psfl-no-agp"} <= have:
         add("pruning", "communication energy, psfl - psfl-no-agp", "J",
             paired_ci(per_seed(runs, "psfl", seeds, "comm_energy_j"),

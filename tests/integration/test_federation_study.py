@@ -4,7 +4,15 @@ import math
 
 import pytest
 
-from psfl.federation.study import energy_to_reach, finding, mean_ci, paired_ci, summarize_runs
+from psfl.federation.study import (
+    energy_to_reach,
+    finding,
+    findings,
+    mean_ci,
+    paired_ci,
+    quality_at_energy,
+    summarize_runs,
+)
 from tests.figures import assert_figures
 
 
@@ -34,6 +42,24 @@ def test_energy_to_reach_and_verdicts():
     assert finding({"lo": -0.5, "hi": -0.1, "half": 0.2}, +1) == "contradicted"
     assert finding({"lo": -0.5, "hi": -0.1, "half": 0.2}, -1) == "confirmed"
     assert finding({"lo": 1, "hi": 1, "half": float("nan")}, +1).startswith("not confirmed")
+
+
+def test_quality_at_equal_energy():
+    assert quality_at_energy([20, 24, 26], [1.0, 3.0, 4.0], 2.0) == pytest.approx(22.0)
+    assert quality_at_energy([20, 24, 26], [1.0, 3.0, 4.0], 9.0) == 26.0  # held at the end
+    # psfl spends 8 J in all, fedavg 10 J: both are read at 8 J (fedavg between its rounds)
+    runs = {}
+    for s, (qa, qb) in enumerate([(27.0, 26.0), (27.5, 26.0), (26.0, 25.5)]):
+        runs[("psfl", s)] = {"quality": [24.0, qa], "cum_energy": [4.0, 8.0],
+                             "cum_bits": [1.0, 2.0], "final_global_psnr": qa}
+        runs[("fedavg-csc", s)] = {"quality": [24.0, 25.0, qb], "cum_energy": [5.0, 10.0, 15.0],
+                                   "cum_bits": [1.0, 2.0, 3.0], "final_global_psnr": qb}
+    rows = [r for r in findings(runs, ["psfl", "fedavg-csc"], [0, 1, 2])
+            if r["measure"].startswith("global PSNR at equal")]
+    assert len(rows) == 1 and rows[0]["n"] == 3 and rows[0]["unit"] == "dB"
+    # fedavg at 8 J: 24 + (8-5)/5 * 1 = 24.6 dB; differences 2.4, 2.9, 1.4
+    assert rows[0]["mean"] == pytest.approx((2.4 + 2.9 + 1.4) / 3)
+    assert rows[0]["verdict"] == "confirmed"
 
 
 def test_summarize_runs_table():

@@ -33,11 +33,16 @@ SWEEP: dict[str, tuple[str, int, list[str], str]] = {
     "lambda-0.2": ("λ = 0.2", 5, ["federation.distill_lambda=0.2"], "variant"),
     "feature-0.01": ("+ attention transfer, β = 0.01", 5, ["federation.distill=feature"],
                      "variant"),
+    "feature-0.001": ("+ attention transfer, β = 0.001", 5,
+                      ["federation.distill=feature", "federation.distill_feature_weight=0.001"],
+                      "variant"),
     "feature-0.1": ("+ attention transfer, β = 0.1", 5,
                     ["federation.distill=feature", "federation.distill_feature_weight=0.1"],
                     "variant"),
     "small-data": ("100 training images in all (~20 per MU)", 3, ["data.max_train=100"],
                    "condition"),
+    "tiny-data": ("30 training images in all (~6 per MU)", 3, ["data.max_train=30"],
+                  "condition"),
     "non-iid-0.1": ("Dirichlet α = 0.1 (strongly non-IID)", 3, ["data.alpha=0.1"], "condition"),
     "iid": ("IID split", 3, ["data.partition=iid"], "condition"),
 }
@@ -119,13 +124,18 @@ def figure(out: Path, rows: list[dict[str, object]]) -> list[str]:
     fig, ax = plotting.subplots(figsize=(6.4, 0.35 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
-        colour = "tab:blue" if SWEEP[str(r["entry"])][3] == "variant" else "tab:orange"
+        colour = ("0.1" if r["entry"] == "reference" else
+                  "tab:blue" if SWEEP[str(r["entry"])][3] == "variant" else "tab:orange")
         ax.errorbar(r["personal_delta_db"], yi, xerr=r["personal_ci95_db"], fmt="o",
                     color=colour, capsize=3)
+        ax.annotate(f"mentor +{r['mentor_margin_db']:.1f} dB", (1.01, yi),
+                    xycoords=("axes fraction", "data"), va="center", fontsize=7, color="0.3")
     ax.axvline(0.0, color="0.3", lw=0.8)
     ax.set_yticks(y, [f"{r['changes']} ({r['seeds']} seeds)" for r in rows])
     ax.set_xlabel("personalized PSNR, psfl − psfl-no-pld [dB] (mean, 95 % CI paired by seed)")
-    ax.set_title("PLD: variants (blue, vs the reference's no-PLD arm) and conditions (orange)")
+    ax.set_title("PLD against no PLD: the default (black), variants (blue, paired with the "
+                 "default's no-PLD arm)\nand conditions (orange, both arms); right: the mentors' "
+                 "mean margin over the student")
     plotting.caption(fig, "psfl study budget: 5 MUs, 4 rounds × 32 local steps, batch 16; "
                           "shipped zoo; AWGN")
     return plotting.save(fig, str(out / "pld_sweep"), lambda n, d: Path(n).write_bytes(d))

@@ -161,7 +161,8 @@ class SemanticCodec(keras.Model):
         Output
         ------
         (tf.float32 [B, H, W, 3] in [0, 1], tf.float32 [B, gh, gw, C]) — the images and the
-        features (CSC: the last map before upsampling; GSC: the normalized decoder tokens).
+        features (CSC: the last map before upsampling; GSC: the decoder's tokens before its final
+        normalization).
         """
         pairs, no = self._received_pairs(y, no_eff)
         logits, feats = self._decode_features(*self._decoder_inputs(pairs, no), training)

@@ -136,8 +136,8 @@ class GSC(SemanticCodec):
         t = self.dec_pos(self.channel_decoder(t))
         for block, film in zip(self.dec_blocks, self.dec_film, strict=True):
             t = film(block(t, training=training), snr_db)
-        t = self.dec_norm(t)
-        x = self.head(t)
+        x = self.head(self.dec_norm(t))
+        # the features before the final LayerNorm: after it every token has the same energy
         return (x if self.refiner is None else self.refiner(x),
                 ops.reshape(t, [-1, self.grid[0], self.grid[1], self.dim]))
 

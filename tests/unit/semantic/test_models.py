@@ -62,6 +62,10 @@ def test_decode_features_are_the_decoders_own(codecs, name):
     # the features carry the received symbols: other symbols, other features
     _, other = codec.decode_features(codec.encode(_images(2, seed=1), 10.0), 0.1)
     assert float(tf.reduce_max(tf.abs(feats - other))) > 1e-3
+    # and their energy varies over the grid (what attention transfer compares); a normalized
+    # transformer token would have the same energy everywhere
+    energy = tf.reduce_mean(tf.square(feats), axis=-1).numpy().reshape(2, -1)
+    assert np.all(energy.std(axis=1) / energy.mean(axis=1) > 1e-3)  # after a LayerNorm: ~1e-7
 
 
 def test_snr_side_information_reaches_encoder_and_decoder(codecs):

@@ -31,11 +31,11 @@ SWEEP: dict[str, tuple[str, int, list[str], str]] = {
     "per-image": ("per-image teacher term", 5, ["federation.distill=per-image"], "variant"),
     "lambda-0.8": ("λ = 0.8", 5, ["federation.distill_lambda=0.8"], "variant"),
     "lambda-0.2": ("λ = 0.2", 5, ["federation.distill_lambda=0.2"], "variant"),
-    "feature-0.01": ("+ attention transfer, β = 0.01", 5, ["federation.distill=feature"],
-                     "variant"),
     "feature-0.001": ("+ attention transfer, β = 0.001", 5,
                       ["federation.distill=feature", "federation.distill_feature_weight=0.001"],
                       "variant"),
+    "feature-0.01": ("+ attention transfer, β = 0.01", 5, ["federation.distill=feature"],
+                     "variant"),
     "feature-0.1": ("+ attention transfer, β = 0.1", 5,
                     ["federation.distill=feature", "federation.distill_feature_weight=0.1"],
                     "variant"),
@@ -121,7 +121,7 @@ def margin_correlation(out: Path) -> dict[str, float]:
 def figure(out: Path, rows: list[dict[str, object]]) -> list[str]:
     from psfl import plotting
 
-    fig, ax = plotting.subplots(figsize=(6.4, 0.35 * len(rows) + 1.2))
+    fig, ax = plotting.subplots(figsize=(8.5, 0.35 * len(rows) + 1.4))
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
         colour = ("0.1" if r["entry"] == "reference" else

@@ -61,9 +61,9 @@ def local_trainer(codec: SemanticCodec, link: LinkFn, *, learning_rate: float,
     if objective == "pld" and mentor is None:
         raise ValueError("objective 'pld' needs the MU's mentor")
     features = objective == "pld" and distill == "feature"
-    pld = {"per-image": pld_per_image_loss,
-           "feature": functools.partial(pld_feature_loss, beta=feature_weight)}.get(distill,
-                                                                                   pld_loss)
+    variants = {"per-image": pld_per_image_loss,
+                "feature": functools.partial(pld_feature_loss, beta=feature_weight)}
+    pld = variants.get(distill, pld_loss)
     loss = functools.partial(pld, lam=distill_lambda) if objective == "pld" else mse_loss
     return Trainer(codec, link, keras.optimizers.Adam(learning_rate), loss=loss,
                    teacher=mentor if objective == "pld" else None,

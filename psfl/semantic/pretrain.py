@@ -344,7 +344,8 @@ def zoo_record(plan: PretrainPlan, codec: Any, history: list[dict[str, Any]], *,
                + (f" (trained to step {done}, then --now)" if done < plan.steps else "")
                + " --export psfl/semantic/zoo")
     return {
-        "name": zoo.file_name(plan.model, plan.channel, codec.k_over_n), "model": plan.model, "channel": plan.channel,
+        "name": zoo.file_name(plan.model, plan.channel, codec.k_over_n), "model": plan.model,
+        "channel": plan.channel,
         "csi": "perfect", "image_size": codec.image_size[0], "k": codec.k,
         "k_over_n": codec.k_over_n, "params": int(codec.count_params()),
         "sources": {"folder": images_dir, "origin": origin, "files": sources},

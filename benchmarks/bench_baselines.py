@@ -1,7 +1,8 @@
 """Which digital baseline is strongest, and where the shipped learned codecs stand against each.
 
-For each channel (AWGN with perfect CSI; TDL-C with LS estimation at the default numerology,
-100 ns and static, as the shipped MCS table) and each data set, at each SNR, through the real
+For each channel (AWGN and Rayleigh block fading with perfect CSI, the zoo's two training
+channels; TDL-C with LS estimation at the default numerology, 100 ns and static, as the shipped
+MCS table) and each data set, at each SNR, through the real
 :class:`psfl.phy.UplinkLink`:
 
 * the digital baseline with every source coder (JPEG, WebP, JPEG 2000, AVIF) + CRC24A + 5G LDPC
@@ -9,7 +10,7 @@ For each channel (AWGN with perfect CSI; TDL-C with LS estimation at the default
   configuration (:mod:`psfl.phy.digital.calibration`);
 * the source coders at the channel's capacity, error-free (:mod:`psfl.phy.digital.capacity`);
 * every shipped codec (``pretrained:csc``, ``gsc-s``, ``gsc-m``, ``gsc-l``; the AWGN variant on
-  AWGN, the Rayleigh variant on TDL-C).
+  AWGN, the Rayleigh variant on Rayleigh and TDL-C).
 
 Data sets: 256 evenly spaced held-back test patches of the embedded data (the zoo's evaluation
 set), and ``--tiles`` evenly spaced 32x32 tiles of the photos in ``--photos`` (e.g. two
@@ -19,9 +20,11 @@ channel and noise draws (paired comparison).
 
     python -m benchmarks.bench_baselines --photos DIR [--tiles 512] [--out runs/bench_baselines]
 
-Writes ``baselines.csv`` and ``baselines.png`` to ``--out`` and prints a Markdown table for
+Writes ``baselines.csv`` and ``baselines.png`` to ``--out`` and prints two Markdown tables for
 ``benchmarks/RESULTS.md``: per channel, data set and SNR the strongest baseline and each learned
-codec's PSNR minus it.
+codec's PSNR minus it; and one row per zoo file (images seen, its last training run, convergence
+and PSNR / SSIM per SNR from its provenance's machine) beside the strongest baseline and the
+capacity bound on the held-back patches. ``--replot CSV`` redraws both from an earlier run.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 
 CHANNELS = {"awgn": {"channel": "awgn", "csi": "perfect"},
+            "rayleigh": {"channel": "rayleigh", "csi": "perfect"},
             "tdl-c": {"channel": "tdl-c", "csi": "ls"}}
 MODELS = ("csc", "gsc-s", "gsc-m", "gsc-l")
 
@@ -114,6 +118,39 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def zoo_markdown(rows: list[dict[str, Any]]) -> str:
+    """One row per shipped file evaluated on its own training channel (held-back patches; PSNR
+    (SSIM) per SNR), then the strongest baseline and the capacity bound on the same images."""
+    from psfl.semantic import zoo
+
+    snrs = sorted({r["snr_db"] for r in rows})
+    lines = ["| file | images seen | last run (wall, machine) | over the last 20 % | "
+             + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+             "|---|---|---|---|" + "---|" * len(snrs)]
+    for ch in zoo.ZOO_CHANNELS:
+        at = {s: [r for r in rows if (r["channel"], r["dataset"], r["snr_db"])
+                  == (ch, "patches", s)] for s in snrs}
+        if not any(at.values()):
+            continue
+        for m in MODELS:
+            prov = zoo.provenance(f"{m}-{ch}")
+            conv = prov.get("convergence") or {}
+            gain = (f"{conv['gain_db']:+.2f} dB ({'converged' if conv['converged'] else 'not'})"
+                    if conv else "–")
+            wall = f"{prov['train_wall_s'] / 3600:.2f} h, {prov['machine'].split(',')[0]}"
+            got = [next(r for r in at[s] if r["scheme"] == m) for s in snrs]
+            lines.append(f"| {m}-{ch} | {prov['images_seen'] / 1e6:.2f} M | {wall} | {gain} | "
+                         + " | ".join(f"{r['psnr']:.2f} ({r['ssim']:.3f})" for r in got) + " |")
+        best = [max((r for r in at[s] if r["kind"] == "digital"), key=lambda r: r["psnr"])
+                for s in snrs]
+        cap = [next(r for r in at[s] if r["kind"] == "bound") for s in snrs]
+        lines.append(f"| strongest baseline, {ch} | | | | " + " | ".join(
+            f"{r['scheme']} {r['psnr']:.2f} ({r['ssim']:.3f})" for r in best) + " |")
+        lines.append(f"| capacity bound, {ch} | | | | "
+                     + " | ".join(f"{r['psnr']:.2f}" for r in cap) + " |")
+    return "\n".join(lines)
+
+
 def plot(rows: list[dict[str, Any]], out: Any) -> None:
     """``baselines.png`` and ``.pdf`` in the run directory ``out``, in psfl's figure style."""
     import matplotlib
@@ -156,9 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         import csv
 
         with open(args.replot, newline="") as f:
-            rows = [{**r, "snr_db": float(r["snr_db"]), "psnr": float(r["psnr"])}
+            rows = [{**r, "snr_db": float(r["snr_db"]), "psnr": float(r["psnr"]),
+                     "ssim": float(r["ssim"]), "delivered": float(r["delivered"] or "nan")}
                     for r in csv.DictReader(f)]
         plot(rows, RunDir(args.out))
+        print(markdown(rows) + "\n\n" + zoo_markdown(rows))
         return 0
     snrs = [float(v) for v in args.snr.split(",")]
     out = RunDir(args.out)
@@ -168,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += measure(channel, images, snrs, dataset)
             out.write_csv("baselines.csv", rows)
     plot(rows, out)
-    print(markdown(rows))
+    print(markdown(rows) + "\n\n" + zoo_markdown(rows))
     return 0
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from psfl.errors import DataError
 
 __all__ = ["CONVERGED_GAIN_DB", "PUBLIC_SCALES", "PretrainPlan", "convergence", "mu_source_hashes",
-           "float16_change_db", "pretrain", "public_patches", "reached", "start_point",
+           "float16_change_db", "pretrain", "public_patches", "public_photos", "reached", "start_point",
            "train_wall_s", "zoo_record"]
 
 PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
@@ -71,25 +71,27 @@ def mu_source_hashes() -> dict[str, str]:
     return {name: _sha256(root / f) for name, f in SKIMAGE_FILES.items()}
 
 
-def public_patches(folder: str | Path, patch_size: int = 32,
-                   scales: tuple[int, ...] = PUBLIC_SCALES) -> tuple[np.ndarray, list[dict]]:
-    """Training patches of the BS's public photographs.
+def public_photos(folder: str | Path, patch_size: int = 32,
+                  scales: tuple[int, ...] = PUBLIC_SCALES
+                  ) -> list[tuple[dict[str, Any], list[np.ndarray]]]:
+    """The BS's public photographs, checked against the MUs' files and downscaled.
 
     Output
     ------
-    images : np.ndarray, float32, [N, patch_size, patch_size, 3] in [0, 1]
-    sources : list of dict — per file: ``file, sha256, width, height, patches``.
+    list of (source, scaled) — ``source``: ``file, sha256, width, height``; ``scaled``: the
+    photo at each of ``scales`` (long side, never upscaled; float32 [H, W, 3] in [0, 1]; a
+    scale whose short side falls below ``patch_size`` is left out).
     """
     from PIL import Image
 
-    from psfl.data import FLAT_STD, _patches, _read_image, image_files
+    from psfl.data import _read_image, image_files
 
     root = Path(folder)
     files = image_files(root, "public image folder",
                         "pass --images DIR with the BS's photographs (README: 'Shipped weights')")
     forbidden = {h: n for n, h in mu_source_hashes().items()}
     mu_names = {Path(f).stem.lower() for f in SKIMAGE_FILES.values()} | set(SKIMAGE_FILES)
-    out, sources = [], []
+    out = []
     for f in files:
         digest = _sha256(f)
         if digest in forbidden or f.stem.lower() in mu_names:
@@ -97,27 +99,46 @@ def public_patches(folder: str | Path, patch_size: int = 32,
                             f"{forbidden.get(digest, f.stem)!r}; the BS's public images must not "
                             "overlap the MUs' or the test data, so remove it from the folder")
         img = _read_image(f)
-        cut = []
+        scaled = []
         for side in scales:
             scale = min(1.0, side / max(img.shape[:2]))
             h, w = (max(patch_size, int(round(d * scale))) for d in img.shape[:2])
             small = img if scale == 1.0 else np.asarray(
                 Image.fromarray((img * 255).round().astype(np.uint8)).resize(
                     (w, h), Image.Resampling.LANCZOS), np.float32) / 255.0
-            if min(small.shape[:2]) < patch_size:
-                continue
+            if min(small.shape[:2]) >= patch_size:
+                scaled.append(small)
+        out.append(({"file": str(f.relative_to(root)), "sha256": digest,
+                     "width": int(img.shape[1]), "height": int(img.shape[0])}, scaled))
+    return out
+
+
+def public_patches(folder: str | Path, patch_size: int = 32,
+                   scales: tuple[int, ...] = PUBLIC_SCALES) -> tuple[np.ndarray, list[dict]]:
+    """Training patches of the BS's public photographs (:func:`public_photos`, cut at a stride
+    of ``patch_size / 2``; flat patches dropped).
+
+    Output
+    ------
+    images : np.ndarray, float32, [N, patch_size, patch_size, 3] in [0, 1]
+    sources : list of dict — per file: ``file, sha256, width, height, patches``.
+    """
+    from psfl.data import FLAT_STD, _patches
+
+    out, sources = [], []
+    for source, scaled in public_photos(folder, patch_size, scales):
+        cut = []
+        for small in scaled:
             cut += _patches(small, (0, small.shape[0], 0, small.shape[1]), patch_size,
                             max(1, patch_size // 2))
         patches = np.stack(cut).astype(np.float32) if cut else np.zeros((0, patch_size,
                                                                        patch_size, 3), np.float32)
         patches = patches[patches.reshape(len(patches), -1).std(axis=1) >= FLAT_STD]
         out.append(patches)
-        sources.append({"file": str(f.relative_to(root)), "sha256": digest,
-                        "width": int(img.shape[1]), "height": int(img.shape[0]),
-                        "patches": len(patches)})
+        sources.append({**source, "patches": len(patches)})
     images = np.concatenate(out)
     if not len(images):
-        raise DataError(f"the images in {str(root)!r} give no textured {patch_size}x{patch_size} "
+        raise DataError(f"the images in {str(folder)!r} give no textured {patch_size}x{patch_size} "
                         "patches; use larger photographs")
     return images, sources
 

@@ -189,8 +189,10 @@ def train_one(directory: Path, name: str, seconds: float, batch: int, lr: float,
     def save(step: int, loss: float | None) -> None:
         history.append({"stage": "channel", "step": step, "psnr_test": round(held_back_psnr(), 3),
                         "loss": loss, "wall_s": round(time.monotonic() - t0, 1)})
-        np.savez(out / f"{name}.npz.tmp.npz", *codec.get_weights())
-        os.replace(out / f"{name}.npz.tmp.npz", out / f"{name}.npz")
+        partial = out / f".{name}.partial"  # not *.npz: export must never pick it up
+        with open(partial, "wb") as f:
+            np.savez(f, *codec.get_weights())
+        os.replace(partial, out / f"{name}.npz")
         rec.update(steps=step, images=step * batch, seconds=history[-1]["wall_s"])
         (out / f"{name}.json").write_text(json.dumps(rec))
         print(f"{name}: step {step}, {history[-1]['wall_s']:.0f} s, loss {loss}, held-back "

@@ -136,7 +136,8 @@ def zoo_markdown(rows: list[dict[str, Any]]) -> str:
             prov = zoo.provenance(f"{m}-{ch}")
             conv = prov.get("convergence") or {}
             gain = (f"{conv['gain_db']:+.2f} dB ({'converged' if conv['converged'] else 'not'})"
-                    if conv else "–")
+                    if "gain_db" in conv else "–" if prov["steps"] else
+                    f"not trained on {ch} ({prov['init']})")
             wall = f"{prov['train_wall_s'] / 3600:.2f} h, {prov['machine'].split(',')[0]}"
             got = [next(r for r in at[s] if r["scheme"] == m) for s in snrs]
             lines.append(f"| {m}-{ch} | {prov['images_seen'] / 1e6:.2f} M | {wall} | {gain} | "

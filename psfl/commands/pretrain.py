@@ -40,7 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", metavar="DIR", required=True,
                         help="folder of the BS's public photographs (README: 'Shipped weights')")
     parser.add_argument("--steps", type=int, required=True, metavar="N",
-                        help="optimizer steps in all (masked-patch stage included)")
+                        help="optimizer steps in all (masked-patch stage included); 0 with "
+                             "--init: no training, the --init weights measured on --channel "
+                             "and exported as its file (one preset file serving another "
+                             "channel)")
     parser.add_argument("--mae-steps", type=int, default=None, metavar="N",
                         help="steps of the masked-patch stage (GSC; default a quarter of --steps, "
                              "0 for csc)")
@@ -85,8 +88,9 @@ def _plan(args: argparse.Namespace, config: Config) -> Any:
     from psfl.semantic.pretrain import PretrainPlan
 
     CHANNELS.get(args.channel)  # an unknown channel: the registry's message
-    if args.steps < 1:
-        raise ValueError(f"--steps {args.steps} must be >= 1")
+    if args.steps < 0 or (args.steps == 0 and not args.init):
+        raise ValueError(f"--steps {args.steps} must be >= 1 (or 0 with --init, to measure and "
+                         "export those weights on --channel)")
     if args.minutes is not None and args.minutes <= 0:
         raise ValueError(f"--minutes {args.minutes} must be > 0")
     mae = args.mae_steps
@@ -141,7 +145,13 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
     test = held_back_patches(config.data.patch_size)
-    if args.now:
+    if args.steps == 0:
+        from psfl.semantic.models import load_codec
+
+        codec = load_codec(args.init, model=args.model, image_size=config.data.patch_size, k=k,
+                           channel=args.channel, compile=False)
+        history, done, finished = [], 0, True
+    elif args.now:
         codec, history, done = reached(run_dir.file("checkpoints"))
         finished = True
     else:

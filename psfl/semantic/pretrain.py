@@ -372,15 +372,17 @@ def zoo_record(plan: PretrainPlan, codec: Any, history: list[dict[str, Any]], *,
         "sources": {"folder": images_dir, "origin": origin, "files": sources},
         "public_patches": public_patches, "steps": done, "schedule_steps": plan.steps,
         "mae_steps": plan.mae_steps, "batch_size": plan.batch_size,
-        "augmentation": "left-right flips, p = 1/2" if plan.flip else "none",
+        "augmentation": "left-right flips, p = 1/2" if plan.flip and plan.steps else "none",
         "init": init_name, "init_images_seen": init_images,
         "images_seen": done * plan.batch_size + init_images,
         "convergence": {"snr_db": convergence_snr_db, "rule": "converged when the PSNR on the "
                         f"held-back patches gained < {CONVERGED_GAIN_DB} dB over the last 20 % "
                         "of the steps", **convergence(history)},
-        "learning_rate": (f"Adam, linear warm-up from 1 % over {plan.warmup} steps, then "
-                          if plan.warmup else "Adam, ")
-                         + f"cosine {plan.learning_rate:g} -> 5 % over all steps",
+        "learning_rate": ("none: not trained on this channel (the --init weights as they are)"
+                          if not plan.steps else
+                          (f"Adam, linear warm-up from 1 % over {plan.warmup} steps, then "
+                           if plan.warmup else "Adam, ")
+                          + f"cosine {plan.learning_rate:g} -> 5 % over all steps"),
         "snr_db_range": list(plan.snr_db_range), "seed": plan.seed,
         **environment(), "train_wall_s": train_wall_s(history),
         "command": command, "evaluation": evaluation, "table": table,

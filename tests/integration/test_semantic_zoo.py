@@ -183,6 +183,36 @@ def test_pretrain_command_trains_exports_and_resumes(tmp_path):
     assert main(argv2 + ["--now", "--out", str(tmp_path / "empty")]) == 2
 
 
+def test_pretrain_zero_steps_exports_the_init_weights_measured_on_another_channel(tmp_path,
+                                                                                 capsys):
+    """--steps 0 --init: one preset file serving another channel, its table measured there."""
+    from PIL import Image
+
+    from psfl.cli import main
+
+    (tmp_path / "pub").mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(
+        tmp_path / "pub" / "p.png")
+    argv = ["pretrain", "--model", "csc", "--channel", "rayleigh", "--images",
+            str(tmp_path / "pub"), "--steps", "0", "--out", str(tmp_path / "run"),
+            "--export", str(tmp_path / "zoo"), "--set", "semantic.eval_snr_db=[0,10,20]"]
+    assert main(argv) == 2
+    assert "0 with --init" in capsys.readouterr().err
+    assert main(argv + ["--init", "pretrained:csc-awgn"]) == 0
+    prov = json.loads((tmp_path / "zoo" / "csc-rayleigh.json").read_text())
+    shipped = zoo.provenance("csc-awgn")
+    assert prov["steps"] == 0 and prov["init"] == "pretrained:csc-awgn"
+    assert prov["images_seen"] == prov["init_images_seen"] == shipped["images_seen"]
+    assert prov["learning_rate"].startswith("none") and prov["augmentation"] == "none"
+    assert prov["evaluation"]["link"].startswith("psfl.phy.UplinkLink rayleigh")
+    assert [r["snr_db"] for r in prov["table"]] == [0.0, 10.0, 20.0]
+    assert prov["table"][0]["psnr"] < prov["table"][-1]["psnr"]
+    with np.load(tmp_path / "zoo" / "csc-rayleigh.npz") as a, \
+            np.load(zoo.ZOO_DIR / "csc-awgn.npz") as b:
+        assert all(np.array_equal(a[f"w{i}"], b[f"w{i}"]) for i in range(len(b.files)))
+
+
 def test_convergence_rule():
     from psfl.semantic.pretrain import convergence
 

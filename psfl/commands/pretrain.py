@@ -41,9 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of the BS's public photographs (README: 'Shipped weights')")
     parser.add_argument("--steps", type=int, required=True, metavar="N",
                         help="optimizer steps in all (masked-patch stage included); 0 with "
-                             "--init: no training, the --init weights measured on --channel "
-                             "and exported as its file (one preset file serving another "
-                             "channel)")
+                             "--init: the --init weights as they are, measured on --channel and "
+                             "exported as its file (one preset file serving two channels)")
     parser.add_argument("--mae-steps", type=int, default=None, metavar="N",
                         help="steps of the masked-patch stage (GSC; default a quarter of --steps, "
                              "0 for csc)")
@@ -145,13 +144,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
     test = held_back_patches(config.data.patch_size)
-    if args.steps == 0:
-        from psfl.semantic.models import load_codec
-
-        codec = load_codec(args.init, model=args.model, image_size=config.data.patch_size, k=k,
-                           channel=args.channel, compile=False)
-        history, done, finished = [], 0, True
-    elif args.now:
+    if args.now:
         codec, history, done = reached(run_dir.file("checkpoints"))
         finished = True
     else:

@@ -280,6 +280,8 @@ def pretrain(plan: PretrainPlan, images: np.ndarray, link: Callable, checkpoint_
                            channel=plan.channel, compile=False)
     else:
         codec = build_codec(plan.model, image_size, k=k)
+    if not plan.steps:  # the init weights as they are (psfl pretrain --steps 0 --init W)
+        return codec, [], True
     warm = plan.warmup
     schedule = keras.optimizers.schedules.CosineDecay(
         plan.learning_rate / 100 if warm else plan.learning_rate, max(1, plan.steps - warm),

@@ -70,10 +70,10 @@ def _boundary_steps(image: np.ndarray) -> tuple[float, float]:
 @pytest.mark.parametrize("name", ["csc-awgn", "csc-rayleigh"])
 def test_no_window_seams_whole_or_deblocked(name):
     """On a smooth gradient, each shipped 1/6 CSC shows no step at the 32-px borders beyond its
-    other pixel-to-pixel differences, run over the whole image or window by window with
-    deblocking; bare windows of csc-rayleigh do show one (4.4x: so the measure can see a seam;
-    the 2026-12-07 csc-awgn's own bare seams are weaker, 1.9x). An untrained codec's output is
-    too rough to show either."""
+    other pixel-to-pixel differences (< 1.5x), run over the whole image or window by window with
+    deblocking; its bare windows do show one (> 1.5x; 1.9x for the 2026-12-07 csc-awgn, whose
+    weights csc-rayleigh shares since the fourteenth session: so the measure can see a seam and
+    deblocking is what removes it). An untrained codec's output is too rough to show either."""
     from psfl.semantic.zoo import load_pretrained
 
     csc = load_pretrained(f"pretrained:{name}")
@@ -86,10 +86,9 @@ def test_no_window_seams_whole_or_deblocked(name):
                                          .numpy())
     assert step_whole < 1.5 * rest_whole, (step_whole, rest_whole)
     assert step_win < 1.5 * rest_win, (step_win, rest_win)
-    if name == "csc-rayleigh":
-        bare = WindowedCodec(csc, (64, 128), deblock=False)
-        step_bare, rest_bare = _boundary_steps(bare((image, np.float32(30.0))).numpy())
-        assert step_bare > 2.0 * rest_bare, (step_bare, rest_bare)
+    bare = WindowedCodec(csc, (64, 128), deblock=False)
+    step_bare, rest_bare = _boundary_steps(bare((image, np.float32(30.0))).numpy())
+    assert step_bare > 1.5 * rest_bare, (step_bare, rest_bare)
 
 
 def test_sizes_that_do_not_fit_are_refused(csc):

@@ -41,8 +41,8 @@ import numpy as np
 from psfl.errors import DataError
 
 __all__ = ["CONVERGED_GAIN_DB", "PUBLIC_SCALES", "PretrainPlan", "convergence", "mu_source_hashes",
-           "float16_change_db", "pretrain", "public_patches", "public_photos", "reached", "start_point",
-           "train_wall_s", "zoo_record"]
+           "float16_change_db", "pretrain", "public_patches", "public_photos", "reached",
+           "start_point", "train_wall_s", "zoo_record"]
 
 PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
 #: A shipped file has converged when its held-back PSNR gained less than this over the last

@@ -59,22 +59,20 @@ def _uint8(images: np.ndarray) -> np.ndarray:
 
 def prepare(directory: Path, images_dir: str, origin: str, rows: int = GAIN_ROWS) -> None:
     """Write what the accelerator needs (module docstring, ``prepare``) to ``directory``."""
-    from psfl.data import FLAT_STD, _patches
+    from psfl.data import FLAT_STD
     from psfl.phy import PhyConfig, UplinkLink
     from psfl.semantic import zoo
     from psfl.semantic.evaluate import held_back_patches
-    from psfl.semantic.pretrain import public_photos
+    from psfl.semantic.pretrain import public_photos, textured_patches
     from psfl.semantic.surrogate import gain_table
 
     directory.mkdir(parents=True, exist_ok=True)
     arrays, sources = {}, []
     for i, (source, scaled) in enumerate(public_photos(images_dir)):
-        textured = 0
         for j, img in enumerate(scaled):
             arrays[f"p{i:03d}s{j}"] = _uint8(img)
-            cut = np.stack(_patches(img, (0, img.shape[0], 0, img.shape[1]), 32, 16))
-            textured += int(np.sum(cut.reshape(len(cut), -1).std(axis=1) >= FLAT_STD))
-        sources.append({**source, "patches": textured})
+        # the patches the CPU recipe cuts from it, as its provenance counts them
+        sources.append({**source, "patches": len(textured_patches(scaled))})
     np.savez_compressed(directory / "photos.npz", **arrays)
     meta = {"images_dir": images_dir, "origin": origin, "sources": sources,
             "public_patches": sum(s["patches"] for s in sources), "flat_std": FLAT_STD,
@@ -248,26 +246,23 @@ def train_all(directory: Path, names: list[str], seconds: float, batch: int, lr:
 
 
 def record(codec: Any, rec: dict[str, Any], meta: dict[str, Any], table: list[dict[str, Any]],
-           baseline: str) -> dict[str, Any]:
+           baseline: str, images: int) -> dict[str, Any]:
     """The provenance of a file trained here (:func:`psfl.semantic.pretrain.zoo_record`'s fields,
-    with this recipe's command, schedule, augmentation, machine and wall time)."""
-    from psfl.semantic.pretrain import PretrainPlan, zoo_record
+    with this recipe's command, schedule, augmentation, machine and wall time; ``table`` measured
+    on ``images`` held-back patches beside ``baseline``)."""
+    from psfl.semantic.pretrain import PretrainPlan, zoo_evaluation, zoo_record
 
-    plan = PretrainPlan(model=rec["model"], channel=rec["channel"], steps=max(1, rec["steps"]),
+    plan = PretrainPlan(model=rec["model"], channel=rec["channel"], steps=rec["steps"],
                         batch_size=rec["batch"], learning_rate=rec["lr"], seed=rec["seed"],
                         init=rec["init"])
     out = zoo_record(plan, codec, rec["history"], images_dir=meta["images_dir"],
                      origin=meta["origin"], sources=meta["sources"],
                      public_patches=meta["public_patches"],
                      start=(rec["init"], rec["init_images_seen"]), table=table,
-                     steps_done=rec["steps"], evaluation={
-                         "images": "256 evenly spaced held-back test patches of the embedded "
-                                   "data (psfl.data.load_skimage test split)",
-                         "link": f"psfl.phy.UplinkLink {rec['channel']}, perfect CSI",
-                         "baseline": f"{baseline} + CRC24A, same k"})
-    if out["convergence"]:
-        out["convergence"]["rule"] += (" (trained elsewhere: measured through the link's "
-                                       "per-symbol stand-in, psfl.semantic.surrogate)")
+                     steps_done=rec["steps"],
+                     evaluation=zoo_evaluation(images, rec["channel"], baseline))
+    out["convergence"]["rule"] += (" (trained elsewhere: measured through the link's per-symbol "
+                                   "stand-in, psfl.semantic.surrogate)")
     out.update(
         command=f"python -m benchmarks.accel_zoo train --names {rec['name']} --seconds "
                 f"{rec['seconds_budget']:g} --batch {rec['batch']} --lr {rec['lr']:g} --seed "
@@ -320,7 +315,7 @@ def export(weights: Path, directory: Path, write: bool, force: bool,
               + f"); {gain:+.2f} dB at {EVAL_SNR_DB:g} dB", flush=True)
         row = {"name": rec["name"], "gain_db": round(gain, 3), "table": table, "written": False}
         if write and (force or gain > 0):
-            prov = record(codec, rec, meta, table, baseline.description)
+            prov = record(codec, rec, meta, table, baseline.description, len(test))
             prov["float16_psnr_change_db"] = round(float16_change_db(codec, test), 4)
             path = zoo.export(codec, rec["channel"], prov, zoo_dir or zoo.ZOO_DIR)
             row["written"] = True

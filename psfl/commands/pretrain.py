@@ -175,16 +175,13 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
         run_dir.log(" ".join(f"{k}={v}" for k, v in row.items()), echo=True)
     summary["table"] = table
     if args.export:
-        from psfl.semantic.pretrain import zoo_record
+        from psfl.semantic.pretrain import zoo_evaluation, zoo_record
 
         summary["exported"] = _export(codec, args, run_dir, zoo_record(
             plan, codec, history, images_dir=str(args.images), origin=args.images_source,
             sources=sources, public_patches=len(images), start=(init_name, init_images),
-            table=table, steps_done=done, evaluation={
-                "images": f"{len(test)} evenly spaced held-back test patches of the embedded "
-                          "data (psfl.data.load_skimage test split)",
-                "link": f"psfl.phy.UplinkLink {args.channel}, perfect CSI",
-                "baseline": f"{baseline.description} + CRC24A, same k"}), test)
+            table=table, steps_done=done,
+            evaluation=zoo_evaluation(len(test), args.channel, baseline.description)), test)
     return summary
 
 

@@ -42,7 +42,7 @@ from psfl.errors import DataError
 
 __all__ = ["CONVERGED_GAIN_DB", "PUBLIC_SCALES", "PretrainPlan", "convergence", "mu_source_hashes",
            "float16_change_db", "pretrain", "public_patches", "public_photos", "reached",
-           "start_point", "train_wall_s", "zoo_record"]
+           "start_point", "textured_patches", "train_wall_s", "zoo_evaluation", "zoo_record"]
 
 PUBLIC_SCALES: tuple[int, ...] = (1024, 512)
 #: A shipped file has converged when its held-back PSNR gained less than this over the last
@@ -113,6 +113,29 @@ def public_photos(folder: str | Path, patch_size: int = 32,
     return out
 
 
+def textured_patches(scaled: list[np.ndarray], patch_size: int = 32) -> np.ndarray:
+    """The patches of one photo's ``scaled`` versions at a stride of ``patch_size / 2``, flat ones
+    (std < :data:`psfl.data.FLAT_STD`) dropped: float32 [N, patch_size, patch_size, 3]."""
+    from psfl.data import FLAT_STD, _patches
+
+    cut = []
+    for small in scaled:
+        cut += _patches(small, (0, small.shape[0], 0, small.shape[1]), patch_size,
+                        max(1, patch_size // 2))
+    patches = np.stack(cut).astype(np.float32) if cut else np.zeros((0, patch_size, patch_size,
+                                                                   3), np.float32)
+    return patches[patches.reshape(len(patches), -1).std(axis=1) >= FLAT_STD]
+
+
+def zoo_evaluation(images: int, channel: str, baseline: str) -> dict[str, str]:
+    """The ``evaluation`` entry of a zoo provenance: ``images`` held-back patches over the real
+    link on ``channel`` with perfect CSI, beside the digital ``baseline`` (its description)."""
+    return {"images": f"{images} evenly spaced held-back test patches of the embedded data "
+                      "(psfl.data.load_skimage test split)",
+            "link": f"psfl.phy.UplinkLink {channel}, perfect CSI",
+            "baseline": f"{baseline} + CRC24A, same k"}
+
+
 def public_patches(folder: str | Path, patch_size: int = 32,
                    scales: tuple[int, ...] = PUBLIC_SCALES) -> tuple[np.ndarray, list[dict]]:
     """Training patches of the BS's public photographs (:func:`public_photos`, cut at a stride
@@ -123,17 +146,9 @@ def public_patches(folder: str | Path, patch_size: int = 32,
     images : np.ndarray, float32, [N, patch_size, patch_size, 3] in [0, 1]
     sources : list of dict — per file: ``file, sha256, width, height, patches``.
     """
-    from psfl.data import FLAT_STD, _patches
-
     out, sources = [], []
     for source, scaled in public_photos(folder, patch_size, scales):
-        cut = []
-        for small in scaled:
-            cut += _patches(small, (0, small.shape[0], 0, small.shape[1]), patch_size,
-                            max(1, patch_size // 2))
-        patches = np.stack(cut).astype(np.float32) if cut else np.zeros((0, patch_size,
-                                                                       patch_size, 3), np.float32)
-        patches = patches[patches.reshape(len(patches), -1).std(axis=1) >= FLAT_STD]
+        patches = textured_patches(scaled, patch_size)
         out.append(patches)
         sources.append({**source, "patches": len(patches)})
     images = np.concatenate(out)

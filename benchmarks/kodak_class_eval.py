@@ -86,12 +86,12 @@ def measure(channel: str, photos: list[Any], snrs: list[float], ratio: float,
     # the table of the 1/6 patches: its thresholds are those of one full slot, as every TB of a
     # photo fills one, at any ratio
     base = digital_baseline(phy, SemanticConfig(photo_loss=photo_loss), 512)
-    rows = []
+    rows, by_size = [], {}  # one call per photo and SNR (its seed), the codecs traced once
     for i, photo in enumerate(photos):
         t0 = time.perf_counter()
         for snr in snrs:
             set_seed(1000 * i + int(snr))
-            got = whole_photo_sweep(codecs, link, [photo], [snr],
+            got = whole_photo_sweep(codecs, link, [photo], [snr], by_size=by_size,
                                     baseline_for=lambda k, px: base.for_photo(k, "abstraction"))
             rows.extend({**r, "channel": channel, "ratio": ratio_label(ratio)} for r in got)
         print(f"{channel} 1/{1 / ratio:.0f} {photo.name}: {time.perf_counter() - t0:.1f} s",

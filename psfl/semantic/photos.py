@@ -56,6 +56,7 @@ def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
                       baseline_for: Callable[[int, int], Any] | None = None,
                       offset_db: float = 0.0, capacity: bool = True,
                       on_point: Callable[[int, Point], None] | None = None,
+                      by_size: dict[tuple[int, int], dict[str, SemanticCodec]] | None = None,
                       ) -> list[dict[str, Any]]:
     """Every photo at every SNR, whole; the rows of :func:`psfl.semantic.evaluate.sweep`, one
     per photo and SNR (``dataset`` = the photo's name), with ``windows`` (of the codec's
@@ -73,12 +74,16 @@ def whole_photo_sweep(codecs: Mapping[str, SemanticCodec], link: LinkFn,
     capacity : also the baseline's source coder at capacity (needs a baseline).
     on_point : called with the photo's index and the :class:`~psfl.semantic.evaluate.Point`
         (its ``received`` holds the photo as each scheme delivered it).
+    by_size : photo size → ``codecs`` at that size, filled here; a caller that sends its photos
+        in several calls with the same ``codecs`` passes one dict to all of them, so that each
+        codec is wrapped and traced once per size, not once per call (a trace took about as long
+        as sending a 768×512 photo).
     """
     from psfl.semantic.evaluate import sweep
     from psfl.semantic.windowed import at_size
 
     rows: list[dict[str, Any]] = []
-    by_size: dict[tuple[int, int], dict[str, SemanticCodec]] = {}  # one trace per photo size
+    by_size = {} if by_size is None else by_size  # one trace per photo size
     for i, photo in enumerate(photos):
         size = photo.image.shape[:2]
         if size not in by_size:

@@ -35,3 +35,33 @@ def test_scheme_rows_one_per_photo_and_scheme():
         ("a.png", "codec"), ("a.png", "digital"), ("b.jpg", "codec"), ("b.jpg", "digital")]
     assert rows[1]["psnr"] == 10.0 and rows[1]["delivered"] == 0.0
     assert rows[1]["decoder"] == "ldpc" and "delivered" not in rows[0]
+
+
+def test_whole_photo_sweep_wraps_each_codec_once_per_size_across_calls():
+    """``by_size`` carries the photo-size codecs from one call to the next (kodak_class_eval sends
+    one photo and SNR per call), so they are traced once; the rows are those of a fresh call."""
+    import numpy as np
+    import tensorflow as tf
+
+    from psfl.images import Photo
+    from psfl.semantic.models import build_codec
+    from psfl.semantic.photos import whole_photo_sweep
+
+    def link(z, snr_db):  # noiseless: the rows depend on the codec alone
+        return z, tf.fill(tf.shape(snr_db), tf.constant(1e-3, tf.float32))
+
+    codec = build_codec("csc", 32, filters=(8, 8))
+    rng = np.random.default_rng(0)
+    photos = [Photo(f"p{i}", rng.random((64, 96, 3), dtype=np.float32), (2, 3)) for i in range(2)]
+    cache: dict = {}
+    rows = [whole_photo_sweep({"csc": codec}, link, [p], [10.0], capacity=False, by_size=cache)
+            for p in photos]
+    assert list(cache) == [(64, 96)]
+    sized = cache[(64, 96)]["csc"]
+    assert sized is not codec and sized.image_size == (64, 96)
+    again = whole_photo_sweep({"csc": codec}, link, photos[1:], [10.0], capacity=False,
+                              by_size=cache)
+    assert cache[(64, 96)]["csc"] is sized
+    fresh = whole_photo_sweep({"csc": codec}, link, photos[1:], [10.0], capacity=False)
+    assert again[0]["csc_psnr"] == fresh[0]["csc_psnr"] == rows[1][0]["csc_psnr"]
+    assert again[0]["windows"] == 6

@@ -41,14 +41,11 @@ def test_whole_photo_sweep_wraps_each_codec_once_per_size_across_calls():
     """``by_size`` carries the photo-size codecs from one call to the next (kodak_class_eval sends
     one photo and SNR per call), so they are traced once; the rows are those of a fresh call."""
     import numpy as np
-    import tensorflow as tf
 
     from psfl.images import Photo
     from psfl.semantic.models import build_codec
     from psfl.semantic.photos import whole_photo_sweep
-
-    def link(z, snr_db):  # noiseless: the rows depend on the codec alone
-        return z, tf.fill(tf.shape(snr_db), tf.constant(1e-3, tf.float32))
+    from psfl.semantic.pretrain import _ideal_link as link  # noiseless: the codec alone decides
 
     codec = build_codec("csc", 32, filters=(8, 8))
     rng = np.random.default_rng(0)

@@ -51,6 +51,8 @@ import numpy as np
 #: Rows of each fading gain table (4 MB at k = 512 in float16).
 GAIN_ROWS = 4096
 EVAL_SNR_DB = 10.0
+#: The photos' origin as provenance states it (also read by pretrain_zoo.sh).
+ORIGIN = Path(__file__).with_name("public_photos.origin")
 
 
 def _uint8(images: np.ndarray) -> np.ndarray:
@@ -330,9 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pp = sub.add_parser("prepare", help="photos, held-back patches, gain tables (needs TF)")
     pp.add_argument("--images", default=".public/train")
-    pp.add_argument("--origin", default="Debian bookworm: mate-backgrounds 1.26.0-1 (nature), "
-                    "plasma-workspace-wallpapers 4:5.27.5-2 and lomiri-wallpapers-16.04 "
-                    "20.04.0-2 (their photographs; benchmarks/public_photos.sh)")
+    pp.add_argument("--origin", default=ORIGIN.read_text().strip(),
+                    help="where the photos come from (default: public_photos.origin)")
     pp.add_argument("--dir", default=".accel-zoo")
     pt = sub.add_parser("train", help="train zoo files at once (any Keras backend)")
     pt.add_argument("--dir", default=".accel-zoo")

@@ -23,5 +23,5 @@ args=(pretrain --model "$model" --channel "$channel" --images "$IMAGES" --steps 
 # one thread per process: two queues side by side use both cores without contention
 export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
 if [ "$mode" = export ]; then "$PSFL" "${args[@]}" --now --export psfl/semantic/zoo --images-source \
-  "Debian bookworm: mate-backgrounds 1.26.0-1 (nature), plasma-workspace-wallpapers 4:5.27.5-2 and lomiri-wallpapers-16.04 20.04.0-2 (their photographs; benchmarks/public_photos.sh)"
+  "$(cat "$(dirname "$0")/public_photos.origin")"
 else "$PSFL" "${args[@]}" --no-eval; fi

@@ -3,6 +3,7 @@ and the test data; names and mismatches give clear errors; psfl pretrain reprodu
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ from psfl.semantic import zoo
 from psfl.semantic.config import MODEL_NAMES
 
 NAMES = zoo.available()
+#: The one statement of where the BS's public photos come from (pretrain_zoo.sh, accel_zoo).
+ORIGIN = (Path(__file__).parents[2] / "benchmarks" / "public_photos.origin").read_text().strip()
 
 
 def test_zoo_is_complete_and_small():
@@ -39,6 +42,7 @@ def test_provenance_is_complete(name):
     for row in prov["table"]:
         assert {"psnr", "ssim", "digital_psnr", "digital_delivered"} <= set(row)
     assert abs(prov["float16_psnr_change_db"]) < 0.02
+    assert prov["sources"]["origin"] == ORIGIN
 
 
 def test_sources_are_disjoint_from_mu_and_test_data(tmp_path):
@@ -54,8 +58,6 @@ def test_sources_are_disjoint_from_mu_and_test_data(tmp_path):
         assert not {f["sha256"] for f in files} & set(mu.values()), name
         assert not {f["file"].lower() for f in files} & mu_files, name
     # and the loader refuses an MU photo slipped into the public folder, even renamed
-    from pathlib import Path
-
     import skimage.data
 
     src = Path(skimage.data.__file__).parent / "coffee.png"

@@ -144,7 +144,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
     test = held_back_patches(config.data.patch_size)
-    if args.now:
+    if args.now and args.steps:  # with --steps 0 there is no checkpoint: the init is exported
         codec, history, done = reached(run_dir.file("checkpoints"))
         finished = True
     else:

@@ -366,3 +366,15 @@ def test_every_mentor_beats_the_shipped_student_by_1_db_at_10_db(channel):
     gains = {m: psnr(m) - student for m in MODEL_NAMES if m != "csc"}
     assert min(gains.values()) >= 1.0, (channel, student, gains)
 
+
+#: Images each file had seen when issue 22 was filed (the zoo at commit 5af8c3c).
+IMAGES_AT_ISSUE_22 = {"csc-awgn": 256_000, "csc-rayleigh": 640_000, "gsc-s-awgn": 192_000,
+                      "gsc-s-rayleigh": 192_000, "gsc-m-awgn": 80_000, "gsc-m-rayleigh": 192_000,
+                      "gsc-l-awgn": 38_400, "gsc-l-rayleigh": 96_000}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_file_saw_ten_times_the_images_it_had_at_issue_22(name):
+    """Issue 22, item 2: never less than 10x the images a file had when the issue was filed (a
+    file exported from another with --steps 0 counts that file's images)."""
+    assert zoo.provenance(name)["images_seen"] >= 10 * IMAGES_AT_ISSUE_22.get(name, 0), name

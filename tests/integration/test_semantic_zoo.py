@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks import accel_zoo
 from psfl.semantic import zoo
 from psfl.semantic.config import MODEL_NAMES
 
 NAMES = zoo.available()
 #: The one statement of where the BS's public photos come from (pretrain_zoo.sh, accel_zoo).
-ORIGIN = (Path(__file__).parents[2] / "benchmarks" / "public_photos.origin").read_text().strip()
+ORIGIN = accel_zoo.ORIGIN.read_text().strip()
 
 
 def test_zoo_is_complete_and_small():

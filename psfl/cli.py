@@ -12,7 +12,8 @@ command), ``config.toml`` and ``summary.json`` (with the seed, the command line 
 :func:`psfl.provenance.environment`), and turns user errors into one line on stderr with exit
 code 2. ``--resume DIR`` is accepted only for a run of the same command whose configuration it
 keeps (:func:`_resume`). SIGINT and SIGTERM end every command the same way: finished work kept,
-one line, exit code 130.
+one line, exit code 130; the process then leaves without the interpreter's finalization
+(:func:`entry`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -219,5 +221,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_dir.close()
 
 
+def entry() -> None:
+    """The ``psfl`` executable: :func:`main`'s exit code. After an interrupt the process leaves
+    at once (``os._exit``) once its streams are flushed: TensorFlow's, Ray's and gRPC's threads
+    may still be inside a call when the signal lands, and finalizing the interpreter around them
+    crashed with SIGSEGV after the run had been saved and reported (seen once in CI)."""
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -3,8 +3,8 @@
 Stages and data: :mod:`psfl.semantic.pretrain`. Checkpoints go to ``<out>/checkpoints/``;
 running the same command with the same ``--out`` resumes (and, once training is done, only
 evaluates and exports). After training the codec is evaluated over the real link
-(``phy.channel`` = ``--channel``, perfect CSI) on the held-back test split of the embedded data
-— data the codec never saw — beside the digital baseline at the same channel uses (AWGN MCS table
+(``phy.channel`` = ``--channel``, perfect CSI) on held-back test patches of the embedded data
+— data the codec never saw; ``semantic.eval_images`` of them, the zoo's 256 by default — beside the digital baseline at the same channel uses (AWGN MCS table
 on AWGN; on a fading channel MCS thresholds measured over that channel: the table shipped in
 ``psfl/phy/mcs/`` or, for another configuration, measured once and cached, :mod:`psfl.phy.digital.calibration`).
 
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace, config: Config, run_dir: RunDir) -> dict[str, 
 
     k = sem.k or k_from_ratio(config.data.patch_size, sem.k_over_n)
     link = UplinkLink(config.phy)
-    test = held_back_patches(config.data.patch_size)
+    test = held_back_patches(config.data.patch_size, sem.eval_images)
     if args.now and args.steps:  # with --steps 0 there is no checkpoint: the init is exported
         codec, history, done = reached(run_dir.file("checkpoints"))
         finished = True

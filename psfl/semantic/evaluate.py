@@ -255,9 +255,10 @@ def sweep_axis(phy: PhyConfig) -> tuple[str, float]:
 
 def held_back_patches(image_size: int, n: int = 256) -> np.ndarray:
     """``n`` evenly spaced held-back test patches of the embedded data (never trained on by any
-    shipped codec or MU): what every zoo table is measured on."""
+    shipped codec or MU; 0: all of them); the default 256 are what every zoo table is measured
+    on."""
     from psfl.data import load_skimage
 
     _, test = load_skimage(image_size)
-    idx = np.linspace(0, len(test) - 1, min(n, len(test))).astype(int)
+    idx = np.linspace(0, len(test) - 1, min(n, len(test)) if n > 0 else len(test)).astype(int)
     return test.images[idx]

@@ -24,7 +24,8 @@ TINY = ["--set", "data.max_train=96", "--set", "data.max_test=32", "--set", "dat
         "--set", "federation.eval_images=8", "--set", "semantic.batch_size=8",
         "--set", "federation.local_steps=3", "--set", "federation.mentor_steps=2",
         "--set", "federation.backend=loop", "--set", "federation.init=scratch",
-        "--set", "federation.rounds=3"]
+        "--set", "federation.rounds=3",
+        "--set", "federation.memory_mb=[40.0]"]  # MUs that afford only gsc-s: cheap mentors
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -108,7 +108,8 @@ def test_same_seed_same_summary_in_new_processes(tmp_path):
     train = ["train", "--set", "federation.backend=loop", "--set", "federation.rounds=1",
              "--set", "federation.local_steps=3", "--set", "federation.mentor_steps=2",
              "--set", "data.num_mus=2", "--set", "federation.eval_images=8",
-             "--set", "semantic.batch_size=8", *small_data]
+             "--set", "semantic.batch_size=8", "--set", "federation.memory_mb=[40.0]",
+             *small_data]
     hil = ["hil", "--radio", "emulated", "--frames", "4", "--steps", "0", *small_data]
     energy = ["energy", "--distances", "20:400:4"]
     jobs = {"link-a": [*link, "--seed", "3"], "link-b": [*link, "--seed", "3"],

@@ -152,13 +152,15 @@ def test_pretrain_command_trains_exports_and_resumes(tmp_path):
     out, export = tmp_path / "run", tmp_path / "zoo"
     argv = ["pretrain", "--model", "gsc-s", "--channel", "awgn", "--images", str(tmp_path / "pub"),
             "--steps", "4", "--mae-steps", "2", "--out", str(out), "--export", str(export),
-            "--set", "semantic.eval_snr_db=[0,20]", "--set", "semantic.batch_size=4"]
+            "--set", "semantic.eval_snr_db=[0,20]", "--set", "semantic.batch_size=4",
+            "--set", "semantic.eval_images=16"]
     assert main(argv) == 0
     hist = [r for r in json.loads((out / "summary.json").read_text())["table"]]
     assert [r["snr_db"] for r in hist] == [0.0, 20.0]
     prov = json.loads((export / "gsc-s-awgn.json").read_text())
     assert prov["steps"] == 4 and prov["mae_steps"] == 2 and prov["images_seen"] == 16
     assert {f["file"] for f in prov["sources"]["files"]} == {"p0.png", "p1.png"}
+    assert prov["evaluation"]["images"].startswith("16 evenly spaced held-back")
     codec = zoo.load_pretrained("pretrained:gsc-s-awgn", directory=export)
     ref = np.load(export / "gsc-s-awgn.npz")
     assert np.allclose(codec.get_weights()[0], ref["w0"].astype(np.float32))
@@ -199,7 +201,8 @@ def test_pretrain_zero_steps_exports_the_init_weights_measured_on_another_channe
         tmp_path / "pub" / "p.png")
     argv = ["pretrain", "--model", "csc", "--channel", "rayleigh", "--images",
             str(tmp_path / "pub"), "--steps", "0", "--out", str(tmp_path / "run"),
-            "--export", str(tmp_path / "zoo"), "--set", "semantic.eval_snr_db=[0,10,20]"]
+            "--export", str(tmp_path / "zoo"), "--set", "semantic.eval_snr_db=[0,10,20]",
+            "--set", "semantic.eval_images=32"]
     assert main(argv) == 2
     assert "0 with --init" in capsys.readouterr().err
     # --now (as benchmarks/pretrain_zoo.sh's export passes) changes nothing: no steps to reach

@@ -4,9 +4,10 @@ Stages and data: :mod:`psfl.semantic.pretrain`. Checkpoints go to ``<out>/checkp
 running the same command with the same ``--out`` resumes (and, once training is done, only
 evaluates and exports). After training the codec is evaluated over the real link
 (``phy.channel`` = ``--channel``, perfect CSI) on held-back test patches of the embedded data
-— data the codec never saw; ``semantic.eval_images`` of them, the zoo's 256 by default — beside the digital baseline at the same channel uses (AWGN MCS table
-on AWGN; on a fading channel MCS thresholds measured over that channel: the table shipped in
-``psfl/phy/mcs/`` or, for another configuration, measured once and cached, :mod:`psfl.phy.digital.calibration`).
+— data the codec never saw; ``semantic.eval_images`` of them, the zoo's 256 by default — beside
+the digital baseline at the same channel uses (AWGN MCS table on AWGN; on a fading channel MCS
+thresholds measured over that channel: the table shipped in ``psfl/phy/mcs/`` or, for another
+configuration, measured once and cached, :mod:`psfl.phy.digital.calibration`).
 
 ``--export DIR`` (e.g. ``psfl/semantic/zoo``) writes ``<model>-<channel>.npz`` and its
 provenance ``.json`` (:mod:`psfl.semantic.zoo`). Writes ``training.csv``, ``table.csv``,

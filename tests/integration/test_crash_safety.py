@@ -19,13 +19,14 @@ import pytest
 from psfl.cli import main
 from psfl.federation.checkpoint import RunLayout
 from psfl.results import RunDir, RunLock, atomic_write_bytes
+from tests.fakes import GSC_S_ONLY
 
 TINY = ["--set", "data.max_train=96", "--set", "data.max_test=32", "--set", "data.num_mus=2",
         "--set", "federation.eval_images=8", "--set", "semantic.batch_size=8",
         "--set", "federation.local_steps=3", "--set", "federation.mentor_steps=2",
         "--set", "federation.backend=loop", "--set", "federation.init=scratch",
         "--set", "federation.rounds=3",
-        "--set", "federation.memory_mb=[40.0]"]  # MUs that afford only gsc-s: cheap mentors
+        "--set", GSC_S_ONLY]
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -40,6 +40,7 @@ import pytest
 from psfl.config import load_config
 from psfl.federation.checkpoint import MuState, RunLayout
 from psfl.federation.deploy_keys import LabKeys, make_lab
+from tests.fakes import GSC_S_ONLY
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # flower-superlink, flower-supernode, flwr of this venv
@@ -49,7 +50,7 @@ TINY = ["data.max_train=120", "data.max_test=32", f"data.num_mus={NUM_MUS}",
         "federation.eval_images=16", "federation.local_steps=3", "federation.mentor_steps=2",
         "semantic.batch_size=8", "federation.rounds=1", "federation.strategy=psfl",
         "federation.round_timeout_s=600",
-        "federation.memory_mb=[40.0]"]  # MUs that afford only gsc-s: the cheapest mentor
+        GSC_S_ONLY]
 START_S = 60.0    # a SuperLink that does not listen by then will not
 CLI_S = 120.0     # one `flwr` command (it builds the FAB and talks to the Control API)
 ONLINE_S = 90.0   # registered SuperNodes online (they activate within seconds)

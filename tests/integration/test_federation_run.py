@@ -14,6 +14,7 @@ from psfl.federation.loop import run_loop
 from psfl.federation.roles import BaseStation, MobileUserClient
 from psfl.phy import dbm_to_w, model_transfer_energy_j
 from psfl.results import RunDir
+from tests.fakes import GSC_S_ONLY
 from tests.figures import assert_figures
 
 BASE = ["data.max_train=240", "data.max_test=48", "data.num_mus=2", "federation.eval_images=32",
@@ -62,13 +63,29 @@ def test_fedavg_learns_and_accounts(tmp_path):
     assert summary["rounds"] == 3 and summary["final_global_psnr"] == pytest.approx(final)
 
 
+def test_gsc_s_only_leaves_every_mu_the_gsc_s_mentor():
+    """tests.fakes.GSC_S_ONLY, which several federation tests use, does what it says with the
+    real presets' costs at the batch sizes those tests use."""
+    from psfl.federation.mentor import select_mentor
+    from psfl.federation.population import MobileUser
+    from psfl.semantic.models import cost_table
+
+    costs = [c for c in cost_table(32) if c["name"].startswith("gsc")]
+    memory_mb = load_config(None, [GSC_S_ONLY]).federation.memory_mb
+    mu = MobileUser(mu=0, distance_m=50.0, memory_bytes=memory_mb[0] * 2**20,
+                    compute_flops=1e15, num_samples=100)
+    assert memory_mb == (24.0,)
+    for batch_size in (4, 8, 16):
+        choice = select_mentor(costs, mu, batch_size=batch_size, steps=20)
+        assert choice["name"] == "gsc-s" and choice["fits"], (batch_size, choice)
+
+
 def test_psfl_prunes_by_channel_and_resumes_after_a_crash(tmp_path, monkeypatch):
     # a budget that fits the dense model only on good channels
     # (AGP and PLD's bookkeeping are checked here, not learning: a few steps suffice)
-    # MUs of 40 MB afford only gsc-s, the cheapest mentor to build and train here
     config = cfg("federation.strategy=psfl", "federation.agp_energy_budget_j=3.0",
                  "federation.local_steps=6", "federation.mentor_steps=3",
-                 "federation.memory_mb=[40.0]")
+                 GSC_S_ONLY)
     real_train = MobileUserClient.train
 
     def crash_in_round_3(self, arrays, c):

@@ -13,6 +13,7 @@ from psfl.federation.study import (
     quality_at_energy,
     summarize_runs,
 )
+from tests.fakes import GSC_S_ONLY
 from tests.figures import assert_figures
 
 
@@ -108,7 +109,7 @@ def test_study_end_to_end_tiny(tmp_path):
             "--set", "data.max_train=64", "--set", "data.max_test=16", "--set", "data.num_mus=2",
             "--set", "federation.rounds=1", "--set", "federation.local_steps=2",
             "--set", "federation.mentor_steps=1", "--set", "federation.eval_images=8",
-            "--set", "semantic.batch_size=4", "--set", "federation.memory_mb=[40.0]"]
+            "--set", "semantic.batch_size=4", "--set", GSC_S_ONLY]
     assert main(argv) == 0
     for name in ("table.csv", "findings.csv", "runs.csv"):
         assert (tmp_path / name).is_file(), name

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from psfl.seeding import STREAMS, derive_seed, set_seed
+from tests.fakes import GSC_S_ONLY
 
 # Figures that measure the machine, not the run: wall time and speeds.
 TIMING = re.compile(r"(seconds|_s$|per_s|realtime|wall|provenance|argv)")
@@ -108,7 +109,7 @@ def test_same_seed_same_summary_in_new_processes(tmp_path):
     train = ["train", "--set", "federation.backend=loop", "--set", "federation.rounds=1",
              "--set", "federation.local_steps=3", "--set", "federation.mentor_steps=2",
              "--set", "data.num_mus=2", "--set", "federation.eval_images=8",
-             "--set", "semantic.batch_size=8", "--set", "federation.memory_mb=[40.0]",
+             "--set", "semantic.batch_size=8", "--set", GSC_S_ONLY,
              *small_data]
     hil = ["hil", "--radio", "emulated", "--frames", "4", "--steps", "0", *small_data]
     energy = ["energy", "--distances", "20:400:4"]
